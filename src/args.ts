@@ -1,0 +1,79 @@
+/** The command line: parsed strictly, every mistake a UsageError (exit 2). */
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+import type { Role } from './config/schema.js';
+
+export const COMMANDS = ['apply', 'check', 'plan', 'render'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export interface Invocation {
+  command: CommandName | null;
+  help: boolean;
+  version: boolean;
+  json: boolean;
+  force: boolean;
+  config?: string;
+  role?: Role;
+  root?: string;
+  artefact?: string;
+}
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  json: { type: 'boolean' },
+  force: { type: 'boolean' },
+  config: { type: 'string' },
+  role: { type: 'string' },
+  root: { type: 'string' },
+} as const;
+
+/** Which options each command takes; anything else is a usage error. */
+const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
+  apply: ['help', 'json', 'force', 'config', 'role', 'root'],
+  check: ['help', 'json', 'config', 'role', 'root'],
+  plan: ['help', 'json', 'force', 'config', 'role', 'root'],
+  render: ['help', 'config', 'role', 'root'],
+};
+
+export function parseInvocation(argv: readonly string[]): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''), { cause: error });
+  }
+  const { values, positionals } = parsed;
+  const [first, ...rest] = positionals;
+  if (first !== undefined && !(COMMANDS as readonly string[]).includes(first)) {
+    throw new UsageError(`unknown command "${first}"; expected one of ${COMMANDS.join(', ')}`);
+  }
+  const command = (first as CommandName | undefined) ?? null;
+  if (command) {
+    for (const name of Object.keys(values)) {
+      if (!ALLOWED[command].includes(name as keyof typeof OPTIONS)) throw new UsageError(`${command} does not take --${name}`);
+    }
+  }
+  if (command === 'render') {
+    if (rest.length > 1) throw new UsageError(`render takes one artefact, got ${rest.length}`);
+  } else if (rest.length > 0) {
+    throw new UsageError(`unexpected argument "${rest[0]}"`);
+  }
+  if (values.role !== undefined && values.role !== 'server' && values.role !== 'agent') {
+    throw new UsageError(`--role: expected server or agent, got "${values.role}"`);
+  }
+  for (const name of ['config', 'root'] as const) {
+    if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
+  }
+  return {
+    command,
+    help: values.help ?? false,
+    version: values.version ?? false,
+    json: values.json ?? false,
+    force: values.force ?? false,
+    ...(values.config !== undefined ? { config: values.config } : {}),
+    ...(values.role !== undefined ? { role: values.role as Role } : {}),
+    ...(values.root !== undefined ? { root: values.root } : {}),
+    ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
+  };
+}

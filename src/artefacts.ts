@@ -1,0 +1,30 @@
+/** The files k3s-hostprep generates, by the name `render` knows them under. */
+import type { Config, Role } from './config/schema.js';
+import { auditFileSpec } from './controls/audit-policy.js';
+import { sysctlFileSpec } from './controls/kernel-parameters.js';
+import { renderManaged, type FileSpec } from './controls/managed.js';
+
+export interface RenderInput {
+  config: Config;
+  role: Role;
+}
+
+export interface Artefact {
+  name: string;
+  description: string;
+  /** The file exactly as apply writes it, and where. */
+  spec(input: RenderInput): FileSpec;
+}
+
+export const ARTEFACTS: readonly Artefact[] = [
+  { name: 'sysctl', description: 'the six kernel parameters the kubelet checks', spec: () => sysctlFileSpec() },
+  { name: 'audit', description: 'the API server audit policy', spec: (input) => auditFileSpec(input) },
+];
+
+export function findArtefact(name: string): Artefact | undefined {
+  return ARTEFACTS.find((a) => a.name === name);
+}
+
+export function renderArtefact(artefact: Artefact, input: RenderInput): string {
+  return renderManaged(artefact.spec(input).body);
+}

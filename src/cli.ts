@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/** The edge: parses the command line, runs, renders, and maps errors to exit codes. */
+import * as fs from 'node:fs';
+import { parseInvocation, type Invocation } from './args.js';
+import { findArtefact, renderArtefact, ARTEFACTS } from './artefacts.js';
+import { DEFAULT_CONFIG_PATH, defaultConfig, parseConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { run } from './engine.js';
+import { ConfigError, EXIT, HostError, HostprepError, UsageError, describeError } from './errors.js';
+import { commandHelp } from './help.js';
+import type { Host } from './host/host.js';
+import { NodeHost } from './host/node-host.js';
+import { renderPlan } from './report/diff.js';
+import { renderJson } from './report/json.js';
+import { renderText } from './report/text.js';
+import { chooseRole } from './role.js';
+import { VERSION } from './version.js';
+
+/** --config names a file on this machine; the default lives inside the prepared system. */
+export function loadConfig(host: Host, explicit: string | undefined): Config {
+  if (explicit !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(explicit, 'utf8');
+    } catch (error) {
+      throw new ConfigError(explicit, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
+    }
+    return parseConfig(text, explicit);
+  }
+  let text: string | null;
+  try {
+    text = host.readText(DEFAULT_CONFIG_PATH);
+  } catch (error) {
+    throw new ConfigError(host.realPath(DEFAULT_CONFIG_PATH), [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
+  }
+  return text === null ? defaultConfig() : parseConfig(text, host.realPath(DEFAULT_CONFIG_PATH));
+}
+
+function openHost(root: string | undefined): Host {
+  if (root === undefined) return new NodeHost('/');
+  const stat = fs.statSync(root, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) throw new UsageError(`--root ${root}: expected an existing directory`);
+  return new NodeHost(root);
+}
+
+export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  let invocation: Invocation | undefined;
+  try {
+    invocation = parseInvocation(argv);
+    if (invocation.version) {
+      out.write(`${VERSION}\n`);
+      return EXIT.compliant;
+    }
+    if (invocation.help || invocation.command === null) {
+      (invocation.help ? out : err).write(commandHelp(invocation.command));
+      return invocation.help ? EXIT.compliant : EXIT.usage;
+    }
+    const host = openHost(invocation.root);
+    const config = loadConfig(host, invocation.config);
+    const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
+    const ctx = { host, config, role: roleChoice.role, force: invocation.force };
+
+    if (invocation.command === 'render') {
+      const name = invocation.artefact;
+      const artefact = name === undefined ? undefined : findArtefact(name);
+      if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${ARTEFACTS.map((a) => a.name).join(', ')}`);
+      out.write(renderArtefact(artefact, ctx));
+      return EXIT.compliant;
+    }
+    if (invocation.command === 'apply' && host.euid !== 0) {
+      throw new HostError('apply must run as root: nothing was changed');
+    }
+    const report = await run(ctx, { command: invocation.command, roleChoice, facts: true });
+    if (invocation.json) out.write(renderJson(report));
+    else out.write((invocation.command === 'plan' ? renderPlan(report) : '') + renderText(report));
+    return report.exitCode;
+  } catch (error) {
+    const known = error instanceof HostprepError;
+    const code = known ? error.exitCode : EXIT.host;
+    const message = known ? error.message : `unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    if (invocation?.json) out.write(JSON.stringify({ tool: 'k3s-hostprep', error: { type: known ? error.name : 'Error', message }, exitCode: code }, null, 2) + '\n');
+    err.write(`k3s-hostprep: ${message}\n`);
+    return code;
+  }
+}
+
+const code = await main(process.argv.slice(2), process.stdout, process.stderr);
+process.exitCode = code;

@@ -1,0 +1,96 @@
+/**
+ * The configuration file (/etc/k3s-hostprep/config.yaml): its shape, its defaults and its
+ * validation. Pure: loading lives in load.ts.
+ */
+import type { Spec } from './spec.js';
+
+export type Role = 'server' | 'agent';
+
+export type AuditLevel = 'None' | 'Metadata' | 'Request' | 'RequestResponse';
+
+export interface AuditPolicy {
+  apiVersion: 'audit.k8s.io/v1';
+  kind: 'Policy';
+  metadata?: Record<string, unknown>;
+  omitStages?: string[];
+  omitManagedFields?: boolean;
+  rules: Array<Record<string, unknown> & { level: AuditLevel }>;
+}
+
+export interface Config {
+  /** Where the configuration came from, for messages; "(defaults)" when no file was read. */
+  source: string;
+  role?: Role;
+  audit: {
+    policy: AuditPolicy;
+  };
+}
+
+/** The hardening guide's starter policy: log request metadata for everything. */
+export const DEFAULT_AUDIT_POLICY: AuditPolicy = {
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  rules: [{ level: 'Metadata' }],
+};
+
+const stringList: Spec = { type: 'array', items: { type: 'string' } };
+const stages: Spec = { type: 'array', items: { type: 'string', enum: ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic'] } };
+
+/** audit.k8s.io/v1 Policy, field by field (k8s.io/apiserver/pkg/apis/audit/v1/types.go). */
+export const auditPolicySpec: Spec = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'rules'],
+  fields: {
+    apiVersion: { type: 'string', enum: ['audit.k8s.io/v1'] },
+    kind: { type: 'string', enum: ['Policy'] },
+    metadata: { type: 'any', check: (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? null : 'expected a mapping') },
+    omitStages: stages,
+    omitManagedFields: { type: 'bool' },
+    rules: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['level'],
+        fields: {
+          level: { type: 'string', enum: ['None', 'Metadata', 'Request', 'RequestResponse'] },
+          users: stringList,
+          userGroups: stringList,
+          verbs: stringList,
+          resources: {
+            type: 'array',
+            items: { type: 'object', fields: { group: { type: 'string' }, resources: stringList, resourceNames: stringList } },
+          },
+          namespaces: stringList,
+          nonResourceURLs: stringList,
+          omitStages: stages,
+          omitManagedFields: { type: 'bool' },
+        },
+      },
+    },
+  },
+};
+
+export const configSpec: Spec = {
+  type: 'object',
+  fields: {
+    role: { type: 'string', enum: ['server', 'agent'] },
+    audit: {
+      type: 'object',
+      fields: {
+        policy: auditPolicySpec,
+      },
+    },
+  },
+};
+
+/** Fills defaults into a validated configuration object. */
+export function withDefaults(raw: Record<string, any>, source: string): Config {
+  return {
+    source,
+    role: raw.role,
+    audit: {
+      policy: raw.audit?.policy ?? DEFAULT_AUDIT_POLICY,
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * CIS 3.2.1: the API server needs an audit policy file. The guide's starter policy logs the
+ * metadata of every request; the config may replace it with any audit.k8s.io/v1 Policy.
+ */
+import { stringify } from 'yaml';
+import type { AuditPolicy } from '../config/schema.js';
+import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
+import { AUDIT_POLICY_FILE, K3S_SERVER_DIR, newAncestorMode } from './paths.js';
+import type { Context, Control, Finding } from './types.js';
+
+export function renderAuditPolicy(policy: AuditPolicy): string {
+  return `# API server audit policy (CIS 3.2.1), used through --audit-policy-file.\n${stringify(policy, { lineWidth: 0 })}`;
+}
+
+export function auditFileSpec(ctx: Pick<Context, 'config'>): FileSpec {
+  return {
+    path: AUDIT_POLICY_FILE,
+    body: renderAuditPolicy(ctx.config.audit.policy),
+    mode: 0o600,
+    parent: { path: K3S_SERVER_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
+  };
+}
+
+export const auditPolicy: Control = {
+  id: 'audit-policy',
+  cis: '3.2.1',
+  title: 'API server audit policy file',
+  scored: true,
+  roles: ['server'],
+  remediation: `Write an audit.k8s.io/v1 Policy to ${AUDIT_POLICY_FILE} (mode 0600) and pass --audit-policy-file to the API server.`,
+
+  plan(ctx: Context) {
+    return planFile(ctx.host, auditFileSpec(ctx), ctx.force);
+  },
+
+  async apply(ctx: Context, plan) {
+    return applyChanges(ctx.host, plan.changes);
+  },
+
+  verify(ctx: Context): Finding[] {
+    return [verifyFile(ctx.host, auditFileSpec(ctx))];
+  },
+};

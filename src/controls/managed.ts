@@ -1,0 +1,222 @@
+/**
+ * Files and directories that k3s-hostprep owns: how they are marked, planned, applied and
+ * verified. Every control that writes goes through here, so the rules hold everywhere:
+ * nothing is written through a symlink, a file someone else wrote is not replaced without
+ * --force (and then only after a backup), and nothing is rewritten that is already right.
+ */
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { Stats } from 'node:fs';
+import type { Host } from '../host/host.js';
+import { describeError } from '../errors.js';
+import type { ApplyOutcome, Change, ControlPlan, Finding } from './types.js';
+import { changeTarget, fail, pass } from './types.js';
+
+const MARK = 'k3s-hostprep-sha256:';
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Prepends the header that marks a file as k3s-hostprep's, with a digest of the body. */
+export function renderManaged(body: string): string {
+  return [
+    '# Managed by k3s-hostprep. Local edits are reported and not overwritten without --force;',
+    '# change /etc/k3s-hostprep/config.yaml instead.',
+    `# ${MARK} ${sha256(body)}`,
+    body,
+  ].join('\n');
+}
+
+export type Ownership = 'ours' | 'edited' | 'foreign';
+
+/** "ours": our header and an intact body; "edited": our header but a changed body; else "foreign". */
+export function ownership(text: string): Ownership {
+  const lines = text.split('\n');
+  const markIndex = lines.slice(0, 5).findIndex((l) => l.startsWith(`# ${MARK}`));
+  if (markIndex < 0) return 'foreign';
+  const digest = lines[markIndex]!.slice(`# ${MARK}`.length).trim();
+  const body = lines.slice(markIndex + 1).join('\n');
+  return sha256(body) === digest ? 'ours' : 'edited';
+}
+
+export function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+function owner(stat: Stats): string {
+  const name = (id: number) => (id === 0 ? 'root' : String(id));
+  return `${name(stat.uid)}:${name(stat.gid)}`;
+}
+
+export interface DirSpec {
+  path: string;
+  mode: number;
+  /** Mode for a missing ancestor that has to be created on the way. */
+  ancestorMode: (path: string) => number;
+  /** Whether an existing directory's mode and owner are enforced (true) or only its existence. */
+  enforce: boolean;
+}
+
+export interface FileSpec {
+  path: string;
+  /** The file's text without our header. */
+  body: string;
+  mode: number;
+  /** Its directory, created when missing. */
+  parent: DirSpec;
+}
+
+function symlinkFinding(host: Host, item: string, kind: string): Finding {
+  let target = '?';
+  try {
+    target = host.readLink(item);
+  } catch {
+    /* unreadable link: keep "?" */
+  }
+  return fail(item, `a ${kind}`, `a symlink to ${target}`, `${item} is a symlink; k3s-hostprep never writes through one. Remove it and run apply again.`);
+}
+
+/** Changes that make a directory exist with its mode and owner; blocked findings when it cannot be. */
+export function planDirectory(host: Host, spec: DirSpec): ControlPlan {
+  const changes: Change[] = [];
+  const blocked: Finding[] = [];
+  const stat = host.lstat(spec.path);
+  if (stat === null) {
+    const missing: string[] = [];
+    for (let p = spec.path; p !== '/'; p = path.dirname(p)) {
+      const s = host.lstat(p);
+      if (s === null) {
+        missing.unshift(p);
+        continue;
+      }
+      if (!s.isDirectory() && !(s.isSymbolicLink() && host.stat(p)?.isDirectory())) {
+        blocked.push(fail(spec.path, 'a directory', `${p} is not a directory`, `${p} is in the way of ${spec.path}: it is not a directory.`));
+        return { changes, blocked };
+      }
+      break;
+    }
+    for (const p of missing) changes.push({ kind: 'mkdir', path: p, mode: p === spec.path ? spec.mode : spec.ancestorMode(p) });
+    return { changes, blocked };
+  }
+  if (stat.isSymbolicLink()) return { changes, blocked: [symlinkFinding(host, spec.path, 'directory')] };
+  if (!stat.isDirectory()) {
+    blocked.push(fail(spec.path, 'a directory', 'a file', `${spec.path} exists and is not a directory; move it away and run apply again.`));
+    return { changes, blocked };
+  }
+  if (!spec.enforce) return { changes, blocked };
+  if ((stat.mode & 0o7777) !== spec.mode) changes.push({ kind: 'chmod', path: spec.path, from: stat.mode & 0o7777, to: spec.mode });
+  if (stat.uid !== 0 || stat.gid !== 0) changes.push({ kind: 'chown', path: spec.path, from: owner(stat), to: 'root:root' });
+  return { changes, blocked };
+}
+
+/** Changes that make a managed file hold its rendered content, mode 0600-style and root:root. */
+export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPlan {
+  const parent = planDirectory(host, { ...spec.parent, enforce: false });
+  if (parent.blocked.length > 0) return parent;
+  const changes = [...parent.changes];
+  const after = renderManaged(spec.body);
+  const stat = host.lstat(spec.path);
+  if (stat === null) {
+    changes.push({ kind: 'file', path: spec.path, before: null, after, mode: spec.mode, backup: false });
+    return { changes, blocked: [] };
+  }
+  if (stat.isSymbolicLink()) return { changes: [], blocked: [symlinkFinding(host, spec.path, 'regular file')] };
+  if (!stat.isFile()) {
+    return { changes: [], blocked: [fail(spec.path, 'a regular file', 'a directory or special file', `${spec.path} is not a regular file; move it away and run apply again.`)] };
+  }
+  const before = host.readText(spec.path) ?? '';
+  if (before !== after) {
+    const who = ownership(before);
+    if (who !== 'ours' && !force) {
+      const what = who === 'edited' ? 'was written by k3s-hostprep and edited since' : 'was not written by k3s-hostprep';
+      return {
+        changes: [],
+        blocked: [fail(spec.path, 'content rendered by k3s-hostprep', `different content (${what})`, `${spec.path} ${what}; it is left alone. Move your settings to the config, or run apply --force to replace it (a backup is kept).`)],
+      };
+    }
+    changes.push({ kind: 'file', path: spec.path, before, after, mode: spec.mode, backup: who !== 'ours' });
+    return { changes, blocked: [] };
+  }
+  if ((stat.mode & 0o7777) !== spec.mode) changes.push({ kind: 'chmod', path: spec.path, from: stat.mode & 0o7777, to: spec.mode });
+  if (stat.uid !== 0 || stat.gid !== 0) changes.push({ kind: 'chown', path: spec.path, from: owner(stat), to: 'root:root' });
+  return { changes, blocked: [] };
+}
+
+/** Judges a directory: present, not a symlink, its mode and root:root. */
+export function verifyDirectory(host: Host, spec: DirSpec): Finding {
+  const expected = `directory, mode ${octal(spec.mode)}, owner root:root`;
+  let stat: Stats | null;
+  try {
+    stat = host.lstat(spec.path);
+  } catch (error) {
+    return { item: spec.path, status: 'error', expected, actual: 'unreadable', reason: describeError(error) };
+  }
+  if (stat === null) return fail(spec.path, expected, 'missing', `${spec.path} does not exist.`);
+  if (stat.isSymbolicLink()) return symlinkFinding(host, spec.path, 'directory');
+  if (!stat.isDirectory()) return fail(spec.path, expected, 'not a directory', `${spec.path} is not a directory.`);
+  const actual = `directory, mode ${octal(stat.mode)}, owner ${owner(stat)}`;
+  if ((stat.mode & 0o7777) !== spec.mode) return fail(spec.path, expected, actual, `${spec.path} has mode ${octal(stat.mode)}, expected ${octal(spec.mode)}.`);
+  if (stat.uid !== 0 || stat.gid !== 0) return fail(spec.path, expected, actual, `${spec.path} is owned by ${owner(stat)}, expected root:root.`);
+  return pass(spec.path, expected, actual);
+}
+
+/** Judges a managed file: present, regular, its mode, root:root, and the content we render. */
+export function verifyFile(host: Host, spec: FileSpec): Finding {
+  const expected = `mode ${octal(spec.mode)}, root:root, content sha256 ${sha256(renderManaged(spec.body)).slice(0, 12)}`;
+  let stat: Stats | null;
+  let text: string | null = null;
+  try {
+    stat = host.lstat(spec.path);
+    if (stat?.isFile()) text = host.readText(spec.path);
+  } catch (error) {
+    return { item: spec.path, status: 'error', expected, actual: 'unreadable', reason: describeError(error) };
+  }
+  if (stat === null) return fail(spec.path, expected, 'missing', `${spec.path} does not exist; run apply.`);
+  if (stat.isSymbolicLink()) return symlinkFinding(host, spec.path, 'regular file');
+  if (!stat.isFile() || text === null) return fail(spec.path, expected, 'not a regular file', `${spec.path} is not a regular file.`);
+  const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${sha256(text).slice(0, 12)}`;
+  if (text !== renderManaged(spec.body)) {
+    const who = ownership(text);
+    const why = who === 'ours' ? 'holds an older rendering; apply will update it' : who === 'edited' ? 'was edited since k3s-hostprep wrote it' : 'was not written by k3s-hostprep';
+    return fail(spec.path, expected, actual, `${spec.path} ${why}.`);
+  }
+  if ((stat.mode & 0o7777) !== spec.mode) return fail(spec.path, expected, actual, `${spec.path} has mode ${octal(stat.mode)}, expected ${octal(spec.mode)}.`);
+  if (stat.uid !== 0 || stat.gid !== 0) return fail(spec.path, expected, actual, `${spec.path} is owned by ${owner(stat)}, expected root:root.`);
+  return pass(spec.path, expected, actual);
+}
+
+/**
+ * Carries out file and directory changes in order; sysctl changes are left to their control.
+ * Errors are gathered, not thrown: a change that fails is reported, and the ones that depend
+ * on nothing it did still run.
+ */
+export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutcome {
+  const outcome: ApplyOutcome = { done: [], hostErrors: [], backups: [] };
+  for (const change of changes) {
+    try {
+      switch (change.kind) {
+        case 'mkdir':
+          host.mkdir(change.path, change.mode);
+          host.chown(change.path, 0, 0);
+          break;
+        case 'chmod':
+          host.chmod(change.path, change.to);
+          break;
+        case 'chown':
+          host.chown(change.path, 0, 0);
+          break;
+        case 'file':
+          if (change.backup) outcome.backups.push(host.backup(change.path));
+          host.writeFileAtomic(change.path, change.after, { mode: change.mode, uid: 0, gid: 0 });
+          break;
+        case 'sysctl':
+          continue;
+      }
+      outcome.done.push(change);
+    } catch (error) {
+      outcome.hostErrors.push(`${change.kind} ${changeTarget(change)}: ${describeError(error)}`);
+    }
+  }
+  return outcome;
+}

@@ -1,0 +1,122 @@
+/**
+ * plan, apply and verify over the controls that ship. Results, not exceptions: every control
+ * runs, errors are gathered and the report says all of them at the end.
+ */
+import { CONTROLS } from './controls/index.js';
+import type { ApplyOutcome, Context, Control, ControlPlan, Finding } from './controls/types.js';
+import { describeError } from './errors.js';
+import { controlStatus, type Command, type ControlResult, type Report } from './report/model.js';
+import type { RoleChoice } from './role.js';
+import { VERSION } from './version.js';
+
+export interface RunOptions {
+  command: Command;
+  roleChoice: RoleChoice;
+  /** Load systeminformation and put the host's facts in the report. */
+  facts: boolean;
+  controls?: readonly Control[];
+}
+
+function applies(control: Control, ctx: Context): boolean {
+  return control.roles.includes(ctx.role);
+}
+
+function notApplicable(control: Control, ctx: Context): Finding[] {
+  return [{ item: control.id, status: 'skip', expected: `role ${control.roles.join(' or ')}`, actual: `role ${ctx.role}`, reason: `applies to ${control.roles.join(' and ')} nodes only` }];
+}
+
+function safePlan(control: Control, ctx: Context): ControlPlan {
+  try {
+    return control.plan(ctx);
+  } catch (error) {
+    return { changes: [], blocked: [{ item: control.id, status: 'error', expected: 'a plan', actual: 'unreadable host', reason: describeError(error) }] };
+  }
+}
+
+function safeVerify(control: Control, ctx: Context): Finding[] {
+  try {
+    return control.verify(ctx);
+  } catch (error) {
+    return [{ item: control.id, status: 'error', expected: 'a verifiable state', actual: 'unreadable host', reason: describeError(error) }];
+  }
+}
+
+function result(control: Control, findings: Finding[], changes: ControlResult['changes']): ControlResult {
+  return {
+    id: control.id,
+    cis: control.cis ?? null,
+    title: control.title,
+    scored: control.scored,
+    status: controlStatus(findings, control.scored),
+    remediation: control.remediation,
+    findings: control.scored ? findings : findings.map((f) => (f.status === 'fail' ? { ...f, status: 'warn' } : f)),
+    changes,
+  };
+}
+
+export async function run(ctx: Context, options: RunOptions): Promise<Report> {
+  const controls = options.controls ?? CONTROLS;
+  const results: ControlResult[] = [];
+  const hostErrors: string[] = [];
+  const backups: string[] = [];
+  const factsPromise = options.facts ? ctx.host.facts().catch(() => null) : Promise.resolve(null);
+
+  if (options.command === 'plan') {
+    for (const control of controls) {
+      if (!applies(control, ctx)) {
+        results.push(result(control, notApplicable(control, ctx), []));
+        continue;
+      }
+      const plan = safePlan(control, ctx);
+      const pending: Finding[] = plan.changes.length > 0
+        ? [{ item: control.id, status: 'fail', expected: 'no change needed', actual: `${plan.changes.length} change(s) pending`, reason: 'apply would change this' }]
+        : [];
+      const findings = [...plan.blocked, ...pending];
+      results.push(result(control, findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }], plan.changes));
+    }
+  } else {
+    const done = new Map<string, ApplyOutcome['done']>();
+    if (options.command === 'apply') {
+      for (const control of controls) {
+        if (!applies(control, ctx)) continue;
+        const plan = safePlan(control, ctx);
+        try {
+          const outcome = await control.apply(ctx, plan);
+          done.set(control.id, outcome.done);
+          hostErrors.push(...outcome.hostErrors.map((e) => `${control.id}: ${e}`));
+          backups.push(...outcome.backups);
+        } catch (error) {
+          hostErrors.push(`${control.id}: ${describeError(error)}`);
+        }
+      }
+    }
+    for (const control of controls) {
+      results.push(applies(control, ctx) ? result(control, safeVerify(control, ctx), done.get(control.id) ?? []) : result(control, notApplicable(control, ctx), []));
+    }
+  }
+
+  const summary: Report['summary'] = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, changes: 0 };
+  for (const r of results) {
+    for (const f of r.findings) summary[f.status]++;
+    summary.changes += r.changes.length;
+  }
+  const scoredBad = results.some((r) => r.scored && (r.status === 'fail' || r.status === 'error'));
+  const unreadable = results.some((r) => r.status === 'error');
+  const exitCode: Report['exitCode'] = hostErrors.length > 0 || unreadable ? 3 : scoredBad ? 1 : 0;
+  return {
+    tool: 'k3s-hostprep',
+    version: VERSION,
+    command: options.command,
+    role: ctx.role,
+    roleSource: options.roleChoice.source,
+    root: ctx.host.root,
+    config: ctx.config.source,
+    host: await factsPromise,
+    controls: results,
+    hostErrors,
+    backups,
+    summary,
+    compliant: !scoredBad && !unreadable && hostErrors.length === 0,
+    exitCode,
+  };
+}

@@ -1,0 +1,62 @@
+import { ARTEFACTS } from './artefacts.js';
+import type { CommandName } from './args.js';
+
+const COMMON = `  --config FILE      configuration (default /etc/k3s-hostprep/config.yaml, optional)
+  --role server|agent  node role (default: config, else the installed k3s/k3s-agent unit, else server)
+  --root DIR         prepare an offline root (image or mounted disk); the running kernel is not touched`;
+
+export const USAGE = `k3s-hostprep: prepares a host for a hardened K3s node and proves it.
+
+Usage:
+  k3s-hostprep apply  [--json] [--force] [options]   converge this host, verify it, print the report
+  k3s-hostprep check  [--json] [options]             verify only; changes nothing
+  k3s-hostprep plan   [--json] [--force] [options]   show what apply would change; changes nothing
+  k3s-hostprep render <artefact> [options]           print one generated file
+  k3s-hostprep --version | --help | <command> --help
+
+Options:
+${COMMON}
+
+Exit codes: 0 compliant; 1 not compliant; 2 usage or configuration error (nothing written);
+3 the host could not be read or changed.
+`;
+
+const PER_COMMAND: Record<CommandName, string> = {
+  apply: `Usage: k3s-hostprep apply [--json] [--force] [options]
+
+Converges this host (kernel parameters, sysctl.d file, K3s directories, audit policy), then verifies it and
+prints the report. Must run as root. Files that k3s-hostprep did not write are left alone unless --force is
+given, which replaces them after keeping a backup beside them.
+
+  --json             print the report as JSON
+  --force            replace files written by someone else (a backup is kept)
+${COMMON}
+`,
+  check: `Usage: k3s-hostprep check [--json] [options]
+
+Verifies every control and prints the report; changes nothing. Works without root where the files can be read.
+
+  --json             print the report as JSON
+${COMMON}
+`,
+  plan: `Usage: k3s-hostprep plan [--json] [--force] [options]
+
+Shows what apply would change: a unified diff for each file, a line for each directory and kernel value.
+Changes nothing. Exits 0 when there is nothing to do, 1 when apply would change something or is blocked.
+
+  --json             print the plan as JSON
+  --force            plan as apply --force would
+${COMMON}
+`,
+  render: `Usage: k3s-hostprep render <artefact> [options]
+
+Prints one generated file to standard output, exactly as apply writes it. Artefacts:
+${ARTEFACTS.map((a) => `  ${a.name.padEnd(18)} ${a.description}`).join('\n')}
+
+${COMMON}
+`,
+};
+
+export function commandHelp(command: CommandName | null): string {
+  return command ? PER_COMMAND[command] : USAGE;
+}

@@ -1,0 +1,184 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Host, HostFacts, ProcessResult, WriteOptions } from './host.js';
+import { sysctlPath } from './host.js';
+import { resolveInRoot } from './paths.js';
+
+function missing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** The name a temporary file gets beside its target: hidden, and ending in no suffix that K3s or sysctl read. */
+export function tempName(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+export function backupSuffix(date: Date): string {
+  return `.k3s-hostprep-backup-${date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+function fsyncDirectory(dir: string): void {
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The real machine, or a root directory holding an image of one. */
+export class NodeHost implements Host {
+  readonly root: string;
+  readonly live: boolean;
+  readonly euid: number;
+
+  constructor(root = '/') {
+    this.root = path.resolve(root);
+    this.live = this.root === '/';
+    this.euid = process.geteuid?.() ?? 0;
+  }
+
+  realPath(logical: string): string {
+    return resolveInRoot(this.root, logical, false);
+  }
+
+  private followed(logical: string): string {
+    return resolveInRoot(this.root, logical, true);
+  }
+
+  lstat(logical: string): fs.Stats | null {
+    try {
+      return fs.lstatSync(this.realPath(logical));
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+  }
+
+  stat(logical: string): fs.Stats | null {
+    try {
+      return fs.statSync(this.followed(logical));
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+  }
+
+  readText(logical: string): string | null {
+    try {
+      return fs.readFileSync(this.followed(logical), 'utf8');
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+  }
+
+  readDir(logical: string): string[] | null {
+    try {
+      return fs.readdirSync(this.followed(logical));
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+  }
+
+  readLink(logical: string): string {
+    return fs.readlinkSync(this.realPath(logical));
+  }
+
+  writeFileAtomic(logical: string, content: string | Uint8Array, options: WriteOptions): void {
+    const target = this.realPath(logical);
+    const existing = fs.lstatSync(target, { throwIfNoEntry: false });
+    if (existing && !existing.isFile()) {
+      throw Object.assign(new Error(`refusing to replace ${logical}: it is not a regular file`), { code: 'EEXIST' });
+    }
+    const temp = tempName(target);
+    const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+    const fd = fs.openSync(temp, flags, 0o600);
+    try {
+      try {
+        const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+        for (let offset = 0; offset < data.length; ) offset += fs.writeSync(fd, data, offset);
+        fs.fchownSync(fd, options.uid, options.gid);
+        fs.fchmodSync(fd, options.mode);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temp, target);
+    } catch (error) {
+      fs.rmSync(temp, { force: true });
+      throw error;
+    }
+    fsyncDirectory(path.dirname(target));
+  }
+
+  mkdir(logical: string, mode: number): void {
+    const target = this.realPath(logical);
+    fs.mkdirSync(target, { mode });
+    // mkdir(2) applies the umask; set the mode we were asked for.
+    fs.chmodSync(target, mode);
+    fsyncDirectory(path.dirname(target));
+  }
+
+  chmod(logical: string, mode: number): void {
+    const target = this.realPath(logical);
+    if (fs.lstatSync(target).isSymbolicLink()) throw Object.assign(new Error(`refusing to chmod through a symlink: ${logical}`), { code: 'ELOOP' });
+    fs.chmodSync(target, mode);
+  }
+
+  chown(logical: string, uid: number, gid: number): void {
+    fs.lchownSync(this.realPath(logical), uid, gid);
+  }
+
+  backup(logical: string): string {
+    const source = this.realPath(logical);
+    const stat = fs.lstatSync(source);
+    const suffix = backupSuffix(new Date());
+    const content = fs.readFileSync(source);
+    const target = source + suffix;
+    this.writeFileAtomic(logical + suffix, content, { mode: 0o600, uid: stat.uid, gid: stat.gid });
+    if (!fs.existsSync(target)) throw new Error(`backup of ${logical} was not written`);
+    return logical + suffix;
+  }
+
+  readSysctl(key: string): string {
+    if (!this.live) throw new Error('the running kernel is not read under --root');
+    return fs.readFileSync(sysctlPath(key), 'utf8');
+  }
+
+  async runSysctl(args: string[]): Promise<ProcessResult> {
+    const { execa } = await import('execa');
+    const result = await execa('sysctl', args, { reject: false, stdin: 'ignore', timeout: 30_000 });
+    const failedToStart = result.exitCode === undefined;
+    return {
+      command: ['sysctl', ...args].join(' '),
+      exitCode: result.exitCode ?? 127,
+      stdout: String(result.stdout ?? ''),
+      stderr: failedToStart ? String(result.shortMessage ?? 'sysctl could not be started') : String(result.stderr ?? ''),
+    };
+  }
+
+  async facts(): Promise<HostFacts> {
+    if (this.live) {
+      const si = await import('systeminformation');
+      const info = await si.osInfo();
+      return {
+        distribution: [info.distro, info.release].filter(Boolean).join(' ') || 'unknown',
+        kernel: info.kernel || os.release(),
+        hostname: info.hostname || os.hostname(),
+      };
+    }
+    const osRelease = this.readText('/etc/os-release') ?? this.readText('/usr/lib/os-release') ?? '';
+    const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1];
+    const hostname = this.readText('/etc/hostname')?.trim();
+    return {
+      distribution: pretty || 'unknown',
+      kernel: 'not running (offline root)',
+      hostname: hostname || 'unknown',
+    };
+  }
+}
