@@ -41,6 +41,13 @@ function safeVerify(control: Control, ctx: Context): Finding[] {
   }
 }
 
+/** What apply could not do explains a failure better than what verify saw: it replaces the finding for the same item. */
+function withBlocked(findings: Finding[], blocked: readonly Finding[]): Finding[] {
+  const out = findings.map((f) => blocked.find((b) => b.item === f.item && f.status !== 'pass') ?? f);
+  for (const b of blocked) if (!out.includes(b) && !findings.some((f) => f.item === b.item)) out.push(b);
+  return out;
+}
+
 function result(control: Control, findings: Finding[], changes: ControlResult['changes']): ControlResult {
   return {
     id: control.id,
@@ -76,10 +83,12 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
     }
   } else {
     const done = new Map<string, ApplyOutcome['done']>();
+    const blocked = new Map<string, Finding[]>();
     if (options.command === 'apply') {
       for (const control of controls) {
         if (!applies(control, ctx)) continue;
         const plan = safePlan(control, ctx);
+        blocked.set(control.id, plan.blocked);
         try {
           const outcome = await control.apply(ctx, plan);
           done.set(control.id, outcome.done);
@@ -91,7 +100,12 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
       }
     }
     for (const control of controls) {
-      results.push(applies(control, ctx) ? result(control, safeVerify(control, ctx), done.get(control.id) ?? []) : result(control, notApplicable(control, ctx), []));
+      if (!applies(control, ctx)) {
+        results.push(result(control, notApplicable(control, ctx), []));
+        continue;
+      }
+      const findings = withBlocked(safeVerify(control, ctx), blocked.get(control.id) ?? []);
+      results.push(result(control, findings, done.get(control.id) ?? []));
     }
   }
 

@@ -35,9 +35,10 @@ export class NodeHost implements Host {
   readonly live: boolean;
   readonly euid: number;
 
-  constructor(root = '/') {
+  /** live defaults to whether root is "/"; tests may point a live host's files elsewhere. */
+  constructor(root = '/', live?: boolean) {
     this.root = path.resolve(root);
-    this.live = this.root === '/';
+    this.live = live ?? this.root === '/';
     this.euid = process.geteuid?.() ?? 0;
   }
 

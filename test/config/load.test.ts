@@ -1,0 +1,63 @@
+import test from 'ava';
+import { parseConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+
+const FILE = '/etc/k3s-hostprep/config.yaml';
+
+function problems(text: string): string[] {
+  const error = (() => {
+    try {
+      parseConfig(text, FILE);
+    } catch (e) {
+      return e;
+    }
+    return null;
+  })();
+  if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError for: ${text}`);
+  return error.problems;
+}
+
+test('an empty file gives the defaults: the guide\'s starter audit policy', (t) => {
+  const config = parseConfig('', FILE);
+  t.is(config.role, undefined);
+  t.deepEqual(config.audit.policy, { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', rules: [{ level: 'Metadata' }] });
+  t.is(config.source, FILE);
+});
+
+test('a full valid file is taken as written', (t) => {
+  const config = parseConfig(
+    'role: agent\naudit:\n  policy:\n    apiVersion: audit.k8s.io/v1\n    kind: Policy\n    omitStages: [RequestReceived]\n    rules:\n      - level: None\n        users: ["system:kube-proxy"]\n      - level: RequestResponse\n        resources: [{group: "", resources: [secrets]}]\n',
+    FILE,
+  );
+  t.is(config.role, 'agent');
+  t.is(config.audit.policy.rules.length, 2);
+  t.is(config.audit.policy.rules[1]!.level, 'RequestResponse');
+});
+
+test('invalid YAML names the line', (t) => {
+  const [p] = problems('role: [server\n');
+  t.regex(p!, /invalid YAML at line \d+/);
+});
+
+test('an unknown key says what it may have meant', (t) => {
+  t.deepEqual(problems('rol: server\n'), ['rol: unknown key (did you mean "role"?); expected one of role, audit']);
+});
+
+test('wrong types and values name the key and the expectation', (t) => {
+  t.deepEqual(problems('role: master\n'), ['role: expected one of server, agent, got "master"']);
+  t.deepEqual(problems('audit: []\n'), ['audit: expected a mapping, got a list']);
+  const audit = problems('audit:\n  policy:\n    apiVersion: audit.k8s.io/v1beta1\n    kind: Policy\n    rules: [{level: Everything}]\n');
+  t.deepEqual(audit, ['audit.policy.apiVersion: expected one of audit.k8s.io/v1, got "audit.k8s.io/v1beta1"', 'audit.policy.rules[0].level: expected one of None, Metadata, Request, RequestResponse, got "Everything"']);
+  t.deepEqual(problems('audit:\n  policy: {apiVersion: audit.k8s.io/v1, kind: Policy, rules: []}\n'), ['audit.policy.rules: expected at least 1 item(s), got 0']);
+});
+
+test('duplicate keys and a top level that is not a mapping are rejected', (t) => {
+  t.regex(problems('role: server\nrole: agent\n')[0]!, /unique|duplicate/i);
+  t.deepEqual(problems('- role\n'), ['(top level): expected a mapping, got a list']);
+});
+
+test('the error message names the file', (t) => {
+  const error = t.throws(() => parseConfig('role: 1', FILE), { instanceOf: ConfigError });
+  t.true(error!.message.startsWith(`${FILE}: role: expected a string, got number 1`));
+  t.is(error!.exitCode, 2);
+});

@@ -1,0 +1,38 @@
+import test from 'ava';
+import * as fs from 'node:fs';
+import { parse } from 'yaml';
+import { auditPolicy, renderAuditPolicy } from '../../src/controls/audit-policy.js';
+import { parseConfig } from '../../src/config/load.js';
+import { DEFAULT_AUDIT_POLICY } from '../../src/config/schema.js';
+import { TestHost, context } from '../helpers/test-host.js';
+import { COMPLIANT } from '../helpers/sandbox.js';
+
+test('the default policy is the guide\'s starter policy and parses back', (t) => {
+  t.deepEqual(parse(renderAuditPolicy(DEFAULT_AUDIT_POLICY)), { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', rules: [{ level: 'Metadata' }] });
+});
+
+test('audit.yaml is written 0600 and a policy from the config replaces the default', async (t) => {
+  const host = new TestHost(COMPLIANT);
+  const config = parseConfig('audit:\n  policy:\n    apiVersion: audit.k8s.io/v1\n    kind: Policy\n    rules: [{level: RequestResponse}]\n', 'c.yaml');
+  const ctx = context(host, { config });
+  await auditPolicy.apply(ctx, auditPolicy.plan(ctx));
+  const file = host.file('/var/lib/rancher/k3s/server/audit.yaml');
+  t.is(fs.statSync(file).mode & 0o7777, 0o600);
+  t.is(fs.statSync(host.file('/var/lib/rancher/k3s/server')).mode & 0o7777, 0o700);
+  t.deepEqual(parse(fs.readFileSync(file, 'utf8')).rules, [{ level: 'RequestResponse' }]);
+  t.true(auditPolicy.verify(ctx).every((f) => f.status === 'pass'));
+  // Back to the default: the file is ours, so it is replaced without --force.
+  const back = context(host);
+  t.is(auditPolicy.verify(back)[0]!.status, 'fail');
+  t.regex(auditPolicy.verify(back)[0]!.reason, /older rendering/);
+  await auditPolicy.apply(back, auditPolicy.plan(back));
+  t.deepEqual(parse(fs.readFileSync(file, 'utf8')).rules, [{ level: 'Metadata' }]);
+});
+
+test('a hand-edited audit.yaml is reported as edited and kept', (t) => {
+  const host = new TestHost(COMPLIANT);
+  host.write('/var/lib/rancher/k3s/server/audit.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: None}]\n', 0o600);
+  const plan = auditPolicy.plan(context(host));
+  t.deepEqual(plan.changes, []);
+  t.regex(plan.blocked[0]!.reason, /not written by k3s-hostprep/);
+});

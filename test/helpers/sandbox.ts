@@ -1,0 +1,159 @@
+/**
+ * A private mount namespace for running the built command against fake kernel files and a
+ * throw-away /etc, /var/lib and /run, with the real sysctl binary. Nothing reaches this
+ * machine's kernel or its real files: /proc/sys, /etc/sysctl.d, /etc/sysctl.conf, /var/lib,
+ * /run and the vendor sysctl.d directories are bind mounts of directories under the sandbox,
+ * and every other write to /etc lands in an overlay's upper directory, also under the sandbox.
+ */
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import tmp from 'tmp';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CLI = path.join(REPO, 'dist/cli.js');
+
+/** The starting values the issue calls hostile: every one of them makes the kubelet refuse to start. */
+export const HOSTILE: Record<string, string> = {
+  'vm.panic_on_oom': '0',
+  'vm.overcommit_memory': '0',
+  'kernel.panic': '-1',
+  'kernel.panic_on_oops': '0',
+  'kernel.keys.root_maxkeys': '200',
+  'kernel.keys.root_maxbytes': '20000',
+};
+
+export const COMPLIANT: Record<string, string> = {
+  'vm.panic_on_oom': '0',
+  'vm.overcommit_memory': '1',
+  'kernel.panic': '10',
+  'kernel.panic_on_oops': '1',
+  'kernel.keys.root_maxkeys': '1000000',
+  'kernel.keys.root_maxbytes': '25000000',
+};
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SandboxOptions {
+  /** Kernel values to start from (default HOSTILE); a key missing here has no file. */
+  kernel?: Record<string, string>;
+  /** Extra mount-namespace commands run before the command, e.g. a read-only remount. */
+  setup?: string[];
+}
+
+const SCRIPT = String.raw`
+set -eu
+S="$1"; shift
+# -n: do not record the mounts in /run/mount/utab, which is this machine's.
+mount -n --bind "$S/proc-sys" /proc/sys
+mount -n -t overlay overlay -o "lowerdir=/etc,upperdir=$S/etc-upper,workdir=$S/etc-work" /etc
+mkdir -p /etc/sysctl.d
+mount -n --bind "$S/etc-sysctl.d" /etc/sysctl.d
+[ -e /etc/sysctl.conf ] || : > /etc/sysctl.conf
+mount -n --bind "$S/sysctl.conf" /etc/sysctl.conf
+mount -n --bind "$S/var-lib" /var/lib
+for d in /usr/lib/sysctl.d /usr/local/lib/sysctl.d /lib/sysctl.d; do
+  if [ -d "$d" ] && ! [ -L "$d" ]; then mount -n --bind "$S/vendor-sysctl.d" "$d"; fi
+done
+mount -n --bind "$S/run" /run
+eval "$SANDBOX_SETUP"
+exec "$@"
+`;
+
+export class Sandbox {
+  readonly dir: string;
+  private readonly cleanup: () => void;
+
+  constructor(options: SandboxOptions = {}) {
+    const handle = tmp.dirSync({ prefix: 'k3s-hostprep-sandbox-', unsafeCleanup: true });
+    this.dir = handle.name;
+    this.cleanup = handle.removeCallback;
+    for (const d of ['proc-sys', 'etc-upper', 'etc-work', 'etc-sysctl.d', 'var-lib', 'run', 'vendor-sysctl.d']) fs.mkdirSync(this.path(d));
+    fs.writeFileSync(this.path('sysctl.conf'), '');
+    for (const [key, value] of Object.entries(options.kernel ?? HOSTILE)) this.setKernel(key, value);
+    this.setup = options.setup ?? [];
+  }
+
+  setup: string[];
+
+  path(...parts: string[]): string {
+    return path.join(this.dir, ...parts);
+  }
+
+  kernelFile(key: string): string {
+    return this.path('proc-sys', ...key.split('.'));
+  }
+
+  setKernel(key: string, value: string): void {
+    fs.mkdirpSync(path.dirname(this.kernelFile(key)));
+    fs.writeFileSync(this.kernelFile(key), `${value}\n`);
+  }
+
+  kernel(key: string): string {
+    return fs.readFileSync(this.kernelFile(key), 'utf8').trim();
+  }
+
+  /** The sandbox directory that stands for a path of the system inside the namespace. */
+  host(p: string): string {
+    if (p === '/etc/sysctl.conf') return this.path('sysctl.conf');
+    if (p.startsWith('/etc/sysctl.d/') || p === '/etc/sysctl.d') return this.path('etc-sysctl.d', p.slice('/etc/sysctl.d'.length));
+    if (p.startsWith('/var/lib/')) return this.path('var-lib', p.slice('/var/lib/'.length));
+    if (p.startsWith('/run/')) return this.path('run', p.slice('/run/'.length));
+    if (p.startsWith('/usr/lib/sysctl.d/')) return this.path('vendor-sysctl.d', p.slice('/usr/lib/sysctl.d/'.length));
+    if (p.startsWith('/etc/')) return this.path('etc-upper', p.slice('/etc/'.length));
+    throw new Error(`no sandbox place for ${p}`);
+  }
+
+  write(p: string, content: string, mode = 0o644): string {
+    const target = this.host(p);
+    fs.mkdirpSync(path.dirname(target));
+    fs.writeFileSync(target, content, { mode });
+    fs.chmodSync(target, mode);
+    return target;
+  }
+
+  /** Runs a command inside the namespace. */
+  async exec(command: string[], env: Record<string, string> = {}): Promise<RunResult> {
+    const result = await execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', SCRIPT, 'sandbox', this.dir, ...command], {
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+      stripFinalNewline: false,
+      env: { ...env, SANDBOX_SETUP: this.setup.join('\n') },
+    });
+    return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  /** Runs the built k3s-hostprep inside the namespace. */
+  async cli(...args: string[]): Promise<RunResult> {
+    return this.exec([process.execPath, CLI, ...args]);
+  }
+
+  /** Every file under a sandbox directory, relative, for "nothing else was touched" assertions. */
+  list(dir: string): string[] {
+    const root = this.path(dir);
+    const out: string[] = [];
+    const walk = (d: string) => {
+      for (const name of fs.readdirSync(d)) {
+        const full = path.join(d, name);
+        out.push(path.relative(root, full));
+        if (fs.lstatSync(full).isDirectory()) walk(full);
+      }
+    };
+    walk(root);
+    return out.sort();
+  }
+
+  dispose(): void {
+    this.cleanup();
+  }
+}
+
+export function isRoot(): boolean {
+  return process.geteuid?.() === 0;
+}

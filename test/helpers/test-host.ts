@@ -1,0 +1,59 @@
+/**
+ * A host whose files live under a temporary root and whose kernel is a map: the controls'
+ * logic without a mount namespace. The sysctl stand-in parses the file it is given the way
+ * sysctl -p does and records every call, so tests can say whether sysctl ran.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import tmp from 'tmp';
+import { NodeHost } from '../../src/host/node-host.js';
+import type { HostFacts, ProcessResult } from '../../src/host/host.js';
+import { parseSysctlConf } from '../../src/sysctl/conf.js';
+import type { Config } from '../../src/config/schema.js';
+import { defaultConfig } from '../../src/config/load.js';
+import type { Context, Role } from '../../src/controls/types.js';
+
+export class TestHost extends NodeHost {
+  readonly kernel: Map<string, string>;
+  readonly sysctlCalls: string[][] = [];
+  sysctlExitCode = 0;
+  /** Keys whose writes the kernel silently ignores. */
+  readonly stubborn = new Set<string>();
+
+  constructor(kernel: Record<string, string>) {
+    super(tmp.dirSync({ prefix: 'k3s-hostprep-test-', unsafeCleanup: true }).name, true);
+    this.kernel = new Map(Object.entries(kernel));
+  }
+
+  override readSysctl(key: string): string {
+    const value = this.kernel.get(key);
+    if (value === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '/proc/sys/${key.replace(/\./g, '/')}'`), { code: 'ENOENT' });
+    return `${value}\n`;
+  }
+
+  override async runSysctl(args: string[]): Promise<ProcessResult> {
+    this.sysctlCalls.push(args);
+    if (this.sysctlExitCode !== 0) return { command: `sysctl ${args.join(' ')}`, exitCode: this.sysctlExitCode, stdout: '', stderr: 'sysctl: permission denied on key "kernel.panic"' };
+    const file = args[args.length - 1]!;
+    for (const a of parseSysctlConf(this.readText(file) ?? '', file)) if (!this.stubborn.has(a.key)) this.kernel.set(a.key, a.value);
+    return { command: `sysctl ${args.join(' ')}`, exitCode: 0, stdout: '', stderr: '' };
+  }
+
+  override async facts(): Promise<HostFacts> {
+    return { distribution: 'Test Linux', kernel: '6.0.0-test', hostname: 'test-node' };
+  }
+
+  file(logical: string): string {
+    return path.join(this.root, logical);
+  }
+
+  write(logical: string, content: string, mode = 0o644): void {
+    fs.mkdirSync(path.dirname(this.file(logical)), { recursive: true });
+    fs.writeFileSync(this.file(logical), content, { mode });
+    fs.chmodSync(this.file(logical), mode);
+  }
+}
+
+export function context(host: TestHost, options: { role?: Role; force?: boolean; config?: Config } = {}): Context {
+  return { host, config: options.config ?? defaultConfig(), role: options.role ?? 'server', force: options.force ?? false };
+}
