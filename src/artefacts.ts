@@ -17,7 +17,7 @@ export interface Artefact {
 }
 
 export const ARTEFACTS: readonly Artefact[] = [
-  { name: 'sysctl', description: 'the six kernel parameters the kubelet checks', spec: () => sysctlFileSpec() },
+  { name: 'sysctl', description: 'the six kernel parameters the kubelet checks', spec: (input) => sysctlFileSpec(input.config) },
   { name: 'audit', description: 'the API server audit policy', spec: (input) => auditFileSpec(input) },
 ];
 

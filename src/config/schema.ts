@@ -3,6 +3,8 @@
  * validation. Pure: loading lives in load.ts.
  */
 import type { Spec } from './spec.js';
+import { normalizeKey } from '../sysctl/conf.js';
+import { weakensKubelet } from '../controls/kubelet-sysctls.js';
 
 export type Role = 'server' | 'agent';
 
@@ -21,6 +23,8 @@ export interface Config {
   /** Where the configuration came from, for messages; "(defaults)" when no file was read. */
   source: string;
   role?: Role;
+  /** Extra kernel parameters written after the six into 90-kubelet.conf, by normalised key. */
+  sysctl: Record<string, string>;
   audit: {
     policy: AuditPolicy;
   };
@@ -71,10 +75,26 @@ export const auditPolicySpec: Spec = {
   },
 };
 
+/** Extra kernel parameters: a sysctl key and an integer or one-line value; none may weaken the six. */
+const sysctlSpec: Spec = {
+  type: 'map',
+  keyPattern: /^[A-Za-z0-9_-]+([./][A-Za-z0-9_:@+-]+)+$/,
+  keyText: 'a sysctl key such as net.ipv4.ip_forward (no globs)',
+  values: {
+    type: 'any',
+    check: (v) =>
+      (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && v.trim() !== '' && !/[\n\r#;=]/.test(v))
+        ? null
+        : `expected an integer or a one-line value, got ${v === null ? 'null' : typeof v === 'object' ? (Array.isArray(v) ? 'a list' : 'a mapping') : JSON.stringify(v)}`,
+  },
+  entry: (key, value) => weakensKubelet(normalizeKey(key), value),
+};
+
 export const configSpec: Spec = {
   type: 'object',
   fields: {
     role: { type: 'string', enum: ['server', 'agent'] },
+    sysctl: sysctlSpec,
     audit: {
       type: 'object',
       fields: {
@@ -89,6 +109,7 @@ export function withDefaults(raw: Record<string, any>, source: string): Config {
   return {
     source,
     role: raw.role,
+    sysctl: Object.fromEntries(Object.entries((raw.sysctl ?? {}) as Record<string, unknown>).map(([k, v]) => [normalizeKey(k), String(v).trim()])),
     audit: {
       policy: raw.audit?.policy ?? DEFAULT_AUDIT_POLICY,
     },
