@@ -16,6 +16,8 @@ export interface Invocation {
   role?: Role;
   root?: string;
   artefact?: string;
+  /** apply: seconds to wait for another run's lock. */
+  wait?: number;
 }
 
 const OPTIONS = {
@@ -26,11 +28,12 @@ const OPTIONS = {
   config: { type: 'string' },
   role: { type: 'string' },
   root: { type: 'string' },
+  wait: { type: 'string' },
 } as const;
 
 /** Which options each command takes; anything else is a usage error. */
 const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
-  apply: ['help', 'json', 'force', 'config', 'role', 'root'],
+  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'wait'],
   check: ['help', 'json', 'config', 'role', 'root'],
   plan: ['help', 'json', 'force', 'config', 'role', 'root'],
   render: ['help', 'config', 'role', 'root'],
@@ -65,6 +68,11 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   for (const name of ['config', 'root'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
+  let wait: number | undefined;
+  if (values.wait !== undefined) {
+    wait = /^\d+(\.\d+)?$/.test(values.wait) ? Number(values.wait) : NaN;
+    if (!(wait >= 0 && wait <= 86_400)) throw new UsageError(`--wait: expected a number of seconds from 0 to 86400, got "${values.wait}"`);
+  }
   return {
     command,
     help: values.help ?? false,
@@ -75,5 +83,6 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values.role !== undefined ? { role: values.role as Role } : {}),
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
+    ...(wait !== undefined ? { wait } : {}),
   };
 }

@@ -52,6 +52,8 @@ export interface Host {
   chown(logical: string, uid: number, gid: number): void;
   /** Copies a file beside itself under a name no consumer reads; returns the logical backup path. */
   backup(logical: string): string;
+  /** Removes a regular file (a leftover temporary file); refuses anything else, never follows a symlink. */
+  removeFile(logical: string): void;
 
   /** The raw text of /proc/sys/<key with dots as slashes>. Throws when it cannot be read. */
   readSysctl(key: string): string;

@@ -16,6 +16,19 @@ export function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Whether a name in a target's directory is a temporary file tempName made for that target (or
+ * for a backup of it): what a run killed between creating and renaming it leaves behind.
+ */
+export function isTempNameFor(targetBase: string, name: string): boolean {
+  const pattern = new RegExp(`^\\.${escapeRegExp(targetBase)}(\\.k3s-hostprep-backup-\\d{8}T\\d{6}Z)?\\.k3s-hostprep-\\d+-[0-9a-f]{8}\\.tmp$`);
+  return pattern.test(name);
+}
+
 export function backupSuffix(date: Date): string {
   return `.k3s-hostprep-backup-${date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
@@ -144,6 +157,14 @@ export class NodeHost implements Host {
     this.writeFileAtomic(logical + suffix, content, { mode: 0o600, uid: stat.uid, gid: stat.gid });
     if (!fs.existsSync(target)) throw new Error(`backup of ${logical} was not written`);
     return logical + suffix;
+  }
+
+  removeFile(logical: string): void {
+    const target = this.realPath(logical);
+    const stat = fs.lstatSync(target);
+    if (!stat.isFile()) throw Object.assign(new Error(`refusing to remove ${logical}: it is not a regular file`), { code: 'EEXIST' });
+    fs.unlinkSync(target);
+    fsyncDirectory(path.dirname(target));
   }
 
   readSysctl(key: string): string {
