@@ -30,6 +30,8 @@ export function readBootSysctlFilesPartly(host: Host): { files: ConfFile[]; unre
         files.push({ path: p, text: null });
         continue;
       }
+      // systemd-sysctl reads regular files only: a directory named *.conf is skipped.
+      if (stat.isDirectory() || (stat.isSymbolicLink() && host.stat(p)?.isDirectory())) continue;
       const text = host.readText(p);
       if (text !== null) files.push({ path: p, text });
     } catch (error) {

@@ -122,6 +122,8 @@ export function planDirectory(host: Host, spec: DirSpec): ControlPlan {
         missing.unshift(p);
         continue;
       }
+      // The directory a target lives in is held to the target's rule: never a symlink. Higher ancestors may be.
+      if (s.isSymbolicLink() && p === path.dirname(spec.path)) return { changes, blocked: [symlinkFinding(host, p, 'directory')] };
       if (!s.isDirectory() && !(s.isSymbolicLink() && host.stat(p)?.isDirectory())) {
         blocked.push(fail(spec.path, 'a directory', `${p} is not a directory`, `${p} is in the way of ${spec.path}: it is not a directory.`));
         return { changes, blocked };
@@ -198,11 +200,11 @@ export function verifyDirectory(host: Host, spec: DirSpec): Finding {
   } catch (error) {
     return { item: spec.path, status: 'error', expected, actual: 'unreadable', reason: describeError(error) };
   }
-  if (stat === null) return fail(spec.path, expected, 'missing', `${spec.path} does not exist.`);
+  const unsafe = safely(() => unsafeDirectory(host, path.dirname(spec.path)));
+  if (stat === null) return fail(spec.path, expected, 'missing', unsafe ?? `${spec.path} does not exist.`);
   if (stat.isSymbolicLink()) return symlinkFinding(host, spec.path, 'directory');
   if (!stat.isDirectory()) return fail(spec.path, expected, 'not a directory', `${spec.path} is not a directory.`);
   const actual = `directory, mode ${octal(stat.mode)}, owner ${owner(stat)}`;
-  const unsafe = safely(() => unsafeDirectory(host, path.dirname(spec.path)));
   if (unsafe) return fail(spec.path, expected, actual, unsafe);
   if ((stat.mode & 0o7777) !== spec.mode) return fail(spec.path, expected, actual, `${spec.path} has mode ${octal(stat.mode)}, expected ${octal(spec.mode)}.`);
   if (stat.uid !== 0 || stat.gid !== 0) return fail(spec.path, expected, actual, `${spec.path} is owned by ${owner(stat)}, expected root:root.`);
@@ -220,11 +222,11 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   } catch (error) {
     return { item: spec.path, status: 'error', expected, actual: 'unreadable', reason: describeError(error) };
   }
-  if (stat === null) return fail(spec.path, expected, 'missing', `${spec.path} does not exist; run apply.`);
+  const unsafe = safely(() => unsafeDirectory(host, path.dirname(spec.path)));
+  if (stat === null) return fail(spec.path, expected, 'missing', unsafe ?? `${spec.path} does not exist; run apply.`);
   if (stat.isSymbolicLink()) return symlinkFinding(host, spec.path, 'regular file');
   if (!stat.isFile() || text === null) return fail(spec.path, expected, 'not a regular file', `${spec.path} is not a regular file.`);
   const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${sha256(text).slice(0, 12)}`;
-  const unsafe = safely(() => unsafeDirectory(host, path.dirname(spec.path)));
   if (unsafe) return fail(spec.path, expected, actual, unsafe);
   if (text !== renderManaged(spec.body)) {
     const who = ownership(text);
