@@ -1,0 +1,56 @@
+/** Sets up a sandbox for the crash trials and runs crash-driver.js inside its namespace. */
+import fs from 'fs-extra';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLI, HOSTILE, Sandbox } from './sandbox.js';
+import type { CrashFigures, CrashOptions } from './crash-driver.js';
+
+const DRIVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-driver.js');
+
+export const CONFIG_A = `sysctl:
+  net.ipv4.ip_forward: 1
+audit:
+  policy:
+    apiVersion: audit.k8s.io/v1
+    kind: Policy
+    rules:
+      - level: Metadata
+`;
+
+export const CONFIG_B = `sysctl:
+  net.ipv4.ip_forward: 0
+audit:
+  policy:
+    apiVersion: audit.k8s.io/v1
+    kind: Policy
+    omitStages: [RequestReceived]
+    rules:
+      - level: None
+        users: ["system:kube-proxy"]
+      - level: RequestResponse
+        resources: [{group: "", resources: [secrets, configmaps]}]
+      - level: Metadata
+`;
+
+export function findStrace(): string | null {
+  for (const p of ['/usr/bin/strace', '/bin/strace', '/usr/local/bin/strace']) if (fs.existsSync(p)) return p;
+  return null;
+}
+
+export async function runCrashTrials(trials: number, seed: number, options: { delayShare?: number; timeoutMs?: number } = {}): Promise<CrashFigures> {
+  const strace = findStrace();
+  if (strace === null) throw new Error('strace is needed for the crash trials (apt-get install strace)');
+  const s = new Sandbox({ kernel: { ...HOSTILE, 'net.ipv4.ip_forward': '0' } });
+  try {
+    const dir = s.path('crash');
+    fs.mkdirpSync(dir);
+    fs.writeFileSync(path.join(dir, 'config-a.yaml'), CONFIG_A);
+    fs.writeFileSync(path.join(dir, 'config-b.yaml'), CONFIG_B);
+    const o: CrashOptions = { trials, seed, cli: CLI, node: process.execPath, strace, dir, delayShare: options.delayShare ?? 0.25 };
+    const r = await s.exec([process.execPath, DRIVER, JSON.stringify(o)], {}, options.timeoutMs ?? 600_000);
+    if (r.exitCode !== 0) throw new Error(`crash driver failed (${r.exitCode}): ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as CrashFigures;
+  } finally {
+    s.dispose();
+  }
+}
