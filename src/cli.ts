@@ -85,6 +85,10 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       return invocation.help ? EXIT.compliant : EXIT.usage;
     }
     const host = openHost(invocation.root);
+    // Before the configuration is read: a non-root apply stops here whatever the config says.
+    if (invocation.command === 'apply' && host.euid !== 0) {
+      throw new HostError('apply must run as root: nothing was changed');
+    }
     const config = loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
     const ctx = { host, config, role: roleChoice.role, force: invocation.force };
@@ -95,9 +99,6 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${ARTEFACTS.map((a) => a.name).join(', ')}`);
       out.write(renderArtefact(artefact, ctx));
       return EXIT.compliant;
-    }
-    if (invocation.command === 'apply' && host.euid !== 0) {
-      throw new HostError('apply must run as root: nothing was changed');
     }
     // Only apply changes the host, so only apply is serialised; check and plan read, and a
     // reader never sees a torn file because every write is a rename.

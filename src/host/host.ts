@@ -57,6 +57,8 @@ export interface Host {
 
   /** The raw text of /proc/sys/<key with dots as slashes>. Throws when it cannot be read. */
   readSysctl(key: string): string;
+  /** Why the running kernel's value of a key cannot be written (read-only /proc/sys, as in a container), or null. */
+  sysctlUnwritable(key: string): string | null;
   /** Runs the sysctl binary. */
   runSysctl(args: string[]): Promise<ProcessResult>;
   /** Distribution, kernel and hostname of the prepared system. */

@@ -172,15 +172,32 @@ export class NodeHost implements Host {
     return fs.readFileSync(sysctlPath(key), 'utf8');
   }
 
+  sysctlUnwritable(key: string): string | null {
+    if (!this.live) return 'the running kernel is not changed under --root';
+    try {
+      fs.accessSync(sysctlPath(key), fs.constants.W_OK);
+      return null;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') return `${sysctlPath(key)} is on a read-only file system (a container, or /proc/sys mounted read-only)`;
+      return `${sysctlPath(key)} cannot be written: ${code ?? String(error)}`;
+    }
+  }
+
   async runSysctl(args: string[]): Promise<ProcessResult> {
     const { execa } = await import('execa');
     const result = await execa('sysctl', args, { reject: false, stdin: 'ignore', timeout: 30_000 });
     const failedToStart = result.exitCode === undefined;
+    const notFound = (result as { code?: string }).code === 'ENOENT';
     return {
       command: ['sysctl', ...args].join(' '),
       exitCode: result.exitCode ?? 127,
       stdout: String(result.stdout ?? ''),
-      stderr: failedToStart ? String(result.shortMessage ?? 'sysctl could not be started') : String(result.stderr ?? ''),
+      stderr: notFound
+        ? 'sysctl was not found on PATH (install procps)'
+        : failedToStart
+          ? String(result.shortMessage ?? 'sysctl could not be started')
+          : String(result.stderr ?? ''),
     };
   }
 
