@@ -15,6 +15,8 @@ import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
 import { chooseRole } from './role.js';
 import { VERSION } from './version.js';
+import { resolveK3sVersion, type K3sVersionChoice } from './k3s/version.js';
+import { needsAdmissionConfig } from './k3s/settings.js';
 
 /** --config names a file on this machine; the default lives inside the prepared system. */
 export function loadConfig(host: Host, explicit: string | undefined): Config {
@@ -34,6 +36,32 @@ export function loadConfig(host: Host, explicit: string | undefined): Config {
     throw new ConfigError(host.realPath(DEFAULT_CONFIG_PATH), [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
   }
   return text === null ? defaultConfig() : parseConfig(text, host.realPath(DEFAULT_CONFIG_PATH));
+}
+
+/**
+ * --k3s-version, the config's k3sVersion, `k3s --version` on a live host with K3s installed,
+ * INSTALL_K3S_VERSION, else the newest line. A version that does not parse is a configuration error.
+ */
+export async function chooseK3sVersion(host: Host, flag: string | undefined, config: Config, env: string | undefined): Promise<K3sVersionChoice> {
+  const needProbe = flag === undefined && config.k3sVersion === undefined;
+  let installed: { stdout: string; command: string } | null = null;
+  if (needProbe) {
+    try {
+      const result = await host.k3sVersion();
+      if (result !== null && result.exitCode === 0) installed = { stdout: result.stdout, command: result.command };
+    } catch {
+      installed = null;
+    }
+  }
+  const resolution = resolveK3sVersion({
+    ...(flag !== undefined ? { flag } : {}),
+    ...(config.k3sVersion !== undefined ? { config: { value: config.k3sVersion, file: config.source } } : {}),
+    installed,
+    ...(env !== undefined ? { env } : {}),
+  });
+  if (resolution.ok) return resolution.choice;
+  if (resolution.where === '--k3s-version') throw new UsageError(`--k3s-version: ${resolution.message}`);
+  throw new ConfigError(resolution.where, [resolution.message]);
 }
 
 function openHost(root: string | undefined): Host {
@@ -58,12 +86,16 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     const host = openHost(invocation.root);
     const config = loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
-    const ctx = { host, config, role: roleChoice.role, force: invocation.force };
+    const k3s = await chooseK3sVersion(host, invocation.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
+    const ctx = { host, config, role: roleChoice.role, force: invocation.force, k3s };
 
     if (invocation.command === 'render') {
       const name = invocation.artefact;
       const artefact = name === undefined ? undefined : findArtefact(name);
       if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${ARTEFACTS.map((a) => a.name).join(', ')}`);
+      if (artefact.name === 'psa' && !needsAdmissionConfig(config, k3s.version)) {
+        throw new UsageError(`render psa: K3s ${k3s.version.text} (${k3s.source}) gets no psa.yaml: Pod Security admission starts with v1.25 and eventRateLimit is not configured`);
+      }
       out.write(renderArtefact(artefact, ctx));
       return EXIT.compliant;
     }

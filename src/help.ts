@@ -3,7 +3,9 @@ import type { CommandName } from './args.js';
 
 const COMMON = `  --config FILE      configuration (default /etc/k3s-hostprep/config.yaml, optional)
   --role server|agent  node role (default: config, else the installed k3s/k3s-agent unit, else server)
-  --root DIR         prepare an offline root (image or mounted disk); the running kernel is not touched`;
+  --root DIR         prepare an offline root (image or mounted disk); the running kernel is not touched
+  --k3s-version V    K3s version to prepare for, e.g. v1.28.5+k3s1 (default: config k3sVersion, else
+                     k3s --version, else INSTALL_K3S_VERSION, else the newest line)`;
 
 export const USAGE = `k3s-hostprep: prepares a host for a hardened K3s node and proves it.
 
