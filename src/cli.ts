@@ -15,7 +15,7 @@ import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
 import { chooseRole } from './role.js';
 import { VERSION } from './version.js';
-import { resolveK3sVersion, type K3sVersionChoice } from './k3s/version.js';
+import { chooseK3sVersion } from './k3s/choose.js';
 import { needsAdmissionConfig } from './k3s/settings.js';
 
 /** --config names a file on this machine; the default lives inside the prepared system. */
@@ -36,32 +36,6 @@ export function loadConfig(host: Host, explicit: string | undefined): Config {
     throw new ConfigError(host.realPath(DEFAULT_CONFIG_PATH), [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
   }
   return text === null ? defaultConfig() : parseConfig(text, host.realPath(DEFAULT_CONFIG_PATH));
-}
-
-/**
- * --k3s-version, the config's k3sVersion, `k3s --version` on a live host with K3s installed,
- * INSTALL_K3S_VERSION, else the newest line. A version that does not parse is a configuration error.
- */
-export async function chooseK3sVersion(host: Host, flag: string | undefined, config: Config, env: string | undefined): Promise<K3sVersionChoice> {
-  const needProbe = flag === undefined && config.k3sVersion === undefined;
-  let installed: { stdout: string; command: string } | null = null;
-  if (needProbe) {
-    try {
-      const result = await host.k3sVersion();
-      if (result !== null && result.exitCode === 0) installed = { stdout: result.stdout, command: result.command };
-    } catch {
-      installed = null;
-    }
-  }
-  const resolution = resolveK3sVersion({
-    ...(flag !== undefined ? { flag } : {}),
-    ...(config.k3sVersion !== undefined ? { config: { value: config.k3sVersion, file: config.source } } : {}),
-    installed,
-    ...(env !== undefined ? { env } : {}),
-  });
-  if (resolution.ok) return resolution.choice;
-  if (resolution.where === '--k3s-version') throw new UsageError(`--k3s-version: ${resolution.message}`);
-  throw new ConfigError(resolution.where, [resolution.message]);
 }
 
 function openHost(root: string | undefined): Host {

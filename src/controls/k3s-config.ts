@@ -40,7 +40,7 @@ export function judgeEffective(ctx: Context): Finding[] {
   for (const check of benchmarkChecks(ctx.config, version, ctx.role)) {
     const r = check.judge(view);
     const wipe = wipes.filter((w) => w.key === check.key).pop();
-    const why = r.status !== 'pass' && wipe ? ` ${wipe.file} sets ${wipe.key} without "+" after ${K3S_DROPIN_FILE} and replaces its values.` : '';
+    const why = r.status === 'fail' && wipe ? ` ${wipe.file} sets ${wipe.key} without "+" after ${K3S_DROPIN_FILE} and replaces its values.` : '';
     if (r.status === 'fail') failedKeys.add(check.key);
     findings.push({ item: check.item, status: r.status, expected: check.expected, actual: r.actual, reason: r.reason + why, cis: check.cis });
   }

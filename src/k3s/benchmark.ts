@@ -73,7 +73,7 @@ export class EffectiveView {
    */
   plugins(flag: 'enable-admission-plugins' | 'disable-admission-plugins'): { names: string[]; files: string[] } | null {
     const all = this.all('kube-apiserver-arg', flag);
-    if (all.length === 0) return flag === 'enable-admission-plugins' ? { names: ['NodeRestriction'], files: ['(K3s default)'] } : null;
+    if (all.length === 0) return flag === 'enable-admission-plugins' ? { names: ['NodeRestriction'], files: ['K3s default'] } : null;
     return { names: all.flatMap((f) => f.value.split(',').map((s) => s.trim()).filter(Boolean)), files: [...new Set(all.map((f) => f.file))] };
   }
 }
