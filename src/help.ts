@@ -26,8 +26,9 @@ Exit codes: 0 compliant; 1 not compliant; 2 usage or configuration error (nothin
 const PER_COMMAND: Record<CommandName, string> = {
   apply: `Usage: k3s-hostprep apply [--json] [--force] [options]
 
-Converges this host (kernel parameters, sysctl.d file, K3s directories, audit policy), then verifies it and
-prints the report. Must run as root. Files that k3s-hostprep did not write are left alone unless --force is
+Converges this host (kernel parameters, sysctl.d file, K3s directories, audit policy, network policies,
+pod security admission, the K3s config.yaml.d drop-in), then verifies it, including the flags K3s will run
+with after merging config.yaml and every drop-in, and prints the report. Must run as root. Files that k3s-hostprep did not write are left alone unless --force is
 given, which replaces them after keeping a backup beside them.
 
   --json             print the report as JSON
