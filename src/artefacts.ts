@@ -33,7 +33,7 @@ export type Artefact = {
 );
 
 export const ARTEFACTS: readonly Artefact[] = [
-  { name: 'sysctl', description: 'the six kernel parameters the kubelet checks', spec: () => sysctlFileSpec() },
+  { name: 'sysctl', description: 'the six kernel parameters the kubelet checks', spec: (input) => sysctlFileSpec(input.config) },
   { name: 'audit', description: 'the API server audit policy', spec: (input) => auditFileSpec(input) },
   { name: 'policy', description: 'policy.yaml: network policies (and PodSecurityPolicies up to v1.24)', spec: (input) => policyFileSpec(input) },
   { name: 'psa', description: 'psa.yaml: Pod Security admission and EventRateLimit configuration', spec: (input) => psaFileSpec(input) },

@@ -4,6 +4,8 @@
  */
 import { isVersion, parseK3sVersion } from '../k3s/version.js';
 import type { Spec } from './spec.js';
+import { normalizeKey } from '../sysctl/conf.js';
+import { weakensKubelet } from '../controls/kubelet-sysctls.js';
 
 export type Role = 'server' | 'agent';
 
@@ -37,6 +39,8 @@ export interface Config {
   /** Where the configuration came from, for messages; "(defaults)" when no file was read. */
   source: string;
   role?: Role;
+  /** Extra kernel parameters written after the six into 90-kubelet.conf, by normalised key. */
+  sysctl: Record<string, string>;
   audit: {
     policy: AuditPolicy;
     /** --audit-log-maxage, days (at least 30). */
@@ -151,10 +155,26 @@ const retention = (key: keyof typeof AUDIT_MINIMUMS, flag: string, cis: string):
   why: `the CIS benchmark's minimum for --${flag}, check ${cis}`,
 });
 
+/** Extra kernel parameters: a sysctl key and an integer or one-line value; none may weaken the six. */
+const sysctlSpec: Spec = {
+  type: 'map',
+  keyPattern: /^[A-Za-z0-9_-]+([./][A-Za-z0-9_:@+-]+)+$/,
+  keyText: 'a sysctl key such as net.ipv4.ip_forward (no globs)',
+  values: {
+    type: 'any',
+    check: (v) =>
+      (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && v.trim() !== '' && !/[\n\r#;=]/.test(v))
+        ? null
+        : `expected an integer or a one-line value, got ${v === null ? 'null' : typeof v === 'object' ? (Array.isArray(v) ? 'a list' : 'a mapping') : JSON.stringify(v)}`,
+  },
+  entry: (key, value) => weakensKubelet(normalizeKey(key), value),
+};
+
 export const configSpec: Spec = {
   type: 'object',
   fields: {
     role: { type: 'string', enum: ['server', 'agent'] },
+    sysctl: sysctlSpec,
     audit: {
       type: 'object',
       fields: {
@@ -179,6 +199,7 @@ export function withDefaults(raw: Record<string, any>, source: string): Config {
   return {
     source,
     role: raw.role,
+    sysctl: Object.fromEntries(Object.entries((raw.sysctl ?? {}) as Record<string, unknown>).map(([k, v]) => [normalizeKey(k), String(v).trim()])),
     audit: {
       policy: raw.audit?.policy ?? DEFAULT_AUDIT_POLICY,
       logMaxAge: raw.audit?.logMaxAge ?? AUDIT_MINIMUMS.logMaxAge,

@@ -40,7 +40,7 @@ test('invalid YAML names the line', (t) => {
 });
 
 test('an unknown key says what it may have meant', (t) => {
-  t.deepEqual(problems('rol: server\n'), ['rol: unknown key (did you mean "role"?); expected one of role, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold']);
+  t.deepEqual(problems('rol: server\n'), ['rol: unknown key (did you mean "role"?); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold']);
 });
 
 test('wrong types and values name the key and the expectation', (t) => {
@@ -89,4 +89,13 @@ test('namespaces must be DNS labels; disable takes K3s component names; did-you-
   t.regex(problems('networkPolicy:\n  namespace: [a]\n')[0]!, /did you mean "namespaces"/);
   t.regex(problems('terminatedPodGcThreshold: 0\n')[0]!, /at least 1/);
   t.regex(problems('k3sVersion: v1.19.1\n')[0]!, /older than v1\.21/);
+});
+
+test('extra kernel parameters may not weaken the six, and must be one-line values under sysctl keys', (t) => {
+  t.deepEqual(problems('sysctl:\n  kernel.panic: 0\n'), ['sysctl."kernel.panic": the kubelet requires kernel.panic=10 under --protect-kernel-defaults; 0 would stop it from starting']);
+  t.deepEqual(problems('sysctl:\n  vm/overcommit_memory: "2"\n'), ['sysctl."vm/overcommit_memory": the kubelet requires vm.overcommit_memory=1 under --protect-kernel-defaults; "2" would stop it from starting']);
+  t.deepEqual(problems('sysctl:\n  "kernel.*": 1\n'), ['sysctl."kernel.*": expected a key that is a sysctl key such as net.ipv4.ip_forward (no globs)']);
+  t.deepEqual(problems('sysctl:\n  net.ipv4.ip_forward: [1]\n'), ['sysctl."net.ipv4.ip_forward": expected an integer or a one-line value, got a list']);
+  t.deepEqual(problems('sysctl:\n  net.ipv4.ip_forward: "1\\nkernel.panic=0"\n'), ['sysctl."net.ipv4.ip_forward": expected an integer or a one-line value, got "1\\nkernel.panic=0"']);
+  t.is(parseConfig('sysctl:\n  kernel.panic: 10\n', FILE).sysctl['kernel.panic'], '10');
 });
