@@ -75,7 +75,8 @@ function onlyKeys(v: Record<string, unknown>, allowed: readonly string[], at: st
 /**
  * Validates an AdmissionConfiguration the way the API server would at start-up: the kinds and
  * versions, PodSecurity levels and versions ("latest" or "v1.N"), EventRateLimit limits
- * (non-empty, positive qps and burst, known types, no duplicate type). Returns the problems.
+ * (non-empty, known types, positive qps and burst), and no field the kinds do not have.
+ * Returns the problems.
  */
 export function validateAdmissionConfiguration(value: unknown): string[] {
   const out: string[] = [];
@@ -126,14 +127,11 @@ export function validateAdmissionConfiguration(value: unknown): string[] {
       if (c.kind !== 'Configuration') out.push(`${at}.configuration.kind: expected Configuration`);
       if (!Array.isArray(c.limits) || c.limits.length === 0) out.push(`${at}.configuration.limits: must not be empty (the API server refuses to start)`);
       else {
-        const types = new Set<string>();
         c.limits.forEach((l, j) => {
           const la = `${at}.configuration.limits[${j}]`;
           if (!isMap(l)) return out.push(`${la}: expected a mapping`);
           onlyKeys(l, ['type', 'qps', 'burst', 'cacheSize'], la, out);
           if (!LIMIT_TYPES.includes(String(l.type))) out.push(`${la}.type: expected one of ${LIMIT_TYPES.join(', ')}`);
-          if (types.has(String(l.type))) out.push(`${la}.type: ${String(l.type)} is limited twice`);
-          types.add(String(l.type));
           for (const k of ['qps', 'burst']) if (!(Number.isInteger(l[k]) && (l[k] as number) > 0)) out.push(`${la}.${k}: expected a positive integer`);
           if (l.cacheSize !== undefined && !(Number.isInteger(l.cacheSize) && (l.cacheSize as number) > 0)) out.push(`${la}.cacheSize: expected a positive integer`);
         });
