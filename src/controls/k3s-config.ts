@@ -2,12 +2,13 @@
  * K3s' flags for a hardened node, as a config.yaml.d drop-in (90-k3s-hostprep.yaml, 0600).
  * List flags are written with "key+:" so that config.yaml, the operator's own drop-ins and
  * Rancher's keep their values. Verify merges every file in K3s' order with its "+" rules and
- * judges the effective flags with kube-bench's tests; a later file that sets one of our keys
+ * judges the effective flags with kube-bench's tests, counting the flags in K3s' unit, which
+ * K3s applies last; a later file that sets one of our keys
  * without "+" wipes our values, and the report names it. Rancher-managed nodes get no drop-in.
  */
 import { benchmarkChecks, EffectiveView } from '../k3s/benchmark.js';
-import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig, readK3sConfig } from '../k3s/config-files.js';
-import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
+import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig } from '../k3s/config-files.js';
+import { k3sSources, k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { dropInKeys, k3sSettings, renderDropIn } from '../k3s/settings.js';
 import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
 import { K3S_DROPIN_FILE, publicAncestorMode } from './paths.js';
@@ -26,7 +27,7 @@ export function dropInSpec(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): FileS
 /** The effective flags judged against the benchmark, and the later files that wipe our keys. */
 export function judgeEffective(ctx: Context): Finding[] {
   const { version } = k3sVersionOf(ctx);
-  const { files, problems } = readK3sConfig(ctx.host);
+  const { files, unit, problems } = k3sSources(ctx.host, ctx.role);
   const findings: Finding[] = problems.map((p) => ({
     item: p.path,
     status: 'fail' as const,
@@ -34,7 +35,7 @@ export function judgeEffective(ctx: Context): Finding[] {
     actual: p.message,
     reason: `${p.path} ${p.message}; K3s refuses to start with it, and its flags cannot be judged.`,
   }));
-  const view = new EffectiveView(mergeK3sConfig(files));
+  const view = new EffectiveView(mergeK3sConfig(unit ? [...files, unit] : files));
   const wipes = laterReplacements(files, K3S_DROPIN_FILE, dropInKeys(ctx.role));
   const failedKeys = new Set<string>();
   for (const check of benchmarkChecks(ctx.config, version, ctx.role)) {

@@ -6,18 +6,19 @@
  */
 import type { K3sComponent } from '../config/schema.js';
 import { K3S_COMPONENTS } from '../config/schema.js';
-import { readK3sConfig, mergeK3sConfig } from '../k3s/config-files.js';
-import { k3sVersionOf } from '../k3s/node.js';
+import { mergeK3sConfig } from '../k3s/config-files.js';
+import { k3sSources, k3sVersionOf } from '../k3s/node.js';
 import { renderPolicy } from '../k3s/policy.js';
 import { hasPodSecurityPolicy } from '../k3s/version.js';
 import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
 import { MANIFESTS_DIR, POLICY_FILE, newAncestorMode } from './paths.js';
 import type { Context, Control, Finding } from './types.js';
 
-/** Components left out: the config's `disable`, and K3s' own `disable` flag in its merged configuration. */
-export function disabledComponents(ctx: Pick<Context, 'config' | 'host'>): Set<K3sComponent> {
+/** Components left out: the config's `disable`, and K3s' own `disable` flag in its configuration files and unit. */
+export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role'>): Set<K3sComponent> {
   const disabled = new Set<K3sComponent>(ctx.config.disable);
-  const merged = mergeK3sConfig(readK3sConfig(ctx.host).files);
+  const { files, unit } = k3sSources(ctx.host, ctx.role);
+  const merged = mergeK3sConfig(unit ? [...files, unit] : files);
   for (const item of merged.get('disable')?.items ?? []) {
     for (const name of item.value.split(',').map((s) => s.trim())) {
       if ((K3S_COMPONENTS as readonly string[]).includes(name)) disabled.add(name as K3sComponent);
@@ -26,7 +27,7 @@ export function disabledComponents(ctx: Pick<Context, 'config' | 'host'>): Set<K
   return disabled;
 }
 
-export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s'>): FileSpec {
+export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role'>): FileSpec {
   return {
     path: POLICY_FILE,
     body: renderPolicy(ctx.config, k3sVersionOf(ctx).version, disabledComponents(ctx)),

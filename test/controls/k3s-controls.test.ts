@@ -117,3 +117,14 @@ test('a hand-written psa.yaml is not replaced without --force', (t) => {
   const forced = podSecurity.plan(context(host, { k3s: 'v1.28', force: true }));
   t.true(forced.changes.some((c) => c.kind === 'file' && c.backup));
 });
+
+test('flags in K3s\' unit count after the files, and are named as the source', async (t) => {
+  const host = new TestHost(COMPLIANT);
+  host.write('/etc/systemd/system/k3s.service', "[Service]\nExecStart=/usr/local/bin/k3s \\\n    server \\\n\t'--kube-apiserver-arg' \\\n\t'audit-log-maxbackup=2' \\\n\t'--disable' 'metrics-server' \\\n");
+  const ctx = context(host, { k3s: 'v1.28' });
+  await converge(ctx, [networkPolicy, k3sConfig]);
+  const backup = k3sConfig.verify(ctx).find((f) => f.cis === '1.2.21')!;
+  t.is(backup.status, 'fail');
+  t.is(backup.actual, '--audit-log-maxbackup=2 (/etc/systemd/system/k3s.service (ExecStart))');
+  t.notRegex(fs.readFileSync(host.file(POLICY), 'utf8'), /allow-all-metrics-server/);
+});
