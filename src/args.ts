@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import type { Role } from './config/schema.js';
+import { isVersion, parseK3sVersion } from './k3s/version.js';
 
 export const COMMANDS = ['apply', 'check', 'plan', 'render'] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -16,6 +17,7 @@ export interface Invocation {
   role?: Role;
   root?: string;
   artefact?: string;
+  k3sVersion?: string;
   /** apply: seconds to wait for another run's lock. */
   wait?: number;
 }
@@ -28,15 +30,16 @@ const OPTIONS = {
   config: { type: 'string' },
   role: { type: 'string' },
   root: { type: 'string' },
+  'k3s-version': { type: 'string' },
   wait: { type: 'string' },
 } as const;
 
 /** Which options each command takes; anything else is a usage error. */
 const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
-  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'wait'],
-  check: ['help', 'json', 'config', 'role', 'root'],
-  plan: ['help', 'json', 'force', 'config', 'role', 'root'],
-  render: ['help', 'config', 'role', 'root'],
+  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'wait'],
+  check: ['help', 'json', 'config', 'role', 'root', 'k3s-version'],
+  plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
+  render: ['help', 'config', 'role', 'root', 'k3s-version'],
 };
 
 export function parseInvocation(argv: readonly string[]): Invocation {
@@ -68,6 +71,11 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   for (const name of ['config', 'root'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
+  const k3sVersion = values['k3s-version'];
+  if (k3sVersion !== undefined) {
+    const parsed = parseK3sVersion(k3sVersion);
+    if (!isVersion(parsed)) throw new UsageError(`--k3s-version: ${parsed.error}`);
+  }
   let wait: number | undefined;
   if (values.wait !== undefined) {
     wait = /^\d+(\.\d+)?$/.test(values.wait) ? Number(values.wait) : NaN;
@@ -83,6 +91,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values.role !== undefined ? { role: values.role as Role } : {}),
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
+    ...(k3sVersion !== undefined ? { k3sVersion } : {}),
     ...(wait !== undefined ? { wait } : {}),
   };
 }

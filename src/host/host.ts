@@ -61,6 +61,11 @@ export interface Host {
   sysctlUnwritable(key: string): string | null;
   /** Runs the sysctl binary. */
   runSysctl(args: string[]): Promise<ProcessResult>;
+  /**
+   * Runs `k3s --version` when K3s is installed on the running system; null when it is not, or
+   * under --root (an image's binary is never executed).
+   */
+  k3sVersion(): Promise<ProcessResult | null>;
   /** Distribution, kernel and hostname of the prepared system. */
   facts(): Promise<HostFacts>;
 }
