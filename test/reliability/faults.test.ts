@@ -178,3 +178,24 @@ it('temporary files of a killed run are never read by sysctl, and the next apply
   t.true(fs.existsSync(s.host('/etc/sysctl.d/.90-kubelet.conf.k3s-hostprep-1-xyz.tmp')));
   s.dispose();
 });
+
+it('a symlink at a target through the built command: refused, named, and the file it points at untouched', async (t) => {
+  const s = new Sandbox({ kernel: HOSTILE });
+  const decoy = s.write('/etc/k3s-hostprep-decoy.conf', 'precious\n', 0o644);
+  const before = fs.statSync(decoy);
+  fs.mkdirpSync(s.host('/var/lib/rancher/k3s/server'));
+  fs.symlinkSync('/etc/k3s-hostprep-decoy.conf', s.host(SYSCTL_FILE));
+  fs.symlinkSync('/etc/k3s-hostprep-decoy.conf', s.host(AUDIT));
+  const r = await s.cli('apply', '--force');
+  t.is(r.exitCode, 1, r.stderr);
+  for (const target of [SYSCTL_FILE, AUDIT]) {
+    t.true(r.stdout.includes(`${target}: ${target} is a symlink; k3s-hostprep never writes through one`), target);
+    t.true(fs.lstatSync(s.host(target)).isSymbolicLink());
+  }
+  const after = fs.statSync(decoy);
+  t.is(fs.readFileSync(decoy, 'utf8'), 'precious\n');
+  t.is(after.mtimeMs, before.mtimeMs);
+  t.is(after.mode & 0o7777, 0o644);
+  t.is(s.kernel('kernel.panic'), '-1', 'no sysctl -p through a file that is not ours');
+  s.dispose();
+});
