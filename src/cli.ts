@@ -131,7 +131,7 @@ export function hostErrorLine(report: Report): string {
   const unreadable = report.controls.flatMap((c) => c.findings.filter((f) => f.status === 'error').map((f) => `${f.item}: ${f.reason}`));
   const all = [...report.hostErrors, ...unreadable];
   const more = all.length > 1 ? ` (and ${all.length - 1} more; see the report)` : '';
-  return `host error: ${all[0] ?? 'the host could not be read or changed'}${more}`;
+  return `host error: ${(all[0] ?? 'the host could not be read or changed').replace(/\s*\n\s*/g, '; ')}${more}`;
 }
 
 const code = await main(process.argv.slice(2), process.stdout, process.stderr);
