@@ -105,8 +105,8 @@ figures.crash = crash;
 }
 
 // 4. Faults from the host, each on a host made compliant first; the old file must stay whole.
-async function fault(name, prepare, args = []) {
-  const s = new Sandbox({ kernel: { ...HOSTILE } });
+async function fault(name, expect, prepare, args = []) {
+  const s = new Sandbox({ kernel: { ...HOSTILE, 'net.ipv4.ip_forward': '0' } });
   const first = await s.cli('apply');
   if (first.exitCode !== 0) throw new Error(`${name}: the first apply failed`);
   for (const [k, v] of Object.entries(HOSTILE)) s.setKernel(k, v);
@@ -121,6 +121,7 @@ async function fault(name, prepare, args = []) {
     stderrLines: r.stderr.trimEnd().split('\n').length,
     line: r.stderr.trimEnd().split('\n')[0],
     oldFileIntact: after !== null && after.ino === before.ino && after.text === before.text,
+    saysWhy: expect.test(r.stderr),
     tempsLeft: s.list('etc-sysctl.d').filter((n) => n.endsWith('.tmp')).length,
   };
   s.dispose();
@@ -133,22 +134,22 @@ const bin = (s, name, body) => {
   s.setup.push(`export PATH=${dir}${body ? ':$PATH' : ''}`);
 };
 figures.faults = [
-  await fault('read-only /proc/sys', (s) => void s.setup.push('mount -n -o remount,ro,bind /proc/sys')),
-  await fault('no /proc/sys/kernel/keys', (s) => void fs.rmSync(s.path('proc-sys/kernel/keys'), { recursive: true })),
-  await fault('no sysctl binary', (s) => void bin(s, 'empty-bin', null)),
-  await fault('sysctl exits 255', (s) => void bin(s, 'bad-bin', '#!/bin/sh\necho "sysctl: permission denied" >&2\nexit 255\n')),
-  await fault('full disk during the write', (s) => {
+  await fault('read-only /proc/sys', /read-only file system/, (s) => void s.setup.push('mount -n -o remount,ro,bind /proc/sys')),
+  await fault('no /proc/sys/kernel/keys', /cannot read \/proc\/sys\/kernel\/keys\/root_maxkeys: ENOENT/, (s) => void fs.rmSync(s.path('proc-sys/kernel/keys'), { recursive: true })),
+  await fault('no sysctl binary', /sysctl was not found on PATH/, (s) => void bin(s, 'empty-bin', null)),
+  await fault('sysctl exits 255', /exited 255: sysctl: permission denied/, (s) => void bin(s, 'bad-bin', '#!/bin/sh\necho "sysctl: permission denied" >&2\nexit 255\n')),
+  await fault('full disk during the write', /ENOSPC/, (s) => {
     fs.copyFileSync(s.host(SYSCTL_FILE), s.path('old.conf'));
-    s.setup.push('mount -n -t tmpfs -o size=8k tmpfs /etc/sysctl.d', `cp ${s.path('old.conf')} /etc/sysctl.d/90-kubelet.conf`, 'dd if=/dev/zero of=/etc/sysctl.d/filler bs=1k count=64 2>/dev/null || true');
+    s.setup.push('mount -n -t tmpfs -o size=8k,mode=0755 tmpfs /etc/sysctl.d', `cp ${s.path('old.conf')} /etc/sysctl.d/90-kubelet.conf`, 'dd if=/dev/zero of=/etc/sysctl.d/filler bs=1k count=64 2>/dev/null || true');
     // The tmpfs lives only in this namespace: compare inside it, then report through the exit code.
-    fs.writeFileSync(s.path('cfg.yaml'), 'sysctl:\n  vm.swappiness: 10\n');
+    fs.writeFileSync(s.path('cfg.yaml'), 'sysctl:\n  net.ipv4.ip_forward: 1\n');
     return ['sh', '-c', `${process.execPath} ${CLI} apply --config ${s.path('cfg.yaml')}; rc=$?; cmp -s /etc/sysctl.d/90-kubelet.conf ${s.path('old.conf')} || exit 99; ls -a /etc/sysctl.d | grep -q '\\.tmp$' && exit 98; exit $rc`];
   }),
-  await fault('apply as uid 65534', () => ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'apply']),
-  await fault('lock held by another run', (s) => ['sh', '-c', `mkdir -p -m 0700 /run/k3s-hostprep; flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} apply --wait 1; rc=$?; wait; exit $rc`]),
+  await fault('apply as uid 65534', /must run as root/, () => ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'apply']),
+  await fault('lock held by another run', /another run holds the lock/, (s) => ['sh', '-c', `mkdir -p -m 0700 /run/k3s-hostprep; flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} apply --wait 1; rc=$?; wait; exit $rc`]),
 ];
 
-const faultsHandled = figures.faults.filter((f) => f.exitCode === 3 && f.stderrLines === 1 && f.oldFileIntact && f.tempsLeft === 0).length;
+const faultsHandled = figures.faults.filter((f) => f.exitCode === 3 && f.stderrLines === 1 && f.saysWhy && f.oldFileIntact && f.tempsLeft === 0).length;
 const filesLost = crash.filesLost + crash.tornFiles + figures.faults.filter((f) => !f.oldFileIntact).length + figures.configs.written.length;
 const seconds = Math.round((Date.now() - started) / 1000);
 
@@ -162,7 +163,7 @@ console.log(`  temporary files left by kills: ${crash.tempsLeftByKills}, left af
 console.log(`trials survived:         ${crash.survived} of ${crash.trials} (whole files, next apply converged)`);
 console.log(`concurrent applies:      ${figures.concurrency.started} started, ${figures.concurrency.exit0} exit 0, ${figures.concurrency.lockTimeouts} lock timeouts, ${figures.concurrency.otherExits} other; compliant after: ${figures.concurrency.compliantAfter}`);
 console.log(`configs rejected:        ${figures.configs.rejectedExit2} of ${figures.configs.tried} with exit 2 (${figures.configs.corpus} corpus, ${figures.configs.random} random, 4 special files); files written: ${figures.configs.written.length}`);
-console.log(`faults injected:         ${figures.faults.length}, handled (exit 3, one line, old file intact): ${faultsHandled}`);
+console.log(`faults injected:         ${figures.faults.length}, handled (exit 3, one line naming the cause, old file intact, no temporary file): ${faultsHandled}`);
 for (const f of figures.faults) console.log(`  ${f.fault.padEnd(28)} exit ${f.exitCode}, old file ${f.oldFileIntact ? 'intact' : 'CHANGED'}: ${f.line}`);
 console.log(`files lost:              ${filesLost}`);
 
