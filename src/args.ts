@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import type { Role } from './config/schema.js';
 
-export const COMMANDS = ['apply', 'check', 'plan', 'render'] as const;
+export const COMMANDS = ['apply', 'check', 'plan', 'render', 'install', 'uninstall', 'service-accounts'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Invocation {
@@ -16,6 +16,14 @@ export interface Invocation {
   role?: Role;
   root?: string;
   artefact?: string;
+  /** install: the file to install as /usr/local/bin/k3s-hostprep. */
+  binary?: string;
+  /** service-accounts: how long to wait for the Kubernetes API, in seconds. */
+  timeoutSeconds?: number;
+  /** render cloud-init: the release tarball nodes download, its SHA-256, the K3s version. */
+  agentUrl?: string;
+  agentSha256?: string;
+  k3sVersion?: string;
 }
 
 const OPTIONS = {
@@ -26,6 +34,11 @@ const OPTIONS = {
   config: { type: 'string' },
   role: { type: 'string' },
   root: { type: 'string' },
+  binary: { type: 'string' },
+  timeout: { type: 'string' },
+  'agent-url': { type: 'string' },
+  'agent-sha256': { type: 'string' },
+  'k3s-version': { type: 'string' },
 } as const;
 
 /** Which options each command takes; anything else is a usage error. */
@@ -33,7 +46,10 @@ const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
   apply: ['help', 'json', 'force', 'config', 'role', 'root'],
   check: ['help', 'json', 'config', 'role', 'root'],
   plan: ['help', 'json', 'force', 'config', 'role', 'root'],
-  render: ['help', 'config', 'role', 'root'],
+  render: ['help', 'config', 'role', 'root', 'agent-url', 'agent-sha256', 'k3s-version'],
+  install: ['help', 'force', 'root', 'binary'],
+  uninstall: ['help', 'force', 'root'],
+  'service-accounts': ['help', 'json', 'timeout'],
 };
 
 export function parseInvocation(argv: readonly string[]): Invocation {
@@ -62,7 +78,12 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   if (values.role !== undefined && values.role !== 'server' && values.role !== 'agent') {
     throw new UsageError(`--role: expected server or agent, got "${values.role}"`);
   }
-  for (const name of ['config', 'root'] as const) {
+  let timeoutSeconds: number | undefined;
+  if (values.timeout !== undefined) {
+    timeoutSeconds = Number(values.timeout);
+    if (!/^\d+$/.test(values.timeout) || timeoutSeconds < 1 || timeoutSeconds > 86_400) throw new UsageError(`--timeout: expected whole seconds from 1 to 86400, got "${values.timeout}"`);
+  }
+  for (const name of ['config', 'root', 'binary'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
   return {
@@ -75,5 +96,10 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values.role !== undefined ? { role: values.role as Role } : {}),
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
+    ...(values.binary !== undefined ? { binary: values.binary } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(values['agent-url'] !== undefined ? { agentUrl: values['agent-url'] } : {}),
+    ...(values['agent-sha256'] !== undefined ? { agentSha256: values['agent-sha256'] } : {}),
+    ...(values['k3s-version'] !== undefined ? { k3sVersion: values['k3s-version'] } : {}),
   };
 }

@@ -15,6 +15,10 @@ import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
 import { chooseRole } from './role.js';
 import { VERSION } from './version.js';
+import { renderCloudInit } from './cloud-init.js';
+import { chooseKubectl, renderServiceAccountsReport, secureServiceAccounts } from './kube/service-accounts.js';
+import type { Report } from './report/model.js';
+import { install, renderInstallReport, uninstall, type BinarySource } from './systemd/install.js';
 
 /** --config names a file on this machine; the default lives inside the prepared system. */
 export function loadConfig(host: Host, explicit: string | undefined): Config {
@@ -43,6 +47,58 @@ function openHost(root: string | undefined): Host {
   return new NodeHost(root);
 }
 
+/** Whether this process is the single executable built by scripts/build-sea. */
+async function isSingleExecutable(): Promise<boolean> {
+  try {
+    const sea = (await import('node:sea')) as { isSea?: () => boolean };
+    return sea.isSea?.() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** What install puts at /usr/local/bin/k3s-hostprep: --binary, else this single executable, else a launcher for this package. */
+async function binarySource(file: string | undefined, root: string | undefined): Promise<BinarySource> {
+  const read = (p: string, what: string) => {
+    try {
+      return fs.readFileSync(p);
+    } catch (error) {
+      throw new UsageError(`${what} ${p}: cannot read it: ${describeError(error)}`, { cause: error });
+    }
+  };
+  if (file !== undefined) return { kind: 'file', path: file, content: read(file, '--binary') };
+  if (await isSingleExecutable()) return { kind: 'file', path: process.execPath, content: read(process.execPath, 'this executable') };
+  if (root !== undefined) {
+    throw new UsageError('install --root needs the single executable (scripts/build-sea) or --binary FILE: this k3s-hostprep runs under Node.js from files of this machine');
+  }
+  return { kind: 'launcher', node: process.execPath, script: fs.realpathSync(process.argv[1] ?? '') };
+}
+
+/** Whether stderr is connected to the journal (systemd sets JOURNAL_STREAM to its device:inode). */
+function stderrIsJournal(): boolean {
+  const stream = process.env.JOURNAL_STREAM;
+  if (!stream) return false;
+  try {
+    const stat = fs.fstatSync(2);
+    return stream === `${stat.dev}:${stat.ino}`;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One line that says why a run is not compliant, on stderr, so that the journal of a failed
+ * unit carries the reason in a line an operator reads (with the journal's error priority).
+ */
+export function failureLine(report: Report, journal: boolean): string {
+  const problems = report.controls.flatMap((c) => (c.scored ? c.findings.filter((f) => f.status === 'fail' || f.status === 'error').map((f) => `[${c.id}] ${f.reason || `${f.item}: expected ${f.expected}, got ${f.actual}`}`) : []));
+  const all = [...report.hostErrors, ...problems];
+  const what = report.exitCode === 3 ? 'HOST ERROR' : 'NOT COMPLIANT';
+  const more = all.length > 1 ? ` (and ${all.length - 1} more; the report above lists them)` : '';
+  const first = (all[0] ?? 'see the report above').replace(/\s*\n\s*/g, ' ');
+  return `${journal ? '<3>' : ''}k3s-hostprep: ${report.command}: ${what}: ${first}${more}\n`;
+}
+
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let invocation: Invocation | undefined;
   try {
@@ -55,15 +111,49 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       (invocation.help ? out : err).write(commandHelp(invocation.command));
       return invocation.help ? EXIT.compliant : EXIT.usage;
     }
+    if (invocation.command === 'service-accounts') {
+      const kubectl = chooseKubectl(process.env.PATH ?? '');
+      if (kubectl === null) throw new HostError('service-accounts: neither k3s nor kubectl is on PATH');
+      const [bin, ...prefix] = kubectl;
+      const host = new NodeHost('/');
+      const report = await secureServiceAccounts((args) => host.run(bin!, [...prefix, ...args], { timeoutMs: 60_000 }), kubectl.join(' '), {
+        timeoutMs: (invocation.timeoutSeconds ?? 300) * 1000,
+      });
+      out.write(invocation.json ? JSON.stringify(report, null, 2) + '\n' : renderServiceAccountsReport(report));
+      if (report.exitCode !== 0) err.write(`k3s-hostprep: service-accounts: ${report.errors[0]}\n`);
+      return report.exitCode;
+    }
     const host = openHost(invocation.root);
+    if (invocation.command === 'install' || invocation.command === 'uninstall') {
+      if (host.euid !== 0) throw new HostError(`${invocation.command} must run as root: nothing was changed`);
+      const report = invocation.command === 'install'
+        ? await install(host, { force: invocation.force, binary: await binarySource(invocation.binary, invocation.root) })
+        : await uninstall(host, { force: invocation.force });
+      out.write(renderInstallReport(report));
+      if (report.exitCode !== 0) err.write(`k3s-hostprep: ${invocation.command}: ${report.hostErrors[0] ?? report.blocked[0]?.reason ?? 'failed'}\n`);
+      return report.exitCode;
+    }
     const config = loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
     const ctx = { host, config, role: roleChoice.role, force: invocation.force };
 
     if (invocation.command === 'render') {
       const name = invocation.artefact;
+      const cloudFlags = invocation.agentUrl ?? invocation.agentSha256 ?? invocation.k3sVersion;
+      if (name === 'cloud-init') {
+        const configPath = invocation.config ?? (host.readText(DEFAULT_CONFIG_PATH) !== null ? host.realPath(DEFAULT_CONFIG_PATH) : undefined);
+        out.write(renderCloudInit({
+          role: roleChoice.role,
+          configText: configPath === undefined ? null : fs.readFileSync(configPath, 'utf8'),
+          agentUrl: invocation.agentUrl!,
+          agentSha256: invocation.agentSha256!,
+          ...(invocation.k3sVersion !== undefined ? { k3sVersion: invocation.k3sVersion } : {}),
+        }));
+        return EXIT.compliant;
+      }
+      if (cloudFlags !== undefined) throw new UsageError('--agent-url, --agent-sha256 and --k3s-version are for render cloud-init only');
       const artefact = name === undefined ? undefined : findArtefact(name);
-      if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${ARTEFACTS.map((a) => a.name).join(', ')}`);
+      if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${[...ARTEFACTS.map((a) => a.name), 'cloud-init'].join(', ')}`);
       out.write(renderArtefact(artefact, ctx));
       return EXIT.compliant;
     }
@@ -73,6 +163,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     const report = await run(ctx, { command: invocation.command, roleChoice, facts: true });
     if (invocation.json) out.write(renderJson(report));
     else out.write((invocation.command === 'plan' ? renderPlan(report) : '') + renderText(report));
+    if (report.exitCode !== 0 && invocation.command !== 'plan') err.write(failureLine(report, stderrIsJournal()));
     return report.exitCode;
   } catch (error) {
     const known = error instanceof HostprepError;
@@ -84,5 +175,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
   }
 }
 
-const code = await main(process.argv.slice(2), process.stdout, process.stderr);
-process.exitCode = code;
+// No top-level await: the single executable (scripts/build-sea) runs this file as CommonJS.
+void main(process.argv.slice(2), process.stdout, process.stderr).then((code) => {
+  process.exitCode = code;
+});
