@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import type { Role } from './config/schema.js';
+import { isVersion, parseK3sVersion } from './k3s/version.js';
 
 export const COMMANDS = ['apply', 'check', 'plan', 'render', 'install', 'uninstall', 'service-accounts'] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -20,7 +21,7 @@ export interface Invocation {
   binary?: string;
   /** service-accounts: how long to wait for the Kubernetes API, in seconds. */
   timeoutSeconds?: number;
-  /** render cloud-init: the release tarball nodes download, its SHA-256, the K3s version. */
+  /** render cloud-init: the release tarball nodes download, and its SHA-256. */
   agentUrl?: string;
   agentSha256?: string;
   k3sVersion?: string;
@@ -43,10 +44,10 @@ const OPTIONS = {
 
 /** Which options each command takes; anything else is a usage error. */
 const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
-  apply: ['help', 'json', 'force', 'config', 'role', 'root'],
-  check: ['help', 'json', 'config', 'role', 'root'],
-  plan: ['help', 'json', 'force', 'config', 'role', 'root'],
-  render: ['help', 'config', 'role', 'root', 'agent-url', 'agent-sha256', 'k3s-version'],
+  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
+  check: ['help', 'json', 'config', 'role', 'root', 'k3s-version'],
+  plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
+  render: ['help', 'config', 'role', 'root', 'k3s-version', 'agent-url', 'agent-sha256'],
   install: ['help', 'force', 'root', 'binary'],
   uninstall: ['help', 'force', 'root'],
   'service-accounts': ['help', 'json', 'timeout'],
@@ -86,6 +87,11 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   for (const name of ['config', 'root', 'binary'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
+  const k3sVersion = values['k3s-version'];
+  if (k3sVersion !== undefined) {
+    const parsed = parseK3sVersion(k3sVersion);
+    if (!isVersion(parsed)) throw new UsageError(`--k3s-version: ${parsed.error}`);
+  }
   return {
     command,
     help: values.help ?? false,
@@ -96,10 +102,10 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values.role !== undefined ? { role: values.role as Role } : {}),
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
+    ...(k3sVersion !== undefined ? { k3sVersion } : {}),
     ...(values.binary !== undefined ? { binary: values.binary } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(values['agent-url'] !== undefined ? { agentUrl: values['agent-url'] } : {}),
     ...(values['agent-sha256'] !== undefined ? { agentSha256: values['agent-sha256'] } : {}),
-    ...(values['k3s-version'] !== undefined ? { k3sVersion: values['k3s-version'] } : {}),
   };
 }

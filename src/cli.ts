@@ -15,7 +15,9 @@ import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
 import { chooseRole } from './role.js';
 import { VERSION } from './version.js';
-import { renderCloudInit } from './cloud-init.js';
+import { chooseK3sVersion } from './k3s/choose.js';
+import { needsAdmissionConfig } from './k3s/settings.js';
+import { FULL_RELEASE, renderCloudInit } from './cloud-init.js';
 import { chooseKubectl, renderServiceAccountsReport, secureServiceAccounts } from './kube/service-accounts.js';
 import { failureLine } from './report/failure-line.js';
 import { install, renderInstallReport, uninstall, type BinarySource } from './systemd/install.js';
@@ -122,25 +124,32 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     }
     const config = loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
-    const ctx = { host, config, role: roleChoice.role, force: invocation.force };
+    const k3s = await chooseK3sVersion(host, invocation.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
+    const ctx = { host, config, role: roleChoice.role, force: invocation.force, k3s };
 
     if (invocation.command === 'render') {
       const name = invocation.artefact;
-      const cloudFlags = invocation.agentUrl ?? invocation.agentSha256 ?? invocation.k3sVersion;
+      const cloudFlags = invocation.agentUrl ?? invocation.agentSha256;
       if (name === 'cloud-init') {
+        // The release the K3s installer installs: --k3s-version, else the config's when it names one release.
+        const fromConfig = config.k3sVersion !== undefined && FULL_RELEASE.test(config.k3sVersion) ? config.k3sVersion : undefined;
+        const pinned = invocation.k3sVersion ?? fromConfig;
         const configPath = invocation.config ?? (host.readText(DEFAULT_CONFIG_PATH) !== null ? host.realPath(DEFAULT_CONFIG_PATH) : undefined);
         out.write(renderCloudInit({
           role: roleChoice.role,
           configText: configPath === undefined ? null : fs.readFileSync(configPath, 'utf8'),
           agentUrl: invocation.agentUrl!,
           agentSha256: invocation.agentSha256!,
-          ...(invocation.k3sVersion !== undefined ? { k3sVersion: invocation.k3sVersion } : {}),
+          ...(pinned !== undefined ? { k3sVersion: pinned } : {}),
         }));
         return EXIT.compliant;
       }
-      if (cloudFlags !== undefined) throw new UsageError('--agent-url, --agent-sha256 and --k3s-version are for render cloud-init only');
+      if (cloudFlags !== undefined) throw new UsageError('--agent-url and --agent-sha256 are for render cloud-init only');
       const artefact = name === undefined ? undefined : findArtefact(name);
       if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${[...ARTEFACTS.map((a) => a.name), 'cloud-init'].join(', ')}`);
+      if (artefact.name === 'psa' && !needsAdmissionConfig(config, k3s.version)) {
+        throw new UsageError(`render psa: K3s ${k3s.version.text} (${k3s.source}) gets no psa.yaml: Pod Security admission starts with v1.25 and eventRateLimit is not configured`);
+      }
       out.write(renderArtefact(artefact, ctx));
       return EXIT.compliant;
     }

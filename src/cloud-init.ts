@@ -11,6 +11,8 @@ import { BIN_PATH } from './systemd/units.js';
 
 export const BOOTSTRAP_PATH = '/usr/local/lib/k3s-hostprep/bootstrap.sh';
 export const K3S_INSTALLER_URL = 'https://get.k3s.io';
+/** A K3s release as the installer's INSTALL_K3S_VERSION takes it. */
+export const FULL_RELEASE = /^v\d+\.\d+\.\d+\+k3s\d+$/;
 
 export interface CloudInitInput {
   role: Role;
@@ -29,8 +31,8 @@ export function checkCloudInitInput(input: Partial<CloudInitInput>): void {
   }
   if (!/^https?:\/\/[^\s'"]+$/.test(input.agentUrl)) throw new UsageError(`--agent-url: expected an http(s) URL without spaces or quotes, got "${input.agentUrl}"`);
   if (!/^[0-9a-f]{64}$/.test(input.agentSha256)) throw new UsageError(`--agent-sha256: expected 64 lowercase hexadecimal digits, got "${input.agentSha256}"`);
-  if (input.k3sVersion !== undefined && !/^v\d+\.\d+\.\d+[+\-\w.]*$/.test(input.k3sVersion)) {
-    throw new UsageError(`--k3s-version: expected a K3s release such as v1.30.4+k3s1, got "${input.k3sVersion}"`);
+  if (input.k3sVersion !== undefined && !FULL_RELEASE.test(input.k3sVersion)) {
+    throw new UsageError(`--k3s-version: render cloud-init needs one K3s release such as v1.30.4+k3s1, got "${input.k3sVersion}"`);
   }
 }
 

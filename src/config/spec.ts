@@ -7,7 +7,9 @@ export type Spec =
   | { type: 'int'; min?: number; max?: number; why?: string }
   | { type: 'bool' }
   | { type: 'object'; fields: Record<string, Spec>; required?: readonly string[] }
-  | { type: 'map'; values: Spec; keyPattern?: RegExp; keyText?: string }
+  | { type: 'map'; values: Spec; keyPattern?: RegExp; keyText?: string; entry?: (key: string, value: unknown) => string | null }
+  /** An absolute, normalised path of a file below one of the allowed directories. */
+  | { type: 'path'; allowed: readonly string[] }
   | { type: 'array'; items: Spec; minItems?: number; unique?: boolean }
   | { type: 'any'; check: (value: unknown) => string | null };
 
@@ -49,7 +51,18 @@ export function didYouMean(key: string, known: readonly string[]): string {
 
 function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
-  return path ? `${path}.${key}` : key;
+  const shown = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
+  return path ? `${path}.${shown}` : shown;
+}
+
+/** Why a path is not acceptable, or null. */
+export function pathProblem(value: string, allowed: readonly string[]): string | null {
+  const expected = `an absolute file path below ${allowed.join(' or ')}`;
+  if (!value.startsWith('/') || /[\0\n]/.test(value)) return `expected ${expected}, got ${JSON.stringify(value)}`;
+  const parts = value.split('/').slice(1);
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) return `expected a normalised path (no "//", ".", ".." or trailing "/"), got ${JSON.stringify(value)}`;
+  if (!allowed.some((dir) => value.startsWith(`${dir}/`))) return `expected ${expected}, got ${JSON.stringify(value)}`;
+  return null;
 }
 
 export function validate(spec: Spec, value: unknown, path: string): string[] {
@@ -96,9 +109,17 @@ export function validate(spec: Spec, value: unknown, path: string): string[] {
           problems.push(`${join(path, key)}: expected a key that is ${spec.keyText ?? `matching ${spec.keyPattern}`}`);
           continue;
         }
+        const before = problems.length;
         problems.push(...validate(spec.values, child, join(path, key)));
+        const entryProblem = problems.length === before ? spec.entry?.(key, child) : null;
+        if (entryProblem) problems.push(`${join(path, key)}: ${entryProblem}`);
       }
       return problems;
+    }
+    case 'path': {
+      if (typeof value !== 'string') return [`${at}: expected a path, got ${describe(value)}`];
+      const problem = pathProblem(value, spec.allowed);
+      return problem ? [`${at}: ${problem}`] : [];
     }
     case 'array': {
       if (!Array.isArray(value)) return [`${at}: expected a list, got ${describe(value)}`];

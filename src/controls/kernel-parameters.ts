@@ -8,45 +8,51 @@ import { renderSysctlConf } from '../sysctl/conf.js';
 import { sysctlPath } from '../host/host.js';
 import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
 import { publicAncestorMode } from './paths.js';
-import { KUBELET_SYSCTLS, SYSCTL_FILE, kubeletMessage, parseKernelInt } from './kubelet-sysctls.js';
+import type { Config } from '../config/schema.js';
+import { KUBELET_SYSCTLS, SYSCTL_FILE, desiredSysctls, kubeletMessage, sameSysctlValue, type DesiredSysctl } from './kubelet-sysctls.js';
 import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding } from './types.js';
 import { fail, pass } from './types.js';
 
-export function renderKubeletSysctl(): string {
-  return renderSysctlConf(
+export function renderKubeletSysctl(extra: Readonly<Record<string, string>> = {}): string {
+  const desired = desiredSysctls(extra);
+  const six = renderSysctlConf(
     ['Kernel parameters the kubelet checks under --protect-kernel-defaults (CIS 4.2.6).', 'The hardening guide lists the first four; the kubelet checks all six.'],
     KUBELET_SYSCTLS,
   );
+  const more = desired.filter((d) => !d.kubelet);
+  if (more.length === 0) return six;
+  return six + renderSysctlConf(['', 'Extra parameters from the k3s-hostprep configuration (sysctl:).'], more.map((d) => [d.key, d.value] as const));
 }
 
-export function sysctlFileSpec(): FileSpec {
+export function sysctlFileSpec(config: Pick<Config, 'sysctl'>): FileSpec {
   return {
     path: SYSCTL_FILE,
-    body: renderKubeletSysctl(),
+    body: renderKubeletSysctl(config.sysctl),
     mode: 0o600,
     parent: { path: '/etc/sysctl.d', mode: 0o755, ancestorMode: publicAncestorMode, enforce: false },
   };
 }
 
-type LiveRead = { key: string; expected: number; raw: string | null; error?: string };
+type LiveRead = { desired: DesiredSysctl; raw: string | null; error?: string };
 
 function readLive(ctx: Context): LiveRead[] {
-  return KUBELET_SYSCTLS.map(([key, expected]) => {
+  return desiredSysctls(ctx.config.sysctl).map((desired) => {
     try {
-      return { key, expected, raw: ctx.host.readSysctl(key).trim() };
+      return { desired, raw: ctx.host.readSysctl(desired.key).trim() };
     } catch (error) {
-      return { key, expected, raw: null, error: `cannot read ${sysctlPath(key)}: ${describeError(error)}` };
+      return { desired, raw: null, error: `cannot read ${sysctlPath(desired.key)}: ${describeError(error)}` };
     }
   });
 }
 
-function judgeLive(read: LiveRead): Finding {
-  const item = read.key;
-  const expected = String(read.expected);
-  if (read.raw === null) return { item, status: 'error', expected, actual: 'unreadable', reason: `${read.error}; the kubelet cannot start without it` };
-  const value = parseKernelInt(read.raw);
-  if (value === read.expected) return pass(item, expected, read.raw);
-  return fail(item, expected, read.raw, kubeletMessage(read.key, read.expected, read.raw));
+function judgeLive({ desired, raw, error }: LiveRead): Finding {
+  const item = desired.key;
+  if (raw === null) {
+    return { item, status: 'error', expected: desired.value, actual: 'unreadable', reason: `${error}${desired.kubelet ? '; the kubelet cannot start without it' : ''}` };
+  }
+  if (sameSysctlValue(desired, raw)) return pass(item, desired.value, raw);
+  const reason = desired.kubelet ? kubeletMessage(desired.key, Number(desired.value), raw) : `${desired.key} is ${raw}, the configuration asks for ${desired.value}`;
+  return fail(item, desired.value, raw, reason);
 }
 
 export const kernelParameters: Control = {
@@ -58,16 +64,13 @@ export const kernelParameters: Control = {
   remediation: `Write ${SYSCTL_FILE} with the six values and run: sysctl -p ${SYSCTL_FILE}`,
 
   plan(ctx: Context): ControlPlan {
-    const file = planFile(ctx.host, sysctlFileSpec(), ctx.force);
+    const file = planFile(ctx.host, sysctlFileSpec(ctx.config), ctx.force);
     if (!ctx.host.live || file.blocked.length > 0) return file;
     const changes: Change[] = [...file.changes];
     const blocked = [...file.blocked];
     for (const read of readLive(ctx)) {
-      if (read.raw === null) {
-        blocked.push({ item: read.key, status: 'error', expected: String(read.expected), actual: 'unreadable', reason: read.error ?? '' });
-      } else if (parseKernelInt(read.raw) !== read.expected) {
-        changes.push({ kind: 'sysctl', key: read.key, from: read.raw, to: String(read.expected) });
-      }
+      if (read.raw === null) blocked.push(judgeLive(read));
+      else if (!sameSysctlValue(read.desired, read.raw)) changes.push({ kind: 'sysctl', key: read.desired.key, from: read.raw, to: read.desired.value });
     }
     return { changes, blocked };
   },
@@ -84,19 +87,19 @@ export const kernelParameters: Control = {
     }
     // Read back, as systemd-sysctl does: a value the kernel did not take is a failure of the host.
     for (const read of readLive(ctx)) {
-      const change = sysctls.find((c) => c.kind === 'sysctl' && c.key === read.key);
+      const change = sysctls.find((c) => c.kind === 'sysctl' && c.key === read.desired.key);
       if (!change) continue;
-      if (read.raw !== null && parseKernelInt(read.raw) === read.expected) outcome.done.push(change);
-      else outcome.hostErrors.push(`${read.key}: the kernel kept ${read.raw ?? 'an unreadable value'} after ${result.command}`);
+      if (read.raw !== null && sameSysctlValue(read.desired, read.raw)) outcome.done.push(change);
+      else outcome.hostErrors.push(`${read.desired.key}: the kernel kept ${read.raw ?? 'an unreadable value'} after ${result.command}`);
     }
     return outcome;
   },
 
   verify(ctx: Context): Finding[] {
-    const findings: Finding[] = [verifyFile(ctx.host, sysctlFileSpec())];
+    const findings: Finding[] = [verifyFile(ctx.host, sysctlFileSpec(ctx.config))];
     if (!ctx.host.live) {
-      for (const [key, expected] of KUBELET_SYSCTLS) {
-        findings.push({ item: key, status: 'skip', expected: String(expected), actual: 'not read', reason: 'offline root (--root): the running kernel is not this system\'s' });
+      for (const { key, value } of desiredSysctls(ctx.config.sysctl)) {
+        findings.push({ item: key, status: 'skip', expected: value, actual: 'not read', reason: 'offline root (--root): the running kernel is not this system\'s' });
       }
       return findings;
     }

@@ -6,7 +6,7 @@
 import { SYSCTL_CONF, resolveSysctl, selectConfFiles, type ConfFile } from '../sysctl/resolve.js';
 import { describeError } from '../errors.js';
 import type { Host } from '../host/host.js';
-import { KUBELET_SYSCTLS, SYSCTL_FILE, parseKernelInt } from './kubelet-sysctls.js';
+import { SYSCTL_FILE, desiredSysctls, sameSysctlValue } from './kubelet-sysctls.js';
 import type { ApplyOutcome, Context, Control, Finding } from './types.js';
 import { fail, pass } from './types.js';
 
@@ -52,16 +52,18 @@ export const kernelPersistence: Control = {
       return [{ item: 'sysctl.d', status: 'error', expected: 'readable', actual: 'unreadable', reason: describeError(error) }];
     }
     const resolution = resolveSysctl(files);
-    return KUBELET_SYSCTLS.map(([key, expected]): Finding => {
+    return desiredSysctls(ctx.config.sysctl).map((desired): Finding => {
+      const { key, value: expected } = desired;
+      const consequence = desired.kubelet ? 'the kubelet will refuse to start' : 'the configured value is lost';
       const winner = resolution.winner(key);
       const item = `${key} at boot`;
-      if (!winner) return fail(item, String(expected), 'not set by any sysctl.d file', `no sysctl.d file sets ${key}: after a reboot the kernel default applies and the kubelet may refuse to start.`);
+      if (!winner) return fail(item, expected, 'not set by any sysctl.d file', `no sysctl.d file sets ${key}: after a reboot the kernel default applies and ${consequence}.`);
       const where = `${winner.file}:${winner.line}`;
       const actual = `${winner.value} (${where})`;
-      if (parseKernelInt(winner.value) === expected) return pass(item, String(expected), actual);
+      if (sameSysctlValue(desired, winner.value)) return pass(item, expected, actual);
       const ours = resolution.history(key).find((a) => a.file === SYSCTL_FILE);
       const overrides = ours ? ` after ${SYSCTL_FILE} sets ${ours.value}` : '';
-      return fail(item, String(expected), actual, `${where} sets ${key}=${winner.value}${overrides}; it wins at the next boot and the kubelet will refuse to start.`);
+      return fail(item, expected, actual, `${where} sets ${key}=${winner.value}${overrides}; it wins at the next boot and ${consequence}.`);
     });
   },
 };

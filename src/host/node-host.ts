@@ -214,6 +214,17 @@ export class NodeHost implements Host {
     };
   }
 
+  async k3sVersion(): Promise<ProcessResult | null> {
+    if (!this.live) return null;
+    const { execa } = await import('execa');
+    for (const file of ['k3s', '/usr/local/bin/k3s']) {
+      const result = await execa(file, ['--version'], { reject: false, stdin: 'ignore', timeout: 30_000 });
+      if (result.exitCode === undefined) continue; // not found there
+      return { command: `${file} --version`, exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+    }
+    return null;
+  }
+
   async facts(): Promise<HostFacts> {
     if (this.live) {
       const si = await import('systeminformation');

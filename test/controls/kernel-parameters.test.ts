@@ -103,3 +103,24 @@ test('a symlink at the target is refused and nothing is written through it', asy
   t.is(fs.readFileSync(host.file('/elsewhere/target'), 'utf8'), 'keep me\n');
   t.true(fs.lstatSync(host.file('/etc/sysctl.d/90-kubelet.conf')).isSymbolicLink());
 });
+
+test('extra parameters from the config are written after the six, applied and verified', async (t) => {
+  const { parseConfig } = await import('../../src/config/load.js');
+  const config = parseConfig('sysctl:\n  net.ipv4.ip_forward: 1\n  net/ipv4/tcp_rmem: "4096 87380 6291456"\n  kernel.panic: 10\n', 'c.yaml');
+  t.deepEqual(config.sysctl, { 'net.ipv4.ip_forward': '1', 'net.ipv4.tcp_rmem': '4096 87380 6291456', 'kernel.panic': '10' });
+  const body = renderKubeletSysctl(config.sysctl);
+  t.regex(body, /kernel\.keys\.root_maxbytes=25000000\n#\n# Extra parameters[^\n]*\nnet\.ipv4\.ip_forward=1\nnet\.ipv4\.tcp_rmem=4096 87380 6291456\n$/);
+  t.is(body.match(/kernel\.panic=/g)?.length, 1, 'a repeat of one of the six is written once');
+  const host = new TestHost({ ...HOSTILE, 'net.ipv4.ip_forward': '0', 'net.ipv4.tcp_rmem': '4096\t131072\t6291456' });
+  const ctx = context(host, { config });
+  const plan = kernelParameters.plan(ctx);
+  t.true(plan.changes.some((c) => c.kind === 'sysctl' && c.key === 'net.ipv4.tcp_rmem'));
+  await kernelParameters.apply(ctx, plan);
+  t.is(host.kernel.get('net.ipv4.ip_forward'), '1');
+  const findings = kernelParameters.verify(ctx);
+  t.true(findings.every((f) => f.status === 'pass'), JSON.stringify(findings.filter((f) => f.status !== 'pass')));
+  host.kernel.set('net.ipv4.tcp_rmem', '4096  87380   6291456');
+  t.is(kernelParameters.verify(ctx).find((f) => f.item === 'net.ipv4.tcp_rmem')?.status, 'pass', 'white space is not a difference');
+  host.kernel.set('net.ipv4.ip_forward', '0');
+  t.is(kernelParameters.verify(ctx).find((f) => f.item === 'net.ipv4.ip_forward')?.reason, 'net.ipv4.ip_forward is 0, the configuration asks for 1');
+});
