@@ -79,7 +79,8 @@ k3s.service and k3s-agent.service, which require it), k3s-hostprep-service-accou
 `,
   uninstall: `Usage: k3s-hostprep uninstall [--root DIR] [--force]
 
-Undoes install: disables the units (systemctl, or removing the same symlinks), removes the unit files and the
+Undoes install: disables the units (systemctl, or removing the same symlinks; the timer is also stopped, the
+gate unit is not, since K3s requires it), removes the unit files and the
 executable. Unit files that were edited or not written by k3s-hostprep are left alone unless --force is
 given (a backup is kept). Idempotent. Must run as root.
 

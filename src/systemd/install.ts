@@ -13,7 +13,7 @@ import type { Change, Finding } from '../controls/types.js';
 import { fail } from '../controls/types.js';
 import { describeError } from '../errors.js';
 import { describeChange } from '../report/text.js';
-import { BIN_PATH, UNIT_DIR, UNITS, enableLinks, unitPath } from './units.js';
+import { BIN_PATH, GATE_UNIT, UNIT_DIR, UNITS, enableLinks, unitPath } from './units.js';
 
 /** What becomes /usr/local/bin/k3s-hostprep: the running single executable, or a file named by --binary, or a launcher. */
 export type BinarySource =
@@ -192,10 +192,11 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
     else if (state !== 'ours') report.unchanged.push(`${l.link} (${actual}: not k3s-hostprep's, left alone)`);
   }
   if (via === 'systemctl' && ours.length > 0) {
-    const units = [...new Set(ours.map((l) => path.basename(l.target)))];
-    if (await systemctl(host, ['disable', ...units], report)) {
-      for (const l of ours) if (linkState(host, l.link, l.target).state === 'ours') report.hostErrors.push(`systemctl disable left ${l.link}`);
+    // The timer is stopped too; the gate is not: stopping it would stop K3s, which requires it.
+    for (const unit of [...new Set(ours.map((l) => path.basename(l.target)))]) {
+      await systemctl(host, unit === GATE_UNIT ? ['disable', unit] : ['disable', '--now', unit], report);
     }
+    for (const l of ours) if (linkState(host, l.link, l.target).state === 'ours') report.hostErrors.push(`systemctl disable left ${l.link}`);
   } else {
     for (const l of ours) {
       try {

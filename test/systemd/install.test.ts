@@ -156,7 +156,7 @@ asRoot('on a host where systemd runs, install and uninstall go through systemctl
   const bin = s.path('bin');
   fs.mkdirpSync(bin);
   const log = s.path('systemctl.log');
-  fs.writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${log}\ncase "$1" in enable|disable) exec /usr/bin/systemctl --root=/ "$@";; esac\nexit 0\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${log}\ncase "$1" in enable|disable) [ "$2" = --now ] && { a=$1; shift 2; set -- "$a" "$@"; }; exec /usr/bin/systemctl --root=/ "$@";; esac\nexit 0\n`, { mode: 0o755 });
   s.setup.push(`export PATH=${bin}:$PATH`);
   const binary = s.path('agent');
   fs.writeFileSync(binary, '#!/bin/sh\necho agent\n', { mode: 0o755 });
@@ -175,7 +175,8 @@ asRoot('on a host where systemd runs, install and uninstall go through systemctl
 
   const removed = await s.cli('uninstall');
   t.is(removed.exitCode, 0, removed.stdout + removed.stderr);
-  t.is(fs.readFileSync(log, 'utf8'), `daemon-reload\nenable ${GATE_UNIT} ${SA_TIMER_UNIT}\ndisable ${GATE_UNIT} ${SA_TIMER_UNIT}\ndaemon-reload\n`);
+  // The timer is stopped as it is disabled; the gate is only disabled (stopping it would stop K3s).
+  t.is(fs.readFileSync(log, 'utf8'), `daemon-reload\nenable ${GATE_UNIT} ${SA_TIMER_UNIT}\ndisable ${GATE_UNIT}\ndisable --now ${SA_TIMER_UNIT}\ndaemon-reload\n`);
   t.false(fs.existsSync(s.path('usr-local-bin', 'k3s-hostprep')));
   t.false(fs.existsSync(s.host(`/etc/systemd/system/${GATE_UNIT}`)));
   t.false(fs.existsSync(s.host('/etc/systemd/system/k3s.service.requires/k3s-hostprep.service')));
