@@ -17,8 +17,8 @@ export const SA_TIMER_UNIT = 'k3s-hostprep-service-accounts.timer';
  * host cannot be made compliant. It writes /etc/sysctl.d, K3s' directories under
  * /var/lib/rancher and /etc/rancher, and the kernel's values under /proc/sys, which is why
  * ProtectKernelTunables= stays off; everything else is read-only to it. A ReadWritePaths= entry
- * must exist when the sandbox is set up, so the two K3s roots are optional there ("-") and are
- * created by ExecStartPre=, outside the sandbox ("+"), before apply's sandbox is made.
+ * must exist when the sandbox is set up, so the directories apply writes into are optional there
+ * ("-") and are created by ExecStartPre=, outside the sandbox ("+"), before apply's sandbox is made.
  */
 const GATE = `[Unit]
 Description=k3s-hostprep: prepare and verify this host before K3s starts
@@ -28,13 +28,13 @@ Before=k3s.service k3s-agent.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStartPre=+/bin/mkdir -p -m 0755 /var/lib/rancher /etc/rancher
+ExecStartPre=+/bin/mkdir -p -m 0755 /etc/sysctl.d /var/lib/rancher /etc/rancher
 ExecStart=${BIN_PATH} apply
 TimeoutStartSec=5min
 UMask=0077
 NoNewPrivileges=yes
 ProtectSystem=strict
-ReadWritePaths=/etc/sysctl.d -/var/lib/rancher -/etc/rancher /run
+ReadWritePaths=-/etc/sysctl.d -/var/lib/rancher -/etc/rancher /run
 ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes

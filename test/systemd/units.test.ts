@@ -34,7 +34,7 @@ test('the unit files under systemd/ are exactly what install writes, marked as o
   t.deepEqual(names, UNITS.map((u) => u.name).sort());
   for (const unit of UNITS) {
     const text = fs.readFileSync(path.join(REPO, 'systemd', unit.name), 'utf8');
-    t.is(text, renderUnit(unit), `systemd/${unit.name} differs from src/systemd/units.ts`);
+    t.is(text, renderUnit(unit), `systemd/${unit.name} differs from src/systemd/units.ts: run npm run build && scripts/render-units`);
     t.is(ownership(text), 'ours');
   }
 });
