@@ -54,7 +54,7 @@ it('read-only /proc/sys: exit 3 before anything is written, with one line that s
   p.s.setup.push('mount -n -o remount,ro,bind /proc/sys');
   const r = await p.s.cli('apply', '--config', p.b);
   t.is(r.exitCode, 3, r.stdout);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: host error: vm\.overcommit_memory: cannot change vm\.overcommit_memory: \/proc\/sys\/vm\/overcommit_memory is on a read-only file system/);
+  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: \[kernel-parameters\] cannot change vm\.overcommit_memory: \/proc\/sys\/vm\/overcommit_memory is on a read-only file system/);
   t.regex(r.stdout, /Verdict: HOST ERROR/);
   assertOldSysctlIntact(t, p);
   t.is(p.s.kernel('kernel.panic'), '-1');
@@ -66,7 +66,7 @@ it('a kernel without /proc/sys/kernel/keys: exit 3, the missing keys named, noth
   fs.rmSync(p.s.path('proc-sys/kernel/keys'), { recursive: true });
   const r = await p.s.cli('apply', '--config', p.b);
   t.is(r.exitCode, 3, r.stdout);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: host error: kernel\.keys\.root_maxkeys: cannot read \/proc\/sys\/kernel\/keys\/root_maxkeys: ENOENT.*the kubelet cannot start without it \(and 1 more; see the report\)$/);
+  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: \[kernel-parameters\] cannot read \/proc\/sys\/kernel\/keys\/root_maxkeys: ENOENT.*the kubelet cannot start without it \(and \d+ more; the report above lists them\)$/);
   assertOldSysctlIntact(t, p);
   t.is(p.s.kernel('kernel.panic'), '-1', 'no sysctl -p of a file the kernel cannot hold');
   p.s.dispose();
@@ -79,7 +79,7 @@ it('no sysctl binary on PATH: exit 3 with one line, the file (unchanged) intact'
   p.s.setup.push(`export PATH=${bin}`);
   const r = await p.s.exec([process.execPath, CLI, 'apply', '--config', p.a]);
   t.is(r.exitCode, 3, r.stdout + r.stderr);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: host error: kernel-parameters: sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf exited 127: sysctl was not found on PATH \(install procps\)$/);
+  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf exited 127: sysctl was not found on PATH \(install procps\)/);
   assertOldSysctlIntact(t, p);
   p.s.dispose();
 });
@@ -92,7 +92,7 @@ it('sysctl that exits non-zero: exit 3 with its message on one line', async (t) 
   p.s.setup.push(`export PATH=${bin}:$PATH`);
   const r = await p.s.cli('apply', '--config', p.a);
   t.is(r.exitCode, 3, r.stdout);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: host error: kernel-parameters: sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf exited 255: sysctl: permission denied on key "kernel\.panic"/);
+  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf exited 255: sysctl: permission denied on key "kernel\.panic"/);
   assertOldSysctlIntact(t, p);
   t.is(p.s.kernel('kernel.panic'), '-1');
   p.s.dispose();
@@ -110,7 +110,7 @@ it('a full disk during the write: exit 3, the old file whole, no temporary file,
   );
   const r = await p.s.exec(['sh', '-c', `${process.execPath} ${CLI} apply --config ${p.b}; echo "rc=$?"; cat /etc/sysctl.d/90-kubelet.conf > ${p.s.path('after.conf')}; ls -a /etc/sysctl.d`]);
   t.regex(r.stdout, /rc=3/);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: host error: kernel-parameters: file \/etc\/sysctl\.d\/90-kubelet\.conf: ENOSPC: no space left on device/);
+  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: file \/etc\/sysctl\.d\/90-kubelet\.conf: ENOSPC: no space left on device/);
   t.is(fs.readFileSync(p.s.path('after.conf'), 'utf8'), old, 'the old file is whole');
   t.notRegex(r.stdout, /\.tmp/, 'the temporary file was removed');
   t.is(p.s.kernel('kernel.panic'), '-1', 'sysctl did not run after the failed write');
