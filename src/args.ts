@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import type { Role } from './config/schema.js';
 
-export const COMMANDS = ['apply', 'check', 'plan', 'render'] as const;
+export const COMMANDS = ['apply', 'check', 'plan', 'render', 'watch'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Invocation {
@@ -16,6 +16,10 @@ export interface Invocation {
   role?: Role;
   root?: string;
   artefact?: string;
+  /** check, apply: write a JUnit XML report to this file. */
+  junit?: string;
+  /** watch: run this many cycles back to back, then exit. */
+  cycles?: number;
 }
 
 const OPTIONS = {
@@ -26,14 +30,17 @@ const OPTIONS = {
   config: { type: 'string' },
   role: { type: 'string' },
   root: { type: 'string' },
+  junit: { type: 'string' },
+  cycles: { type: 'string' },
 } as const;
 
 /** Which options each command takes; anything else is a usage error. */
 const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
-  apply: ['help', 'json', 'force', 'config', 'role', 'root'],
-  check: ['help', 'json', 'config', 'role', 'root'],
+  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'junit'],
+  check: ['help', 'json', 'config', 'role', 'root', 'junit'],
   plan: ['help', 'json', 'force', 'config', 'role', 'root'],
   render: ['help', 'config', 'role', 'root'],
+  watch: ['help', 'config', 'role', 'cycles'],
 };
 
 export function parseInvocation(argv: readonly string[]): Invocation {
@@ -62,7 +69,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   if (values.role !== undefined && values.role !== 'server' && values.role !== 'agent') {
     throw new UsageError(`--role: expected server or agent, got "${values.role}"`);
   }
-  for (const name of ['config', 'root'] as const) {
+  for (const name of ['config', 'root', 'junit'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
   return {
@@ -75,5 +82,13 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values.role !== undefined ? { role: values.role as Role } : {}),
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
+    ...(values.junit !== undefined ? { junit: values.junit } : {}),
+    ...(values.cycles !== undefined ? { cycles: positiveInt('--cycles', values.cycles) } : {}),
   };
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag}: expected a positive integer, got "${value}"`);
+  return n;
 }

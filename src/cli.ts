@@ -13,7 +13,12 @@ import { NodeHost } from './host/node-host.js';
 import { renderPlan } from './report/diff.js';
 import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
-import { chooseRole } from './role.js';
+import { renderJunit } from './report/junit.js';
+import { renderMetrics } from './report/prometheus.js';
+import { writeLocalFile, writeMetricsFile } from './outputs.js';
+import type { Report } from './report/model.js';
+import { chooseRole, type RoleChoice } from './role.js';
+import type { Context } from './controls/types.js';
 import { VERSION } from './version.js';
 
 /** --config names a file on this machine; the default lives inside the prepared system. */
@@ -43,6 +48,59 @@ function openHost(root: string | undefined): Host {
   return new NodeHost(root);
 }
 
+/** The JUnit file (--junit) and the metrics file (metrics.textfilePath); a failure to write is exit 3. */
+function writeOutputs(report: Report, ctx: { host: Host; config: Config }, invocation: Invocation, err: NodeJS.WritableStream): number {
+  let code: number = EXIT.compliant;
+  if (invocation.junit !== undefined) {
+    try {
+      writeLocalFile(invocation.junit, renderJunit(report));
+    } catch (error) {
+      err.write(`k3s-hostprep: cannot write the JUnit report to ${invocation.junit}: ${describeError(error)}\n`);
+      code = EXIT.host;
+    }
+  }
+  // Metrics describe this machine: an offline root (--root) gets none.
+  const metricsPath = ctx.config.metrics.textfilePath;
+  if (metricsPath !== undefined && ctx.host.live) {
+    try {
+      writeMetricsFile(ctx.host, metricsPath, renderMetrics({ report, now: Date.now() }));
+    } catch (error) {
+      err.write(`k3s-hostprep: cannot write metrics to ${metricsPath}: ${describeError(error)}\n`);
+      code = EXIT.host;
+    }
+  }
+  return code;
+}
+
+async function runWatch(ctx: Context, roleChoice: RoleChoice, invocation: Invocation, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  if (invocation.root !== undefined) throw new UsageError('watch watches the running system; it does not take --root');
+  if (ctx.config.watch.remediate && ctx.host.euid !== 0) throw new HostError('watch with watch.remediate: true must run as root');
+  const { watch } = await import('./watch/loop.js');
+  const { journalStream } = await import('./watch/journal.js');
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => controller.abort(signal);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    const stats = await watch({
+      ctx,
+      roleChoice,
+      intervalMs: ctx.config.watch.interval * 1000,
+      remediate: ctx.config.watch.remediate,
+      ...(ctx.config.metrics.textfilePath !== undefined ? { metricsPath: ctx.config.metrics.textfilePath } : {}),
+      ...(invocation.cycles !== undefined ? { cycles: invocation.cycles } : {}),
+      signal: controller.signal,
+      log: (text) => err.write(text),
+      prefix: journalStream(),
+    });
+    if (invocation.cycles !== undefined) out.write(JSON.stringify(stats) + '\n');
+    return EXIT.compliant;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}
+
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let invocation: Invocation | undefined;
   try {
@@ -67,13 +125,14 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       out.write(renderArtefact(artefact, ctx));
       return EXIT.compliant;
     }
+    if (invocation.command === 'watch') return await runWatch(ctx, roleChoice, invocation, out, err);
     if (invocation.command === 'apply' && host.euid !== 0) {
       throw new HostError('apply must run as root: nothing was changed');
     }
     const report = await run(ctx, { command: invocation.command, roleChoice, facts: true });
     if (invocation.json) out.write(renderJson(report));
     else out.write((invocation.command === 'plan' ? renderPlan(report) : '') + renderText(report));
-    return report.exitCode;
+    return Math.max(report.exitCode, writeOutputs(report, ctx, invocation, err));
   } catch (error) {
     const known = error instanceof HostprepError;
     const code = known ? error.exitCode : EXIT.host;

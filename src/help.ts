@@ -8,10 +8,11 @@ const COMMON = `  --config FILE      configuration (default /etc/k3s-hostprep/co
 export const USAGE = `k3s-hostprep: prepares a host for a hardened K3s node and proves it.
 
 Usage:
-  k3s-hostprep apply  [--json] [--force] [options]   converge this host, verify it, print the report
-  k3s-hostprep check  [--json] [options]             verify only; changes nothing
+  k3s-hostprep apply  [--json] [--force] [--junit FILE] [options]  converge, verify, print the report
+  k3s-hostprep check  [--json] [--junit FILE] [options]  verify only; changes nothing
   k3s-hostprep plan   [--json] [--force] [options]   show what apply would change; changes nothing
   k3s-hostprep render <artefact> [options]           print one generated file
+  k3s-hostprep watch  [options]                      verify at an interval and on change; log drift
   k3s-hostprep --version | --help | <command> --help
 
 Options:
@@ -30,6 +31,7 @@ given, which replaces them after keeping a backup beside them.
 
   --json             print the report as JSON
   --force            replace files written by someone else (a backup is kept)
+  --junit FILE       also write the report as JUnit XML to FILE
 ${COMMON}
 `,
   check: `Usage: k3s-hostprep check [--json] [options]
@@ -37,6 +39,7 @@ ${COMMON}
 Verifies every control and prints the report; changes nothing. Works without root where the files can be read.
 
   --json             print the report as JSON
+  --junit FILE       also write the report as JUnit XML to FILE
 ${COMMON}
 `,
   plan: `Usage: k3s-hostprep plan [--json] [--force] [options]
@@ -54,6 +57,19 @@ Prints one generated file to standard output, exactly as apply writes it. Artefa
 ${ARTEFACTS.map((a) => `  ${a.name.padEnd(18)} ${a.description}`).join('\n')}
 
 ${COMMON}
+`,
+  watch: `Usage: k3s-hostprep watch [options]
+
+Verifies every control every watch.interval seconds (default 60) and soon after a change under the sysctl.d
+directories, /etc/sysctl.conf, /etc/rancher/k3s and the files and directories k3s-hostprep manages. Logs one
+line per change of state (control, CIS number, expected, actual, since when) on standard error, with syslog
+priority prefixes when that is the journal. With watch.remediate: true in the configuration it re-applies the
+control that drifted, and only that one (must run as root). With metrics.textfilePath it rewrites the
+node_exporter textfile after every cycle. Runs until SIGTERM or SIGINT; restart it after changing the config.
+
+  --cycles N         run N cycles back to back, print resource use as JSON and exit (tests, benchmarks)
+  --config FILE      configuration (default /etc/k3s-hostprep/config.yaml, optional)
+  --role server|agent  node role (default: config, else the installed k3s/k3s-agent unit, else server)
 `,
 };
 

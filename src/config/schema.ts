@@ -28,7 +28,24 @@ export interface Config {
   audit: {
     policy: AuditPolicy;
   };
+  metrics: {
+    /** node_exporter textfile-collector file written after every check, apply and watch cycle. */
+    textfilePath?: string;
+  };
+  watch: {
+    /** install installs and enables k3s-hostprep-watch.service. */
+    enabled: boolean;
+    /** Seconds between verification cycles when no file event comes first. */
+    interval: number;
+    /** Re-apply a control that drifted (only that control). */
+    remediate: boolean;
+  };
 }
+
+/** Where a textfile-collector file may go: the collector directories distributions use, and ours. */
+export const METRICS_DIRS = ['/var/lib/node_exporter', '/var/lib/prometheus', '/run/node_exporter', '/var/lib/k3s-hostprep'] as const;
+
+export const DEFAULT_WATCH_INTERVAL = 60;
 
 /** The hardening guide's starter policy: log request metadata for everything. */
 export const DEFAULT_AUDIT_POLICY: AuditPolicy = {
@@ -101,6 +118,25 @@ export const configSpec: Spec = {
         policy: auditPolicySpec,
       },
     },
+    metrics: {
+      type: 'object',
+      fields: {
+        textfilePath: {
+          type: 'path',
+          allowed: METRICS_DIRS,
+          // node_exporter reads only *.prom; anything else would be silently ignored.
+          check: (v) => (/\/[^/]+\.prom$/.test(v) && !/\/\.[^/]*$/.test(v) ? null : `expected a file name ending in .prom (node_exporter reads no other), got ${JSON.stringify(v)}`),
+        },
+      },
+    },
+    watch: {
+      type: 'object',
+      fields: {
+        enabled: { type: 'bool' },
+        interval: { type: 'int', min: 1, max: 86400, why: 'seconds between verification cycles' },
+        remediate: { type: 'bool' },
+      },
+    },
   },
 };
 
@@ -112,6 +148,14 @@ export function withDefaults(raw: Record<string, any>, source: string): Config {
     sysctl: Object.fromEntries(Object.entries((raw.sysctl ?? {}) as Record<string, unknown>).map(([k, v]) => [normalizeKey(k), String(v).trim()])),
     audit: {
       policy: raw.audit?.policy ?? DEFAULT_AUDIT_POLICY,
+    },
+    metrics: {
+      ...(raw.metrics?.textfilePath !== undefined ? { textfilePath: raw.metrics.textfilePath as string } : {}),
+    },
+    watch: {
+      enabled: raw.watch?.enabled ?? false,
+      interval: raw.watch?.interval ?? DEFAULT_WATCH_INTERVAL,
+      remediate: raw.watch?.remediate ?? false,
     },
   };
 }
