@@ -73,7 +73,6 @@ function writeOutputs(report: Report, ctx: { host: Host; config: Config }, invoc
 }
 
 async function runWatch(ctx: Context, roleChoice: RoleChoice, invocation: Invocation, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  if (invocation.root !== undefined) throw new UsageError('watch watches the running system; it does not take --root');
   if (ctx.config.watch.remediate && ctx.host.euid !== 0) throw new HostError('watch with watch.remediate: true must run as root');
   const { watch } = await import('./watch/loop.js');
   const { journalStream } = await import('./watch/journal.js');

@@ -1,14 +1,7 @@
 import test from 'ava';
-import { execaSync } from 'execa';
 import { holds, labelValue, renderMetrics } from '../../src/report/prometheus.js';
 import { sampleReport } from './fixtures.js';
-
-/** promtool ships in Debian's prometheus package; CI installs it (.ci/run). */
-export function promtool(text: string): { exitCode: number; output: string } {
-  const result = execaSync('promtool', ['check', 'metrics'], { input: text, reject: false });
-  if ((result as { code?: string }).code === 'ENOENT' || result.exitCode === undefined) throw new Error('promtool is not installed (apt-get install prometheus)');
-  return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
-}
+import { promtool } from '../helpers/promtool.js';
 
 test('a report renders as metrics promtool accepts, with escaped labels', (t) => {
   const text = renderMetrics({ report: sampleReport(), now: 1_700_000_000_123 });

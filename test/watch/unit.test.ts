@@ -1,0 +1,31 @@
+import test from 'ava';
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import * as path from 'node:path';
+import tmp from 'tmp';
+import { REPO } from '../helpers/sandbox.js';
+import { WATCH_UNIT_NAME, renderWatchUnit } from '../../src/watch/unit.js';
+
+test('systemd/k3s-hostprep-watch.service is the rendered unit', (t) => {
+  t.is(fs.readFileSync(path.join(REPO, 'systemd', WATCH_UNIT_NAME), 'utf8'), renderWatchUnit());
+});
+
+test('the unit restarts on failure, is sandboxed, and keeps /proc/sys and the write paths reachable', (t) => {
+  const unit = renderWatchUnit('/opt/k3s-hostprep/bin/k3s-hostprep');
+  t.regex(unit, /^ExecStart=\/opt\/k3s-hostprep\/bin\/k3s-hostprep watch$/m);
+  t.regex(unit, /^Restart=on-failure$/m);
+  for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes']) t.regex(unit, new RegExp(`^${line}$`, 'm'));
+  t.regex(unit, /^ReadWritePaths=\/etc\/sysctl\.d -\/var\/lib\/rancher -\/var\/lib\/node_exporter/m);
+  t.notRegex(unit, /ProtectKernelTunables/, 'remediation writes /proc/sys');
+});
+
+test('systemd-analyze verify accepts the unit', async (t) => {
+  const dir = tmp.dirSync({ unsafeCleanup: true });
+  const file = path.join(dir.name, WATCH_UNIT_NAME);
+  // ExecStart must name an existing executable for verify.
+  fs.writeFileSync(file, renderWatchUnit(process.execPath));
+  const r = await execa('systemd-analyze', ['verify', file], { reject: false });
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.is(String(r.stderr).split('\n').filter((l) => l.includes(WATCH_UNIT_NAME)).join('\n'), '', 'no warning about the unit');
+  dir.removeCallback();
+});
