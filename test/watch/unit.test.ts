@@ -16,7 +16,7 @@ test('the unit restarts on failure, is sandboxed, and keeps /proc/sys and the wr
   t.regex(unit, /^Restart=on-failure$/m);
   for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes']) t.regex(unit, new RegExp(`^${line}$`, 'm'));
   t.regex(unit, /^ReadWritePaths=\/etc\/sysctl\.d -\/var\/lib\/rancher -\/var\/lib\/node_exporter/m);
-  t.notRegex(unit, /ProtectKernelTunables/, 'remediation writes /proc/sys');
+  t.notRegex(unit, /^ProtectKernelTunables=/m, 'remediation writes /proc/sys');
 });
 
 test('systemd-analyze verify accepts the unit', async (t) => {
