@@ -3,14 +3,13 @@
 import * as fs from 'node:fs';
 import { parseInvocation, type Invocation } from './args.js';
 import { findArtefact, renderArtefact, ARTEFACTS } from './artefacts.js';
-import { DEFAULT_CONFIG_PATH, defaultConfig, parseConfig } from './config/load.js';
+import { DEFAULT_CONFIG_PATH, defaultConfig } from './config/defaults.js';
 import type { Config } from './config/schema.js';
 import { run } from './engine.js';
 import { ConfigError, EXIT, HostError, HostprepError, UsageError, describeError } from './errors.js';
 import { commandHelp } from './help.js';
 import type { Host } from './host/host.js';
 import { NodeHost } from './host/node-host.js';
-import { renderPlan } from './report/diff.js';
 import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
 import { renderJunit } from './report/junit.js';
@@ -18,11 +17,16 @@ import { renderMetrics } from './report/prometheus.js';
 import { writeLocalFile, writeMetricsFile } from './outputs.js';
 import type { Report } from './report/model.js';
 import { chooseRole, type RoleChoice } from './role.js';
+import { journalStream } from './watch/journal.js';
+import { watch } from './watch/loop.js';
 import type { Context } from './controls/types.js';
 import { VERSION } from './version.js';
 
-/** --config names a file on this machine; the default lives inside the prepared system. */
-export function loadConfig(host: Host, explicit: string | undefined): Config {
+/**
+ * --config names a file on this machine; the default lives inside the prepared system. The
+ * parser (and the YAML library) is loaded only when there is a file to parse.
+ */
+export async function loadConfig(host: Host, explicit: string | undefined): Promise<Config> {
   if (explicit !== undefined) {
     let text: string;
     try {
@@ -30,7 +34,7 @@ export function loadConfig(host: Host, explicit: string | undefined): Config {
     } catch (error) {
       throw new ConfigError(explicit, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
     }
-    return parseConfig(text, explicit);
+    return (await import('./config/load.js')).parseConfig(text, explicit);
   }
   let text: string | null;
   try {
@@ -38,7 +42,7 @@ export function loadConfig(host: Host, explicit: string | undefined): Config {
   } catch (error) {
     throw new ConfigError(host.realPath(DEFAULT_CONFIG_PATH), [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
   }
-  return text === null ? defaultConfig() : parseConfig(text, host.realPath(DEFAULT_CONFIG_PATH));
+  return text === null ? defaultConfig() : (await import('./config/load.js')).parseConfig(text, host.realPath(DEFAULT_CONFIG_PATH));
 }
 
 function openHost(root: string | undefined): Host {
@@ -74,8 +78,6 @@ function writeOutputs(report: Report, ctx: { host: Host; config: Config }, invoc
 
 async function runWatch(ctx: Context, roleChoice: RoleChoice, invocation: Invocation, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   if (ctx.config.watch.remediate && ctx.host.euid !== 0) throw new HostError('watch with watch.remediate: true must run as root');
-  const { watch } = await import('./watch/loop.js');
-  const { journalStream } = await import('./watch/journal.js');
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => controller.abort(signal);
   process.once('SIGTERM', stop);
@@ -113,7 +115,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       return invocation.help ? EXIT.compliant : EXIT.usage;
     }
     const host = openHost(invocation.root);
-    const config = loadConfig(host, invocation.config);
+    const config = await loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
     const ctx = { host, config, role: roleChoice.role, force: invocation.force };
 
@@ -130,7 +132,8 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     }
     const report = await run(ctx, { command: invocation.command, roleChoice, facts: true });
     if (invocation.json) out.write(renderJson(report));
-    else out.write((invocation.command === 'plan' ? renderPlan(report) : '') + renderText(report));
+    // diff (for plan) is loaded only for plan.
+    else out.write((invocation.command === 'plan' ? (await import('./report/diff.js')).renderPlan(report) : '') + renderText(report));
     return Math.max(report.exitCode, writeOutputs(report, ctx, invocation, err));
   } catch (error) {
     const known = error instanceof HostprepError;
@@ -142,5 +145,6 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
   }
 }
 
-const code = await main(process.argv.slice(2), process.stdout, process.stderr);
-process.exitCode = code;
+void main(process.argv.slice(2), process.stdout, process.stderr).then((code) => {
+  process.exitCode = code;
+});

@@ -1,14 +1,20 @@
-import { parseDocument } from 'yaml';
+import * as YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import { type Config, configSpec, withDefaults } from './schema.js';
 import { validate } from './spec.js';
+import { registerYaml } from './yaml.js';
+import { DEFAULT_CONFIG_PATH, defaultConfig } from './defaults.js';
+
+registerYaml(YAML);
+
+export { DEFAULT_CONFIG_PATH, defaultConfig };
 
 /**
  * Parses and validates a configuration text whole. Throws a ConfigError naming the file, every
  * key at fault and what was expected; returns the configuration with defaults filled in.
  */
 export function parseConfig(text: string, file: string): Config {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
@@ -27,8 +33,3 @@ export function parseConfig(text: string, file: string): Config {
   return withDefaults(raw as Record<string, unknown>, file);
 }
 
-export const DEFAULT_CONFIG_PATH = '/etc/k3s-hostprep/config.yaml';
-
-export function defaultConfig(): Config {
-  return withDefaults({}, '(defaults)');
-}

@@ -2,8 +2,8 @@
  * CIS 3.2.1: the API server needs an audit policy file. The guide's starter policy logs the
  * metadata of every request; the config may replace it with any audit.k8s.io/v1 Policy.
  */
-import { stringify } from 'yaml';
 import { DEFAULT_AUDIT_POLICY, type AuditPolicy } from '../config/schema.js';
+import { yaml } from '../config/yaml.js';
 import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
 import { AUDIT_POLICY_FILE, K3S_SERVER_DIR, newAncestorMode } from './paths.js';
 import type { Context, Control, Finding } from './types.js';
@@ -17,7 +17,7 @@ const HEADER = '# API server audit policy (CIS 3.2.1), used through --audit-poli
 export const DEFAULT_AUDIT_POLICY_YAML = 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n';
 
 export function renderAuditPolicy(policy: AuditPolicy): string {
-  return HEADER + (policy === DEFAULT_AUDIT_POLICY ? DEFAULT_AUDIT_POLICY_YAML : stringify(policy, { lineWidth: 0 }));
+  return HEADER + (policy === DEFAULT_AUDIT_POLICY ? DEFAULT_AUDIT_POLICY_YAML : yaml().stringify(policy, { lineWidth: 0 }));
 }
 
 export function auditFileSpec(ctx: Pick<Context, 'config'>): FileSpec {

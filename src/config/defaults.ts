@@ -1,0 +1,11 @@
+/**
+ * Where the configuration lives and what it is without a file: kept apart from load.ts so that
+ * a node without a configuration file never loads the YAML parser (a boot-path cost).
+ */
+import { type Config, withDefaults } from './schema.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/k3s-hostprep/config.yaml';
+
+export function defaultConfig(): Config {
+  return withDefaults({}, '(defaults)');
+}
