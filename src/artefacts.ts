@@ -3,6 +3,7 @@ import type { Config, Role } from './config/schema.js';
 import { auditFileSpec } from './controls/audit-policy.js';
 import { sysctlFileSpec } from './controls/kernel-parameters.js';
 import { renderManaged, type FileSpec } from './controls/managed.js';
+import { watchUnitFileSpec } from './watch/unit.js';
 
 export interface RenderInput {
   config: Config;
@@ -19,6 +20,7 @@ export interface Artefact {
 export const ARTEFACTS: readonly Artefact[] = [
   { name: 'sysctl', description: 'the six kernel parameters the kubelet checks', spec: (input) => sysctlFileSpec(input.config) },
   { name: 'audit', description: 'the API server audit policy', spec: (input) => auditFileSpec(input) },
+  { name: 'watch-unit', description: 'the systemd unit that runs watch', spec: () => watchUnitFileSpec() },
 ];
 
 export function findArtefact(name: string): Artefact | undefined {

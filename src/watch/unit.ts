@@ -2,6 +2,9 @@
  * The systemd unit that runs watch (systemd/k3s-hostprep-watch.service is this text for the
  * default binary path; a test holds the two equal). install writes it when watch.enabled is true.
  */
+import type { FileSpec } from '../controls/managed.js';
+import { publicAncestorMode } from '../controls/paths.js';
+
 export const WATCH_UNIT_NAME = 'k3s-hostprep-watch.service';
 export const DEFAULT_BINARY = '/usr/local/bin/k3s-hostprep';
 
@@ -49,4 +52,14 @@ UMask=0077
 [Install]
 WantedBy=multi-user.target
 `;
+}
+
+export const WATCH_UNIT_PATH = `/etc/systemd/system/${WATCH_UNIT_NAME}`;
+
+/**
+ * The unit as a file k3s-hostprep owns: install plans and applies it with the managed-file rules
+ * (planFile / applyChanges), then runs systemctl daemon-reload and enable --now.
+ */
+export function watchUnitFileSpec(binary: string = DEFAULT_BINARY): FileSpec {
+  return { path: WATCH_UNIT_PATH, body: renderWatchUnit(binary), mode: 0o644, parent: { path: '/etc/systemd/system', mode: 0o755, ancestorMode: publicAncestorMode, enforce: false } };
 }

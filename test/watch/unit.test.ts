@@ -29,3 +29,18 @@ test('systemd-analyze verify accepts the unit', async (t) => {
   t.is(String(r.stderr).split('\n').filter((l) => l.includes(WATCH_UNIT_NAME)).join('\n'), '', 'no warning about the unit');
   dir.removeCallback();
 });
+
+test('install support: the unit is an artefact k3s-hostprep owns, at /etc/systemd/system, mode 0644', async (t) => {
+  const { findArtefact, renderArtefact } = await import('../../src/artefacts.js');
+  const { defaultConfig } = await import('../../src/config/defaults.js');
+  const { ownership } = await import('../../src/controls/managed.js');
+  const { watchUnitFileSpec, WATCH_UNIT_PATH } = await import('../../src/watch/unit.js');
+  const artefact = findArtefact('watch-unit')!;
+  const text = renderArtefact(artefact, { config: defaultConfig(), role: 'agent' });
+  t.true(text.startsWith('# Managed by k3s-hostprep.'));
+  t.true(text.endsWith(renderWatchUnit()));
+  t.is(ownership(text), 'ours');
+  t.is(WATCH_UNIT_PATH, '/etc/systemd/system/k3s-hostprep-watch.service');
+  t.is(watchUnitFileSpec('/usr/bin/k3s-hostprep').mode, 0o644);
+  t.regex(watchUnitFileSpec('/usr/bin/k3s-hostprep').body, /^ExecStart=\/usr\/bin\/k3s-hostprep watch$/m);
+});
