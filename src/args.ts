@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import type { Role } from './config/schema.js';
+import { isVersion, parseK3sVersion } from './k3s/version.js';
 
 export const COMMANDS = ['apply', 'check', 'plan', 'render', 'watch'] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -16,6 +17,7 @@ export interface Invocation {
   role?: Role;
   root?: string;
   artefact?: string;
+  k3sVersion?: string;
   /** check, apply: write a JUnit XML report to this file. */
   junit?: string;
   /** watch: run this many cycles back to back, then exit. */
@@ -30,17 +32,18 @@ const OPTIONS = {
   config: { type: 'string' },
   role: { type: 'string' },
   root: { type: 'string' },
+  'k3s-version': { type: 'string' },
   junit: { type: 'string' },
   cycles: { type: 'string' },
 } as const;
 
 /** Which options each command takes; anything else is a usage error. */
 const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
-  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'junit'],
-  check: ['help', 'json', 'config', 'role', 'root', 'junit'],
-  plan: ['help', 'json', 'force', 'config', 'role', 'root'],
-  render: ['help', 'config', 'role', 'root'],
-  watch: ['help', 'config', 'role', 'cycles'],
+  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'junit'],
+  check: ['help', 'json', 'config', 'role', 'root', 'k3s-version', 'junit'],
+  plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
+  render: ['help', 'config', 'role', 'root', 'k3s-version'],
+  watch: ['help', 'config', 'role', 'k3s-version', 'cycles'],
 };
 
 export function parseInvocation(argv: readonly string[]): Invocation {
@@ -72,6 +75,11 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   for (const name of ['config', 'root', 'junit'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
+  const k3sVersion = values['k3s-version'];
+  if (k3sVersion !== undefined) {
+    const parsed = parseK3sVersion(k3sVersion);
+    if (!isVersion(parsed)) throw new UsageError(`--k3s-version: ${parsed.error}`);
+  }
   return {
     command,
     help: values.help ?? false,
@@ -82,6 +90,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values.role !== undefined ? { role: values.role as Role } : {}),
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
+    ...(k3sVersion !== undefined ? { k3sVersion } : {}),
     ...(values.junit !== undefined ? { junit: values.junit } : {}),
     ...(values.cycles !== undefined ? { cycles: positiveInt('--cycles', values.cycles) } : {}),
   };

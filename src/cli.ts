@@ -21,6 +21,8 @@ import { journalStream } from './watch/journal.js';
 import { watch } from './watch/loop.js';
 import type { Context } from './controls/types.js';
 import { VERSION } from './version.js';
+import { chooseK3sVersion } from './k3s/choose.js';
+import { needsAdmissionConfig } from './k3s/settings.js';
 
 /**
  * --config names a file on this machine; the default lives inside the prepared system. The
@@ -117,12 +119,16 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     const host = openHost(invocation.root);
     const config = await loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
-    const ctx = { host, config, role: roleChoice.role, force: invocation.force };
+    const k3s = await chooseK3sVersion(host, invocation.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
+    const ctx = { host, config, role: roleChoice.role, force: invocation.force, k3s };
 
     if (invocation.command === 'render') {
       const name = invocation.artefact;
       const artefact = name === undefined ? undefined : findArtefact(name);
       if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${ARTEFACTS.map((a) => a.name).join(', ')}`);
+      if (artefact.name === 'psa' && !needsAdmissionConfig(config, k3s.version)) {
+        throw new UsageError(`render psa: K3s ${k3s.version.text} (${k3s.source}) gets no psa.yaml: Pod Security admission starts with v1.25 and eventRateLimit is not configured`);
+      }
       out.write(renderArtefact(artefact, ctx));
       return EXIT.compliant;
     }

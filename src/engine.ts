@@ -5,6 +5,7 @@
 import { CONTROLS } from './controls/index.js';
 import type { ApplyOutcome, Context, Control, ControlPlan, Finding } from './controls/types.js';
 import { describeError } from './errors.js';
+import { k3sVersionOf } from './k3s/node.js';
 import { controlStatus, type Command, type ControlResult, type Report } from './report/model.js';
 import type { RoleChoice } from './role.js';
 import { VERSION } from './version.js';
@@ -125,6 +126,7 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
     roleSource: options.roleChoice.source,
     root: ctx.host.root,
     config: ctx.config.source,
+    k3s: { version: k3sVersionOf(ctx).version.text, source: k3sVersionOf(ctx).source },
     host: await factsPromise,
     controls: results,
     hostErrors,

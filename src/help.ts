@@ -3,7 +3,9 @@ import type { CommandName } from './args.js';
 
 const COMMON = `  --config FILE      configuration (default /etc/k3s-hostprep/config.yaml, optional)
   --role server|agent  node role (default: config, else the installed k3s/k3s-agent unit, else server)
-  --root DIR         prepare an offline root (image or mounted disk); the running kernel is not touched`;
+  --root DIR         prepare an offline root (image or mounted disk); the running kernel is not touched
+  --k3s-version V    K3s version to prepare for, e.g. v1.28.5+k3s1 (default: config k3sVersion, else
+                     k3s --version, else INSTALL_K3S_VERSION, else the newest line)`;
 
 export const USAGE = `k3s-hostprep: prepares a host for a hardened K3s node and proves it.
 
@@ -25,8 +27,9 @@ Exit codes: 0 compliant; 1 not compliant; 2 usage or configuration error (nothin
 const PER_COMMAND: Record<CommandName, string> = {
   apply: `Usage: k3s-hostprep apply [--json] [--force] [options]
 
-Converges this host (kernel parameters, sysctl.d file, K3s directories, audit policy), then verifies it and
-prints the report. Must run as root. Files that k3s-hostprep did not write are left alone unless --force is
+Converges this host (kernel parameters, sysctl.d file, K3s directories, audit policy, network policies,
+pod security admission, the K3s config.yaml.d drop-in), then verifies it, including the flags K3s will run
+with after merging config.yaml and every drop-in, and prints the report. Must run as root. Files that k3s-hostprep did not write are left alone unless --force is
 given, which replaces them after keeping a backup beside them.
 
   --json             print the report as JSON

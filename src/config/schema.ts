@@ -2,6 +2,7 @@
  * The configuration file (/etc/k3s-hostprep/config.yaml): its shape, its defaults and its
  * validation. Pure: loading lives in load.ts.
  */
+import { isVersion, parseK3sVersion } from '../k3s/version.js';
 import type { Spec } from './spec.js';
 import { normalizeKey } from '../sysctl/conf.js';
 import { weakensKubelet } from '../controls/kubelet-sysctls.js';
@@ -19,6 +20,21 @@ export interface AuditPolicy {
   rules: Array<Record<string, unknown> & { level: AuditLevel }>;
 }
 
+/** Components K3s can leave out (k3s server --disable). */
+export const K3S_COMPONENTS = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server', 'runtimes'] as const;
+export type K3sComponent = (typeof K3S_COMPONENTS)[number];
+
+/** One limit of the EventRateLimit admission plugin (eventratelimit.admission.k8s.io/v1alpha1). */
+export interface EventRateLimitLimit {
+  type: 'Server' | 'Namespace' | 'User' | 'SourceAndObject';
+  qps: number;
+  burst: number;
+  cacheSize?: number;
+}
+
+/** The benchmark's minimums for audit log retention (CIS 1.2.20-1.2.22, k3s-cis-1.24). */
+export const AUDIT_MINIMUMS = { logMaxAge: 30, logMaxBackup: 10, logMaxSize: 100 } as const;
+
 export interface Config {
   /** Where the configuration came from, for messages; "(defaults)" when no file was read. */
   source: string;
@@ -27,7 +43,31 @@ export interface Config {
   sysctl: Record<string, string>;
   audit: {
     policy: AuditPolicy;
+    /** --audit-log-maxage, days (at least 30). */
+    logMaxAge: number;
+    /** --audit-log-maxbackup, files (at least 10). */
+    logMaxBackup: number;
+    /** --audit-log-maxsize, MB (at least 100). */
+    logMaxSize: number;
   };
+  /** The K3s version to prepare for; else the installed binary, INSTALL_K3S_VERSION, the newest line. */
+  k3sVersion?: string;
+  /** Rancher owns K3s' flags and pod security (also inferred from config.yaml.d/50-rancher.yaml). */
+  rancherManaged: boolean;
+  /** Packaged components K3s is told to leave out (as its --disable); their allow policies are left out too. */
+  disable: K3sComponent[];
+  networkPolicy: {
+    /** Namespaces that get the intra-namespace policy. */
+    namespaces: string[];
+  };
+  podSecurity: {
+    /** Namespaces exempt from Pod Security admission, besides kube-system. */
+    exemptNamespaces: string[];
+  };
+  /** EventRateLimit admission: enabled, with this configuration, when set. */
+  eventRateLimit?: { limits: EventRateLimitLimit[] };
+  /** kube-controller-manager --terminated-pod-gc-threshold. */
+  terminatedPodGcThreshold: number;
   metrics: {
     /** node_exporter textfile-collector file written after every check, apply and watch cycle. */
     textfilePath?: string;
@@ -41,6 +81,9 @@ export interface Config {
     remediate: boolean;
   };
 }
+
+export const DEFAULT_NETWORK_POLICY_NAMESPACES = ['kube-system', 'default', 'kube-public'];
+export const DEFAULT_TERMINATED_POD_GC_THRESHOLD = 10;
 
 /** Where a textfile-collector file may go: the collector directories distributions use, and ours. */
 export const METRICS_DIRS = ['/var/lib/node_exporter', '/var/lib/prometheus', '/run/node_exporter', '/var/lib/k3s-hostprep'] as const;
@@ -92,6 +135,43 @@ export const auditPolicySpec: Spec = {
   },
 };
 
+/** A Kubernetes namespace name: an RFC 1123 DNS label. */
+export const namespaceSpec: Spec = {
+  type: 'string',
+  pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+  patternText: 'a namespace name (RFC 1123 label: lower-case letters, digits and "-", at most 63 characters, starting and ending with a letter or digit)',
+};
+
+const namespaceList: Spec = { type: 'array', items: namespaceSpec, unique: true };
+
+/** eventratelimit.admission.k8s.io/v1alpha1 Configuration: upstream rejects an empty list and non-positive rates. */
+export const eventRateLimitSpec: Spec = {
+  type: 'object',
+  required: ['limits'],
+  fields: {
+    limits: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['type', 'qps', 'burst'],
+        fields: {
+          type: { type: 'string', enum: ['Server', 'Namespace', 'User', 'SourceAndObject'] },
+          qps: { type: 'int', min: 1 },
+          burst: { type: 'int', min: 1 },
+          cacheSize: { type: 'int', min: 1 },
+        },
+      },
+    },
+  },
+};
+
+const retention = (key: keyof typeof AUDIT_MINIMUMS, flag: string, cis: string): Spec => ({
+  type: 'int',
+  min: AUDIT_MINIMUMS[key],
+  why: `the CIS benchmark's minimum for --${flag}, check ${cis}`,
+});
+
 /** Extra kernel parameters: a sysctl key and an integer or one-line value; none may weaken the six. */
 const sysctlSpec: Spec = {
   type: 'map',
@@ -116,8 +196,18 @@ export const configSpec: Spec = {
       type: 'object',
       fields: {
         policy: auditPolicySpec,
+        logMaxAge: retention('logMaxAge', 'audit-log-maxage', '1.2.20'),
+        logMaxBackup: retention('logMaxBackup', 'audit-log-maxbackup', '1.2.21'),
+        logMaxSize: retention('logMaxSize', 'audit-log-maxsize', '1.2.22'),
       },
     },
+    k3sVersion: { type: 'string', check: (v) => { const p = parseK3sVersion(v); return isVersion(p) ? null : p.error; } },
+    rancherManaged: { type: 'bool' },
+    disable: { type: 'array', items: { type: 'string', enum: K3S_COMPONENTS }, unique: true },
+    networkPolicy: { type: 'object', fields: { namespaces: namespaceList } },
+    podSecurity: { type: 'object', fields: { exemptNamespaces: namespaceList } },
+    eventRateLimit: eventRateLimitSpec,
+    terminatedPodGcThreshold: { type: 'int', min: 1, max: 1_000_000 },
     metrics: {
       type: 'object',
       fields: {
@@ -148,7 +238,17 @@ export function withDefaults(raw: Record<string, any>, source: string): Config {
     sysctl: Object.fromEntries(Object.entries((raw.sysctl ?? {}) as Record<string, unknown>).map(([k, v]) => [normalizeKey(k), String(v).trim()])),
     audit: {
       policy: raw.audit?.policy ?? DEFAULT_AUDIT_POLICY,
+      logMaxAge: raw.audit?.logMaxAge ?? AUDIT_MINIMUMS.logMaxAge,
+      logMaxBackup: raw.audit?.logMaxBackup ?? AUDIT_MINIMUMS.logMaxBackup,
+      logMaxSize: raw.audit?.logMaxSize ?? AUDIT_MINIMUMS.logMaxSize,
     },
+    ...(raw.k3sVersion !== undefined ? { k3sVersion: raw.k3sVersion } : {}),
+    rancherManaged: raw.rancherManaged ?? false,
+    disable: raw.disable ?? [],
+    networkPolicy: { namespaces: raw.networkPolicy?.namespaces ?? [...DEFAULT_NETWORK_POLICY_NAMESPACES] },
+    podSecurity: { exemptNamespaces: raw.podSecurity?.exemptNamespaces ?? [] },
+    ...(raw.eventRateLimit !== undefined ? { eventRateLimit: raw.eventRateLimit } : {}),
+    terminatedPodGcThreshold: raw.terminatedPodGcThreshold ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD,
     metrics: {
       ...(raw.metrics?.textfilePath !== undefined ? { textfilePath: raw.metrics.textfilePath as string } : {}),
     },

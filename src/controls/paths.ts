@@ -18,3 +18,8 @@ export function newAncestorMode(path: string): number {
 export function publicAncestorMode(): number {
   return 0o755;
 }
+
+/** Pod Security admission (and EventRateLimit) configuration, used through --admission-control-config-file. */
+export const PSA_FILE = `${K3S_SERVER_DIR}/psa.yaml`;
+export const POLICY_FILE = `${MANIFESTS_DIR}/policy.yaml`;
+export const K3S_DROPIN_FILE = '/etc/rancher/k3s/config.yaml.d/90-k3s-hostprep.yaml';

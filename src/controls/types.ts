@@ -1,5 +1,6 @@
 import type { Host } from '../host/host.js';
 import type { Config, Role } from '../config/schema.js';
+import type { K3sVersionChoice } from '../k3s/version.js';
 
 export type { Role };
 
@@ -44,6 +45,8 @@ export interface Context {
   role: Role;
   /** Replace files that k3s-hostprep did not write, keeping a backup. */
   force: boolean;
+  /** The K3s version prepared for, and where it came from; the newest line when absent. */
+  k3s?: K3sVersionChoice;
 }
 
 /** What apply did: the changes made and anything that went wrong on the host. */

@@ -57,6 +57,11 @@ export interface Host {
   readSysctl(key: string): string;
   /** Runs the sysctl binary. */
   runSysctl(args: string[]): Promise<ProcessResult>;
+  /**
+   * Runs `k3s --version` when K3s is installed on the running system; null when it is not, or
+   * under --root (an image's binary is never executed).
+   */
+  k3sVersion(): Promise<ProcessResult | null>;
   /** Distribution, kernel and hostname of the prepared system. */
   facts(): Promise<HostFacts>;
 }

@@ -12,6 +12,23 @@ function missing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** The file a command name resolves to through PATH (or the path itself), when it is an executable file. */
+export function findExecutable(name: string, searchPath: string = process.env.PATH ?? ''): string | null {
+  const dirs = name.includes('/') ? [''] : searchPath.split(':').filter(Boolean);
+  for (const dir of dirs) {
+    const file = dir === '' ? name : path.join(dir, name);
+    try {
+      if (fs.statSync(file).isFile()) {
+        fs.accessSync(file, fs.constants.X_OK);
+        return file;
+      }
+    } catch {
+      /* not there, or not executable */
+    }
+  }
+  return null;
+}
+
 /** The name a temporary file gets beside its target: hidden, and ending in no suffix that K3s or sysctl read. */
 export function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
@@ -162,6 +179,20 @@ export class NodeHost implements Host {
       stdout: String(result.stdout ?? ''),
       stderr: failedToStart ? String(result.shortMessage ?? 'sysctl could not be started') : String(result.stderr ?? ''),
     };
+  }
+
+  async k3sVersion(): Promise<ProcessResult | null> {
+    if (!this.live) return null;
+    // Before K3s is installed (the usual case on the boot path) nothing is started and execa is not loaded.
+    const candidates = ['k3s', '/usr/local/bin/k3s'].filter((file) => findExecutable(file) !== null);
+    if (candidates.length === 0) return null;
+    const { execa } = await import('execa');
+    for (const file of candidates) {
+      const result = await execa(file, ['--version'], { reject: false, stdin: 'ignore', timeout: 30_000 });
+      if (result.exitCode === undefined) continue; // not found there
+      return { command: `${file} --version`, exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+    }
+    return null;
   }
 
   /**

@@ -24,6 +24,8 @@ export interface Report {
   roleSource: string;
   root: string;
   config: string;
+  /** The K3s version prepared for, and where it came from. */
+  k3s: { version: string; source: string };
   host: HostFacts | null;
   controls: ControlResult[];
   /** Failures of the host: a change that could not be made, sysctl that failed. */

@@ -42,7 +42,7 @@ test('invalid YAML names the line', (t) => {
 test('an unknown key says what it may have meant', (t) => {
   const found = problems('rol: server\n');
   t.is(found.length, 1);
-  t.regex(found[0]!, /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, /);
+  t.regex(found[0]!, /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold, metrics, watch$/);
 });
 
 test('wrong types and values name the key and the expectation', (t) => {
@@ -62,6 +62,35 @@ test('the error message names the file', (t) => {
   const error = t.throws(() => parseConfig('role: 1', FILE), { instanceOf: ConfigError });
   t.true(error!.message.startsWith(`${FILE}: role: expected a string, got number 1`));
   t.is(error!.exitCode, 2);
+});
+
+test('the K3s settings have defaults: the guide\'s namespaces, retention minimums, GC threshold 10', (t) => {
+  const config = parseConfig('', FILE);
+  t.deepEqual(config.networkPolicy.namespaces, ['kube-system', 'default', 'kube-public']);
+  t.deepEqual([config.audit.logMaxAge, config.audit.logMaxBackup, config.audit.logMaxSize], [30, 10, 100]);
+  t.is(config.terminatedPodGcThreshold, 10);
+  t.false(config.rancherManaged);
+  t.deepEqual(config.disable, []);
+  t.is(config.eventRateLimit, undefined);
+  t.is(config.k3sVersion, undefined);
+});
+
+test('audit retention below the benchmark minimum is refused, naming the check', (t) => {
+  t.deepEqual(problems('audit:\n  logMaxAge: 7\n  logMaxBackup: 3\n  logMaxSize: 10\n'), [
+    "audit.logMaxAge: expected an integer of at least 30 (the CIS benchmark's minimum for --audit-log-maxage, check 1.2.20), got 7",
+    "audit.logMaxBackup: expected an integer of at least 10 (the CIS benchmark's minimum for --audit-log-maxbackup, check 1.2.21), got 3",
+    "audit.logMaxSize: expected an integer of at least 100 (the CIS benchmark's minimum for --audit-log-maxsize, check 1.2.22), got 10",
+  ]);
+});
+
+test('namespaces must be DNS labels; disable takes K3s component names; did-you-mean for the new keys', (t) => {
+  t.regex(problems('networkPolicy:\n  namespaces: [Kube_System]\n')[0]!, /^networkPolicy\.namespaces\[0\]: expected a namespace name \(RFC 1123 label/);
+  t.regex(problems('podSecurity:\n  exemptNamespaces: [a, a]\n')[0]!, /"a" is listed twice/);
+  t.regex(problems('disable: [traefic]\n')[0]!, /^disable\[0\]: expected one of coredns, servicelb, traefik/);
+  t.regex(problems('rancherManged: true\n')[0]!, /did you mean "rancherManaged"/);
+  t.regex(problems('networkPolicy:\n  namespace: [a]\n')[0]!, /did you mean "namespaces"/);
+  t.regex(problems('terminatedPodGcThreshold: 0\n')[0]!, /at least 1/);
+  t.regex(problems('k3sVersion: v1.19.1\n')[0]!, /older than v1\.21/);
 });
 
 test('extra kernel parameters may not weaken the six, and must be one-line values under sysctl keys', (t) => {

@@ -12,6 +12,7 @@ import { parseSysctlConf } from '../../src/sysctl/conf.js';
 import type { Config } from '../../src/config/schema.js';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Context, Role } from '../../src/controls/types.js';
+import { isVersion, parseK3sVersion } from '../../src/k3s/version.js';
 
 export class TestHost extends NodeHost {
   readonly kernel: Map<string, string>;
@@ -39,6 +40,13 @@ export class TestHost extends NodeHost {
     return { command: `sysctl ${args.join(' ')}`, exitCode: 0, stdout: '', stderr: '' };
   }
 
+  /** What `k3s --version` prints on this host; null: K3s is not installed. */
+  k3sVersionOutput: string | null = null;
+
+  override async k3sVersion(): Promise<ProcessResult | null> {
+    return this.k3sVersionOutput === null ? null : { command: 'k3s --version', exitCode: 0, stdout: this.k3sVersionOutput, stderr: '' };
+  }
+
   override async facts(): Promise<HostFacts> {
     return { distribution: 'Test Linux', kernel: '6.0.0-test', hostname: 'test-node' };
   }
@@ -54,6 +62,12 @@ export class TestHost extends NodeHost {
   }
 }
 
-export function context(host: TestHost, options: { role?: Role; force?: boolean; config?: Config } = {}): Context {
-  return { host, config: options.config ?? defaultConfig(), role: options.role ?? 'server', force: options.force ?? false };
+export function context(host: TestHost, options: { role?: Role; force?: boolean; config?: Config; k3s?: string } = {}): Context {
+  const ctx: Context = { host, config: options.config ?? defaultConfig(), role: options.role ?? 'server', force: options.force ?? false };
+  if (options.k3s !== undefined) {
+    const version = parseK3sVersion(options.k3s);
+    if (!isVersion(version)) throw new Error(version.error);
+    ctx.k3s = { version, source: 'test' };
+  }
+  return ctx;
 }

@@ -1,0 +1,60 @@
+/**
+ * policy.yaml in K3s' manifests directory (0600, servers only): NetworkPolicies for the
+ * configured namespaces, the DNS allow policy, and allow policies for metrics-server and Traefik
+ * unless they are disabled; on K3s v1.24 and older also the guide's PodSecurityPolicies and
+ * their RBAC. No policy/v1beta1 object is written for v1.25 and newer.
+ */
+import type { K3sComponent } from '../config/schema.js';
+import { K3S_COMPONENTS } from '../config/schema.js';
+import { mergeK3sConfig } from '../k3s/config-files.js';
+import { k3sSources, k3sVersionOf } from '../k3s/node.js';
+import { renderPolicy } from '../k3s/policy.js';
+import { hasPodSecurityPolicy } from '../k3s/version.js';
+import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
+import { MANIFESTS_DIR, POLICY_FILE, newAncestorMode } from './paths.js';
+import type { Context, Control, Finding } from './types.js';
+
+/** Components left out: the config's `disable`, and K3s' own `disable` flag in its configuration files and unit. */
+export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role'>): Set<K3sComponent> {
+  const disabled = new Set<K3sComponent>(ctx.config.disable);
+  const { files, unit } = k3sSources(ctx.host, ctx.role);
+  const merged = mergeK3sConfig(unit ? [...files, unit] : files);
+  for (const item of merged.get('disable')?.items ?? []) {
+    for (const name of item.value.split(',').map((s) => s.trim())) {
+      if ((K3S_COMPONENTS as readonly string[]).includes(name)) disabled.add(name as K3sComponent);
+    }
+  }
+  return disabled;
+}
+
+export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role'>): FileSpec {
+  return {
+    path: POLICY_FILE,
+    body: renderPolicy(ctx.config, k3sVersionOf(ctx).version, disabledComponents(ctx)),
+    mode: 0o600,
+    parent: { path: MANIFESTS_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
+  };
+}
+
+export const networkPolicy: Control = {
+  id: 'network-policy',
+  cis: '5.3.2',
+  title: 'Network policies (and PodSecurityPolicies up to v1.24) in K3s\' manifests directory',
+  scored: true,
+  roles: ['server'],
+  remediation: `Write ${POLICY_FILE} (mode 0600) with a NetworkPolicy per namespace; K3s applies it at start.`,
+  watch: [POLICY_FILE],
+
+  plan(ctx: Context) {
+    return planFile(ctx.host, policyFileSpec(ctx), ctx.force);
+  },
+
+  async apply(ctx: Context, plan) {
+    return applyChanges(ctx.host, plan.changes);
+  },
+
+  verify(ctx: Context): Finding[] {
+    const finding = verifyFile(ctx.host, policyFileSpec(ctx));
+    return [{ ...finding, cis: hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? '5.3.2, 5.2.1' : '5.3.2' }];
+  },
+};

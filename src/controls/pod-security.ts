@@ -1,0 +1,56 @@
+/**
+ * psa.yaml (0600, servers): the API server's admission configuration. Pod Security admission at
+ * "restricted" on K3s v1.25 and newer, exempting kube-system and the configured namespaces, and
+ * EventRateLimit's configuration whenever that plugin is enabled (on any version). Not written on
+ * Rancher-managed nodes, whose pod security template is Rancher's.
+ */
+import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
+import { renderPsa } from '../k3s/psa.js';
+import { needsAdmissionConfig } from '../k3s/settings.js';
+import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
+import { K3S_SERVER_DIR, PSA_FILE, newAncestorMode } from './paths.js';
+import type { Context, Control, ControlPlan, Finding } from './types.js';
+
+export function psaFileSpec(ctx: Pick<Context, 'config' | 'k3s'>): FileSpec {
+  return {
+    path: PSA_FILE,
+    body: renderPsa(ctx.config, k3sVersionOf(ctx).version),
+    mode: 0o600,
+    parent: { path: K3S_SERVER_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
+  };
+}
+
+/** Why psa.yaml is not written here, or null when it is. */
+function notHere(ctx: Context): string | null {
+  const rancher = rancherManagement(ctx);
+  if (rancher.managed) return `${rancher.why}: Rancher's pod security admission template is the cluster spec's business`;
+  const { version } = k3sVersionOf(ctx);
+  if (!needsAdmissionConfig(ctx.config, version)) return `K3s ${version.text} predates Pod Security admission (v1.25); PodSecurityPolicies in policy.yaml serve CIS 5.2, and EventRateLimit is not configured`;
+  return null;
+}
+
+export const podSecurity: Control = {
+  id: 'pod-security',
+  cis: '5.2.1',
+  title: 'Pod Security admission at restricted (v1.25+) and EventRateLimit configuration',
+  scored: true,
+  roles: ['server'],
+  remediation: `Write ${PSA_FILE} (mode 0600) and pass --admission-control-config-file=${PSA_FILE} to the API server (the K3s drop-in does).`,
+  watch: [PSA_FILE],
+
+  plan(ctx: Context): ControlPlan {
+    if (notHere(ctx) !== null) return { changes: [], blocked: [] };
+    return planFile(ctx.host, psaFileSpec(ctx), ctx.force);
+  },
+
+  async apply(ctx: Context, plan: ControlPlan) {
+    return applyChanges(ctx.host, plan.changes);
+  },
+
+  verify(ctx: Context): Finding[] {
+    const why = notHere(ctx);
+    if (why !== null) return [{ item: PSA_FILE, status: 'skip', expected: 'not written', actual: 'not applicable', reason: why }];
+    const finding = verifyFile(ctx.host, psaFileSpec(ctx));
+    return [ctx.config.eventRateLimit ? { ...finding, cis: '5.2.1, 1.2.10' } : finding];
+  },
+};
