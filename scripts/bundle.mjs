@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(repo, 'dist');
 export const LAZY = ['yaml', 'execa', 'systeminformation', 'diff'];
+/** Imported statically (parsing and writing YAML is synchronous), yet loaded at first use. */
+const ON_FIRST_USE = ['yaml'];
 
 const common = { absWorkingDir: repo, bundle: true, format: 'cjs', platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
 
@@ -34,7 +36,20 @@ await build({
       name: 'lazy-libraries',
       setup(b) {
         const filter = new RegExp(`^(${LAZY.join('|')})$`);
-        b.onResolve({ filter }, (args) => ({ path: `./lib/${args.path}.cjs`, external: true }));
+        b.onResolve({ filter }, (args) =>
+          ON_FIRST_USE.includes(args.path) ? { path: args.path, namespace: 'on-first-use' } : { path: `./lib/${args.path}.cjs`, external: true },
+        );
+        b.onResolve({ filter: /^\.\/lib\/[a-z]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+        // A stand-in whose exports are getters: the library is required when a property is first
+        // read (a call to stringify or parseDocument), not when the importing module loads.
+        b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, async (args) => {
+          const names = Object.keys(await import(args.path)).filter((n) => n !== 'default');
+          return {
+            loader: 'js',
+            contents: `let lib;\nconst load = () => (lib ??= require('./lib/${args.path}.cjs'));\n` +
+              `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n`,
+          };
+        });
       },
     },
   ],

@@ -2,6 +2,7 @@
  * CIS 3.2.1: the API server needs an audit policy file. The guide's starter policy logs the
  * metadata of every request; the config may replace it with any audit.k8s.io/v1 Policy.
  */
+import { rendered } from './memo.js';
 import { DEFAULT_AUDIT_POLICY, type AuditPolicy } from '../config/schema.js';
 import { yaml } from '../config/yaml.js';
 import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
@@ -23,7 +24,7 @@ export function renderAuditPolicy(policy: AuditPolicy): string {
 export function auditFileSpec(ctx: Pick<Context, 'config'>): FileSpec {
   return {
     path: AUDIT_POLICY_FILE,
-    body: renderAuditPolicy(ctx.config.audit.policy),
+    body: rendered(ctx.config, 'audit', () => renderAuditPolicy(ctx.config.audit.policy)),
     mode: 0o600,
     parent: { path: K3S_SERVER_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
   };

@@ -174,26 +174,30 @@ export async function watch(options: WatchOptions): Promise<WatchStats> {
   };
 
   const cycle = async (): Promise<void> => {
-    const report = await run(ctx, { command: 'check', roleChoice, facts: false, controls });
+    let report = await run(ctx, { command: 'check', roleChoice, facts: false, controls });
     cycles++;
-    const seen = tracker.observe(report, now());
-    for (const t of seen.items) options.log(transitionLine(t, options.prefix));
-    const toFix: Control[] = [];
-    for (const c of seen.controls) {
-      if (!c.drifted) continue;
-      if (cycles > 1) drift.set(c.control, (drift.get(c.control) ?? 0) + 1);
-      const control = controls.find((x) => x.id === c.control);
-      if (options.remediate && control && c.status === 'fail') toFix.push(control);
+    let seen = tracker.observe(report, now());
+    const fixed = new Set<string>();
+    // A remediation is verified at once, so the restored state is logged and exported now; a
+    // drift seen by that verification is remediated too, each control once per cycle.
+    for (let round = 0; ; round++) {
+      for (const t of seen.items) options.log(transitionLine(t, options.prefix));
+      const toFix: Control[] = [];
+      for (const c of seen.controls) {
+        if (!c.drifted) continue;
+        if (cycles > 1) drift.set(c.control, (drift.get(c.control) ?? 0) + 1);
+        const control = controls.find((x) => x.id === c.control);
+        if (options.remediate && control && c.status === 'fail' && !fixed.has(control.id)) toFix.push(control);
+      }
+      if (toFix.length === 0 || round >= 3) break;
+      for (const control of toFix) {
+        fixed.add(control.id);
+        await remediate(control);
+      }
+      report = await run(ctx, { command: 'check', roleChoice, facts: false, controls });
+      seen = tracker.observe(report, now());
     }
-    if (toFix.length > 0) {
-      for (const control of toFix) await remediate(control);
-      // Verify again at once, so the restored state is logged and exported now.
-      const after = await run(ctx, { command: 'check', roleChoice, facts: false, controls });
-      for (const t of tracker.observe(after, now()).items) options.log(transitionLine(t, options.prefix));
-      writeMetrics(after);
-    } else {
-      writeMetrics(report);
-    }
+    writeMetrics(report);
     if (cycles === 1) {
       const failing = tracker.failing().length;
       log(PRIORITY.info, 'first verification', { verdict: report.compliant ? 'compliant' : 'not compliant', failing, watching: dirs.size, interval: `${options.intervalMs / 1000}s`, remediate: options.remediate ? 'on' : 'off' });

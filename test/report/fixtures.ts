@@ -10,6 +10,7 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
     roleSource: '--role',
     root: '/',
     config: '(defaults)',
+    k3s: { version: 'v1.30.0+k3s1', source: '--k3s-version' },
     host: null,
     controls: [
       {

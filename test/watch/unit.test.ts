@@ -36,7 +36,8 @@ test('install support: the unit is an artefact k3s-hostprep owns, at /etc/system
   const { ownership } = await import('../../src/controls/managed.js');
   const { watchUnitFileSpec, WATCH_UNIT_PATH } = await import('../../src/watch/unit.js');
   const artefact = findArtefact('watch-unit')!;
-  const text = renderArtefact(artefact, { config: defaultConfig(), role: 'agent' });
+  const { NodeHost } = await import('../../src/host/node-host.js');
+  const text = renderArtefact(artefact, { config: defaultConfig(), role: 'agent', host: new NodeHost('/tmp', false) });
   t.true(text.startsWith('# Managed by k3s-hostprep.'));
   t.true(text.endsWith(renderWatchUnit()));
   t.is(ownership(text), 'ours');
