@@ -13,6 +13,13 @@ const it = isRoot() ? test : test.skip;
 function hook(s: Sandbox): string {
   const file = s.path('hook.cjs');
   fs.writeFileSync(file, `const Module = require('node:module');
+const fs = require('node:fs');
+const read = fs.readFileSync;
+// dist/cli.js loads dist/lib/*.cjs by reading them (to compile them with their code cache).
+fs.readFileSync = function (file) {
+  if (typeof file === 'string' && /\\/lib\\/[a-z]+\\.cjs$/.test(file)) process.stderr.write('LOADED ' + file + '\\n');
+  return read.apply(this, arguments);
+};
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
   if (/\\/lib\\/[a-z]+\\.cjs$|^(node:)?child_process$/.test(request)) process.stderr.write('LOADED ' + request + '\\n');
@@ -25,12 +32,21 @@ Module._load = function (request, parent, isMain) {
 /** What was loaded, first time each: "yaml" for dist/lib/yaml.cjs, "child_process". */
 const loaded = (stderr: string) => [...new Set([...stderr.matchAll(/^LOADED (.*)$/gm)].map((m) => m[1]!.replace(/^.*\/lib\/([a-z]+)\.cjs$/, '$1').replace(/^node:/, '')))];
 
-test('dist/cli.js is one CommonJS file; the libraries needed only sometimes are apart', (t) => {
+test('dist/main.cjs is one CommonJS file, the libraries needed only sometimes are apart, and V8 takes the code caches', async (t) => {
   t.is(JSON.parse(fs.readFileSync(path.join(REPO, 'dist/package.json'), 'utf8')).type, 'commonjs');
   for (const lib of ['yaml', 'execa', 'systeminformation', 'diff']) t.true(fs.existsSync(path.join(REPO, 'dist/lib', `${lib}.cjs`)), lib);
-  const text = fs.readFileSync(CLI, 'utf8');
-  t.true(text.startsWith('#!/usr/bin/env node\n'));
-  t.notRegex(text, /^(import|export) /m, 'no ES module syntax left');
+  t.true(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n'));
+  const main = fs.readFileSync(path.join(REPO, 'dist/main.cjs'), 'utf8');
+  t.notRegex(main, /^(import|export) /m, 'no ES module syntax left');
+  t.notRegex(main, /\bimport\(/, 'no dynamic import: everything loads through the loader');
+  const vm = await import('node:vm');
+  const { Module } = await import('node:module');
+  for (const file of ['dist/main.cjs', 'dist/lib/yaml.cjs']) {
+    const full = path.join(REPO, file);
+    const cachedData = fs.readFileSync(`${full}.v8cache`);
+    const script = new vm.Script(Module.wrap(fs.readFileSync(full, 'utf8').replace(/^#!.*/, '')), { filename: full, cachedData });
+    t.false(script.cachedDataRejected, file);
+  }
 });
 
 it('check and a no-op apply start no process and load neither execa, diff nor systeminformation', async (t) => {
@@ -56,7 +72,11 @@ it('yaml comes with a configuration file, execa with a kernel value to change, d
   const apply = await s.exec([process.execPath, '-r', h, CLI, 'apply']);
   t.is(apply.exitCode, 0, apply.stdout);
   t.deepEqual(loaded(apply.stderr), ['yaml', 'execa', 'child_process']);
+  const nothing = await s.exec([process.execPath, '-r', h, CLI, 'plan']);
+  t.deepEqual(loaded(nothing.stderr), ['yaml'], 'no diff to show, no diff library');
+  fs.rmSync(s.host('/var/lib/rancher/k3s/server/audit.yaml'));
   const plan = await s.exec([process.execPath, '-r', h, CLI, 'plan']);
+  t.regex(plan.stdout, /\+\+\+ \/var\/lib\/rancher\/k3s\/server\/audit\.yaml/);
   t.deepEqual(loaded(plan.stderr), ['yaml', 'diff']);
   const watch = await s.exec([process.execPath, '-r', h, CLI, 'watch', '--cycles', '200']);
   t.is(watch.exitCode, 0, watch.stderr);
