@@ -29,7 +29,9 @@ const LOADER = String.raw`function loadCached(file) {
   const source = fs.readFileSync(file, 'utf8').replace(/^#!.*/, '');
   let cachedData;
   try { cachedData = fs.readFileSync(file + '.v8cache'); } catch { cachedData = undefined; }
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  // import() of a built-in module (node:sea) keeps working inside the compiled code.
+  const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData, ...(importModuleDynamically ? { importModuleDynamically } : {}) });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, Module.createRequire(file), module, file, require('node:path').dirname(file));
   if (process.env.K3S_HOSTPREP_WRITE_CODE_CACHE === '1') process.once('exit', () => fs.writeFileSync(file + '.v8cache', script.createCachedData()));

@@ -4,7 +4,7 @@ import { UsageError } from './errors.js';
 import type { Role } from './config/schema.js';
 import { isVersion, parseK3sVersion } from './k3s/version.js';
 
-export const COMMANDS = ['apply', 'check', 'plan', 'render', 'watch'] as const;
+export const COMMANDS = ['apply', 'check', 'plan', 'render', 'install', 'uninstall', 'service-accounts', 'watch'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Invocation {
@@ -17,6 +17,13 @@ export interface Invocation {
   role?: Role;
   root?: string;
   artefact?: string;
+  /** install: the file to install as /usr/local/bin/k3s-hostprep. */
+  binary?: string;
+  /** service-accounts: how long to wait for the Kubernetes API, in seconds. */
+  timeoutSeconds?: number;
+  /** render cloud-init: the release tarball nodes download, and its SHA-256. */
+  agentUrl?: string;
+  agentSha256?: string;
   k3sVersion?: string;
   /** check, apply: write a JUnit XML report to this file. */
   junit?: string;
@@ -32,6 +39,10 @@ const OPTIONS = {
   config: { type: 'string' },
   role: { type: 'string' },
   root: { type: 'string' },
+  binary: { type: 'string' },
+  timeout: { type: 'string' },
+  'agent-url': { type: 'string' },
+  'agent-sha256': { type: 'string' },
   'k3s-version': { type: 'string' },
   junit: { type: 'string' },
   cycles: { type: 'string' },
@@ -42,7 +53,10 @@ const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
   apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'junit'],
   check: ['help', 'json', 'config', 'role', 'root', 'k3s-version', 'junit'],
   plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
-  render: ['help', 'config', 'role', 'root', 'k3s-version'],
+  render: ['help', 'config', 'role', 'root', 'k3s-version', 'agent-url', 'agent-sha256'],
+  install: ['help', 'force', 'root', 'binary', 'config'],
+  uninstall: ['help', 'force', 'root'],
+  'service-accounts': ['help', 'json', 'timeout'],
   watch: ['help', 'config', 'role', 'k3s-version', 'cycles'],
 };
 
@@ -72,7 +86,12 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   if (values.role !== undefined && values.role !== 'server' && values.role !== 'agent') {
     throw new UsageError(`--role: expected server or agent, got "${values.role}"`);
   }
-  for (const name of ['config', 'root', 'junit'] as const) {
+  let timeoutSeconds: number | undefined;
+  if (values.timeout !== undefined) {
+    timeoutSeconds = Number(values.timeout);
+    if (!/^\d+$/.test(values.timeout) || timeoutSeconds < 1 || timeoutSeconds > 86_400) throw new UsageError(`--timeout: expected whole seconds from 1 to 86400, got "${values.timeout}"`);
+  }
+  for (const name of ['config', 'root', 'binary', 'junit'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
   const k3sVersion = values['k3s-version'];
@@ -91,6 +110,10 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
     ...(k3sVersion !== undefined ? { k3sVersion } : {}),
+    ...(values.binary !== undefined ? { binary: values.binary } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(values['agent-url'] !== undefined ? { agentUrl: values['agent-url'] } : {}),
+    ...(values['agent-sha256'] !== undefined ? { agentSha256: values['agent-sha256'] } : {}),
     ...(values.junit !== undefined ? { junit: values.junit } : {}),
     ...(values.cycles !== undefined ? { cycles: positiveInt('--cycles', values.cycles) } : {}),
   };

@@ -23,6 +23,10 @@ import type { Context } from './controls/types.js';
 import { VERSION } from './version.js';
 import { chooseK3sVersion } from './k3s/choose.js';
 import { needsAdmissionConfig } from './k3s/settings.js';
+import { FULL_RELEASE, renderCloudInit } from './cloud-init.js';
+import { chooseKubectl, renderServiceAccountsReport, secureServiceAccounts } from './kube/service-accounts.js';
+import { failureLine } from './report/failure-line.js';
+import { install, renderInstallReport, uninstall, type BinarySource } from './systemd/install.js';
 
 /**
  * --config names a file on this machine; the default lives inside the prepared system. The
@@ -104,6 +108,45 @@ async function runWatch(ctx: Context, roleChoice: RoleChoice, invocation: Invoca
   }
 }
 
+/** Whether this process is the single executable built by scripts/build-sea. */
+async function isSingleExecutable(): Promise<boolean> {
+  try {
+    const sea = (await import('node:sea')) as { isSea?: () => boolean };
+    return sea.isSea?.() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** What install puts at /usr/local/bin/k3s-hostprep: --binary, else this single executable, else a launcher for this package. */
+async function binarySource(file: string | undefined, root: string | undefined): Promise<BinarySource> {
+  const read = (p: string, what: string) => {
+    try {
+      return fs.readFileSync(p);
+    } catch (error) {
+      throw new UsageError(`${what} ${p}: cannot read it: ${describeError(error)}`, { cause: error });
+    }
+  };
+  if (file !== undefined) return { kind: 'file', path: file, content: read(file, '--binary') };
+  if (await isSingleExecutable()) return { kind: 'file', path: process.execPath, content: read(process.execPath, 'this executable') };
+  if (root !== undefined) {
+    throw new UsageError('install --root needs the single executable (scripts/build-sea) or --binary FILE: this k3s-hostprep runs under Node.js from files of this machine');
+  }
+  return { kind: 'launcher', node: process.execPath, script: fs.realpathSync(process.argv[1] ?? '') };
+}
+
+/** Whether stderr is connected to the journal (systemd sets JOURNAL_STREAM to its device:inode). */
+function stderrIsJournal(): boolean {
+  const stream = process.env.JOURNAL_STREAM;
+  if (!stream) return false;
+  try {
+    const stat = fs.fstatSync(2);
+    return stream === `${stat.dev}:${stat.ino}`;
+  } catch {
+    return false;
+  }
+}
+
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let invocation: Invocation | undefined;
   try {
@@ -116,7 +159,28 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       (invocation.help ? out : err).write(commandHelp(invocation.command));
       return invocation.help ? EXIT.compliant : EXIT.usage;
     }
+    if (invocation.command === 'service-accounts') {
+      const kubectl = chooseKubectl(process.env.PATH ?? '');
+      if (kubectl === null) throw new HostError('service-accounts: neither k3s nor kubectl is on PATH');
+      const [bin, ...prefix] = kubectl;
+      const host = new NodeHost('/');
+      const report = await secureServiceAccounts((args) => host.run(bin!, [...prefix, ...args], { timeoutMs: 60_000 }), kubectl.join(' '), {
+        timeoutMs: (invocation.timeoutSeconds ?? 300) * 1000,
+      });
+      out.write(invocation.json ? JSON.stringify(report, null, 2) + '\n' : renderServiceAccountsReport(report));
+      if (report.exitCode !== 0) err.write(`k3s-hostprep: service-accounts: ${report.errors[0]}\n`);
+      return report.exitCode;
+    }
     const host = openHost(invocation.root);
+    if (invocation.command === 'install' || invocation.command === 'uninstall') {
+      if (host.euid !== 0) throw new HostError(`${invocation.command} must run as root: nothing was changed`);
+      const report = invocation.command === 'install'
+        ? await install(host, { force: invocation.force, binary: await binarySource(invocation.binary, invocation.root), watch: (await loadConfig(host, invocation.config)).watch.enabled })
+        : await uninstall(host, { force: invocation.force });
+      out.write(renderInstallReport(report));
+      if (report.exitCode !== 0) err.write(`k3s-hostprep: ${invocation.command}: ${report.hostErrors[0] ?? report.blocked[0]?.reason ?? 'failed'}\n`);
+      return report.exitCode;
+    }
     const config = await loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
     const k3s = await chooseK3sVersion(host, invocation.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
@@ -124,8 +188,24 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
 
     if (invocation.command === 'render') {
       const name = invocation.artefact;
+      const cloudFlags = invocation.agentUrl ?? invocation.agentSha256;
+      if (name === 'cloud-init') {
+        // The release the K3s installer installs: --k3s-version, else the config's when it names one release.
+        const fromConfig = config.k3sVersion !== undefined && FULL_RELEASE.test(config.k3sVersion) ? config.k3sVersion : undefined;
+        const pinned = invocation.k3sVersion ?? fromConfig;
+        const configPath = invocation.config ?? (host.readText(DEFAULT_CONFIG_PATH) !== null ? host.realPath(DEFAULT_CONFIG_PATH) : undefined);
+        out.write(renderCloudInit({
+          role: roleChoice.role,
+          configText: configPath === undefined ? null : fs.readFileSync(configPath, 'utf8'),
+          agentUrl: invocation.agentUrl!,
+          agentSha256: invocation.agentSha256!,
+          ...(pinned !== undefined ? { k3sVersion: pinned } : {}),
+        }));
+        return EXIT.compliant;
+      }
+      if (cloudFlags !== undefined) throw new UsageError('--agent-url and --agent-sha256 are for render cloud-init only');
       const artefact = name === undefined ? undefined : findArtefact(name);
-      if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${ARTEFACTS.map((a) => a.name).join(', ')}`);
+      if (!artefact) throw new UsageError(`render: ${name === undefined ? 'missing artefact' : `unknown artefact "${name}"`}; expected one of ${[...ARTEFACTS.map((a) => a.name), 'cloud-init'].join(', ')}`);
       if (artefact.name === 'psa' && !needsAdmissionConfig(config, k3s.version)) {
         throw new UsageError(`render psa: K3s ${k3s.version.text} (${k3s.source}) gets no psa.yaml: Pod Security admission starts with v1.25 and eventRateLimit is not configured`);
       }
@@ -140,6 +220,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     if (invocation.json) out.write(renderJson(report));
     // diff (for plan) is loaded only for plan.
     else out.write((invocation.command === 'plan' ? (await import('./report/diff.js')).renderPlan(report) : '') + renderText(report));
+    if (report.exitCode !== 0 && invocation.command !== 'plan') err.write(failureLine(report, stderrIsJournal()));
     return Math.max(report.exitCode, writeOutputs(report, ctx, invocation, err));
   } catch (error) {
     const known = error instanceof HostprepError;
@@ -151,6 +232,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
   }
 }
 
+// No top-level await: the single executable (scripts/build-sea) runs this file as CommonJS.
 void main(process.argv.slice(2), process.stdout, process.stderr).then((code) => {
   process.exitCode = code;
 });

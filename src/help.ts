@@ -13,7 +13,10 @@ Usage:
   k3s-hostprep apply  [--json] [--force] [--junit FILE] [options]  converge, verify, print the report
   k3s-hostprep check  [--json] [--junit FILE] [options]  verify only; changes nothing
   k3s-hostprep plan   [--json] [--force] [options]   show what apply would change; changes nothing
-  k3s-hostprep render <artefact> [options]           print one generated file
+  k3s-hostprep render <artefact> [options]           print one generated file (or a #cloud-config)
+  k3s-hostprep install [--root DIR] [--binary FILE]  install the executable and its systemd units, enable them
+  k3s-hostprep uninstall [--root DIR]                disable and remove what install put in place
+  k3s-hostprep service-accounts [--timeout SECONDS]  CIS 5.1.5: default service accounts mount no API token
   k3s-hostprep watch  [options]                      verify at an interval and on change; log drift
   k3s-hostprep --version | --help | <command> --help
 
@@ -58,8 +61,44 @@ ${COMMON}
 
 Prints one generated file to standard output, exactly as apply writes it. Artefacts:
 ${ARTEFACTS.map((a) => `  ${a.name.padEnd(18)} ${a.description}`).join('\n')}
+  ${'cloud-init'.padEnd(18)} a #cloud-config: installs k3s-hostprep, runs apply, and only then installs K3s
 
+  --agent-url URL      cloud-init: the release tarball nodes download (scripts/build-sea)
+  --agent-sha256 HEX   cloud-init: its SHA-256, checked before anything runs
+  (cloud-init: a full --k3s-version such as v1.30.4+k3s1, or the config's, pins the release the K3s
+   installer installs; otherwise it installs the stable channel)
 ${COMMON}
+`,
+  install: `Usage: k3s-hostprep install [--root DIR] [--binary FILE] [--force]
+
+Puts the executable at /usr/local/bin/k3s-hostprep and the units k3s-hostprep.service (runs apply before
+k3s.service and k3s-agent.service, which require it), k3s-hostprep-service-accounts.service and its timer in
+/etc/systemd/system, and enables them: through systemctl when systemd runs this host, else (and always under
+--root) by writing the symlinks systemctl enable writes. Idempotent. Must run as root.
+
+  --root DIR         install into an offline root (an image or a mounted disk)
+  --binary FILE      the executable to install (default: this single executable; under Node.js, a launcher)
+  --force            replace unit files written by someone else (a backup is kept)
+`,
+  uninstall: `Usage: k3s-hostprep uninstall [--root DIR] [--force]
+
+Undoes install: disables the units (systemctl, or removing the same symlinks; the timer is also stopped, the
+gate unit is not, since K3s requires it), removes the unit files and the
+executable. Unit files that were edited or not written by k3s-hostprep are left alone unless --force is
+given (a backup is kept). Idempotent. Must run as root.
+
+  --root DIR         uninstall from an offline root
+  --force            remove unit files written or edited by someone else (a backup is kept)
+`,
+  'service-accounts': `Usage: k3s-hostprep service-accounts [--timeout SECONDS] [--json]
+
+CIS 5.1.5, once K3s is up: sets automountServiceAccountToken: false on the default ServiceAccount of every
+namespace, through "k3s kubectl" (or kubectl), and reports what it changed. Waits for the API with a
+bounded retry (default 300 seconds) and exits 3 when it never answers. Run by
+k3s-hostprep-service-accounts.timer so that namespaces created later are covered.
+
+  --timeout SECONDS  how long to wait for the Kubernetes API (default 300)
+  --json             print the result as JSON
 `,
   watch: `Usage: k3s-hostprep watch [options]
 

@@ -40,6 +40,8 @@ export interface Host {
   stat(logical: string): Stats | null;
   /** The file's text following symlinks (inside the root), or null when there is no file. */
   readText(logical: string): string | null;
+  /** The file's bytes following symlinks (inside the root), or null when there is no file. */
+  readBytes(logical: string): Uint8Array | null;
   /** Names in a directory, or null when it does not exist. */
   readDir(logical: string): string[] | null;
   /** Where a symlink points, as written. */
@@ -50,11 +52,19 @@ export interface Host {
   mkdir(logical: string, mode: number): void;
   chmod(logical: string, mode: number): void;
   chown(logical: string, uid: number, gid: number): void;
+  /** Atomic symlink: made under a temporary name beside the link, then renamed over it. */
+  symlink(target: string, logical: string): void;
+  /** Removes a file or a symlink (never a directory, never following the last component). */
+  remove(logical: string): void;
+  /** Removes an empty directory. */
+  removeDir(logical: string): void;
   /** Copies a file beside itself under a name no consumer reads; returns the logical backup path. */
   backup(logical: string): string;
 
   /** The raw text of /proc/sys/<key with dots as slashes>. Throws when it cannot be read. */
   readSysctl(key: string): string;
+  /** Runs a program of this machine (systemctl, kubectl); never throws for a non-zero exit. */
+  run(command: string, args: string[], options?: { timeoutMs?: number }): Promise<ProcessResult>;
   /** Runs the sysctl binary. */
   runSysctl(args: string[]): Promise<ProcessResult>;
   /**

@@ -95,6 +95,15 @@ export class NodeHost implements Host {
     }
   }
 
+  readBytes(logical: string): Uint8Array | null {
+    try {
+      return fs.readFileSync(this.followed(logical));
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+  }
+
   readDir(logical: string): string[] | null {
     try {
       return fs.readdirSync(this.followed(logical));
@@ -151,6 +160,48 @@ export class NodeHost implements Host {
 
   chown(logical: string, uid: number, gid: number): void {
     fs.lchownSync(this.realPath(logical), uid, gid);
+  }
+
+  symlink(target: string, logical: string): void {
+    const link = this.realPath(logical);
+    const existing = fs.lstatSync(link, { throwIfNoEntry: false });
+    if (existing && !existing.isSymbolicLink()) {
+      throw Object.assign(new Error(`refusing to replace ${logical} with a symlink: it is not a symlink`), { code: 'EEXIST' });
+    }
+    const temp = tempName(link);
+    fs.symlinkSync(target, temp);
+    try {
+      fs.renameSync(temp, link);
+    } catch (error) {
+      fs.rmSync(temp, { force: true });
+      throw error;
+    }
+    fsyncDirectory(path.dirname(link));
+  }
+
+  remove(logical: string): void {
+    const target = this.realPath(logical);
+    if (fs.lstatSync(target).isDirectory()) throw Object.assign(new Error(`refusing to remove ${logical}: it is a directory`), { code: 'EISDIR' });
+    fs.unlinkSync(target);
+    fsyncDirectory(path.dirname(target));
+  }
+
+  removeDir(logical: string): void {
+    const target = this.realPath(logical);
+    fs.rmdirSync(target);
+    fsyncDirectory(path.dirname(target));
+  }
+
+  async run(command: string, args: string[], options: { timeoutMs?: number } = {}): Promise<ProcessResult> {
+    const { execa } = await import('execa');
+    const result = await execa(command, args, { reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 60_000 });
+    const failedToStart = result.exitCode === undefined;
+    return {
+      command: [command, ...args].join(' '),
+      exitCode: result.exitCode ?? 127,
+      stdout: String(result.stdout ?? ''),
+      stderr: failedToStart ? String(result.shortMessage ?? `${command} could not be started`) : String(result.stderr ?? ''),
+    };
   }
 
   backup(logical: string): string {

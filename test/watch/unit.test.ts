@@ -6,8 +6,9 @@ import tmp from 'tmp';
 import { REPO } from '../helpers/sandbox.js';
 import { WATCH_UNIT_NAME, renderWatchUnit } from '../../src/watch/unit.js';
 
-test('systemd/k3s-hostprep-watch.service is the rendered unit', (t) => {
-  t.is(fs.readFileSync(path.join(REPO, 'systemd', WATCH_UNIT_NAME), 'utf8'), renderWatchUnit());
+test('systemd/k3s-hostprep-watch.service is the rendered unit, as install writes it', async (t) => {
+  const { renderManaged } = await import('../../src/controls/managed.js');
+  t.is(fs.readFileSync(path.join(REPO, 'systemd', WATCH_UNIT_NAME), 'utf8'), renderManaged(renderWatchUnit()));
 });
 
 test('the unit restarts on failure, is sandboxed, and keeps /proc/sys and the write paths reachable', (t) => {

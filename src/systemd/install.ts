@@ -1,0 +1,288 @@
+/**
+ * `install` and `uninstall`: the binary at /usr/local/bin/k3s-hostprep, the unit files in
+ * /etc/systemd/system, and the symlinks `systemctl enable` makes for them. On a host where
+ * systemd runs, enabling and disabling go through systemctl; under --root, or where systemd is
+ * not running, the same symlinks are written directly. Both are idempotent: what is already in
+ * place is left untouched, and a file or link someone else put at one of our paths is reported,
+ * not replaced (--force replaces a file after a backup).
+ */
+import * as path from 'node:path';
+import type { Host } from '../host/host.js';
+import { applyChanges, ownership, planDirectory, planFile, type FileSpec } from '../controls/managed.js';
+import type { Change, Finding } from '../controls/types.js';
+import { fail } from '../controls/types.js';
+import { describeError } from '../errors.js';
+import { describeChange } from '../report/text.js';
+import { BIN_PATH, GATE_UNIT, UNIT_DIR, UNITS, WATCH_UNIT, enableLinks, unitPath, type UnitFile } from './units.js';
+
+/** What becomes /usr/local/bin/k3s-hostprep: the running single executable, or a file named by --binary, or a launcher. */
+export type BinarySource =
+  | { kind: 'file'; path: string; content: Uint8Array }
+  | { kind: 'launcher'; node: string; script: string };
+
+export interface InstallReport {
+  command: 'install' | 'uninstall';
+  root: string;
+  /** systemctl (systemd runs this host) or symlinks (offline root, or no systemd). */
+  via: 'systemctl' | 'symlinks';
+  done: string[];
+  unchanged: string[];
+  blocked: Finding[];
+  hostErrors: string[];
+  exitCode: 0 | 1 | 3;
+}
+
+export interface InstallOptions {
+  force: boolean;
+  binary: BinarySource;
+  /** Also install and enable k3s-hostprep-watch.service (watch.enabled in the configuration). */
+  watch?: boolean;
+}
+
+/** A launcher for a k3s-hostprep that runs under Node.js from its package directory. */
+export function launcherScript(node: string, script: string): string {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return `#!/bin/sh\n# k3s-hostprep launcher, written by k3s-hostprep install.\nexec ${quote(node)} ${quote(script)} "$@"\n`;
+}
+
+function binaryContent(source: BinarySource): Uint8Array {
+  return source.kind === 'file' ? source.content : Buffer.from(launcherScript(source.node, source.script), 'utf8');
+}
+
+/** Whether systemd manages the host install runs on: PID 1 is systemd (sd_booted) and no --root. */
+export function systemdRuns(host: Host): boolean {
+  return host.live && host.root === '/' && (host.lstat('/run/systemd/system')?.isDirectory() ?? false);
+}
+
+function unitSpec(name: string, body: string): FileSpec {
+  return { path: unitPath(name), body, mode: 0o644, parent: { path: UNIT_DIR, mode: 0o755, ancestorMode: () => 0o755, enforce: false } };
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
+  return a !== null && Buffer.from(a).equals(Buffer.from(b));
+}
+
+type LinkState = 'missing' | 'ours' | 'other-link' | 'not-a-link';
+
+function linkState(host: Host, link: string, target: string): { state: LinkState; actual: string } {
+  const stat = host.lstat(link);
+  if (stat === null) return { state: 'missing', actual: 'missing' };
+  if (!stat.isSymbolicLink()) return { state: 'not-a-link', actual: stat.isDirectory() ? 'a directory' : 'a file' };
+  const to = host.readLink(link);
+  return to === target ? { state: 'ours', actual: to } : { state: 'other-link', actual: `a symlink to ${to}` };
+}
+
+function summarize(report: Omit<InstallReport, 'exitCode'>): InstallReport {
+  const exitCode = report.hostErrors.length > 0 ? 3 : report.blocked.length > 0 ? 1 : 0;
+  return { ...report, exitCode };
+}
+
+async function systemctl(host: Host, args: string[], report: Omit<InstallReport, 'exitCode'>): Promise<boolean> {
+  const result = await host.run('systemctl', args);
+  if (result.exitCode === 0) {
+    report.done.push(`systemctl ${args.join(' ')}`);
+    return true;
+  }
+  report.hostErrors.push(`${result.command} exited ${result.exitCode}: ${result.stderr.trim().split('\n').pop() ?? ''}`);
+  return false;
+}
+
+export async function install(host: Host, options: InstallOptions): Promise<InstallReport> {
+  const via = systemdRuns(host) ? 'systemctl' : 'symlinks';
+  const report: Omit<InstallReport, 'exitCode'> = { command: 'install', root: host.root, via, done: [], unchanged: [], blocked: [], hostErrors: [] };
+
+  // The binary first: a unit pointing at nothing would fail at boot.
+  const content = binaryContent(options.binary);
+  const binStat = host.lstat(BIN_PATH);
+  if (binStat?.isSymbolicLink() || (binStat && !binStat.isFile())) {
+    report.blocked.push(fail(BIN_PATH, 'the k3s-hostprep executable', binStat.isSymbolicLink() ? 'a symlink' : 'not a regular file', `${BIN_PATH} is not a regular file; k3s-hostprep never writes through a symlink. Move it away and run install again.`));
+  } else {
+    let current: Uint8Array | null = null;
+    try {
+      current = binStat ? host.readBytes(BIN_PATH) : null;
+    } catch (error) {
+      report.hostErrors.push(`read ${BIN_PATH}: ${describeError(error)}`);
+    }
+    const parent = planDirectory(host, { path: path.dirname(BIN_PATH), mode: 0o755, ancestorMode: () => 0o755, enforce: false });
+    report.blocked.push(...parent.blocked);
+    if (parent.blocked.length === 0) {
+      const changes: Change[] = [...parent.changes];
+      const outcome = applyChanges(host, changes);
+      report.hostErrors.push(...outcome.hostErrors);
+      report.done.push(...outcome.done.map(describeChange));
+      if (sameBytes(current, content) && binStat && (binStat.mode & 0o7777) === 0o755 && binStat.uid === 0) {
+        report.unchanged.push(BIN_PATH);
+      } else {
+        try {
+          host.writeFileAtomic(BIN_PATH, content, { mode: 0o755, uid: 0, gid: 0 });
+          report.done.push(`${current === null ? 'create' : 'update'} ${BIN_PATH} (mode 0755, ${content.length} bytes)`);
+        } catch (error) {
+          report.hostErrors.push(`write ${BIN_PATH}: ${describeError(error)}`);
+        }
+      }
+    }
+  }
+
+  // The unit files, as managed files: a foreign file at our path is reported, not replaced.
+  const units: readonly UnitFile[] = options.watch ? [...UNITS, WATCH_UNIT] : UNITS;
+  let unitsChanged = false;
+  for (const unit of units) {
+    const plan = planFile(host, unitSpec(unit.name, unit.body), options.force);
+    report.blocked.push(...plan.blocked);
+    if (plan.blocked.length > 0) continue;
+    if (plan.changes.length === 0) {
+      report.unchanged.push(unitPath(unit.name));
+      continue;
+    }
+    const outcome = applyChanges(host, plan.changes);
+    report.hostErrors.push(...outcome.hostErrors);
+    report.done.push(...outcome.done.map(describeChange), ...outcome.backups.map((b) => `backup kept: ${b}`));
+    unitsChanged = true;
+  }
+  if (report.blocked.length > 0 || report.hostErrors.length > 0) return summarize(report);
+
+  // Enabling: the same symlinks either way.
+  const links = enableLinks(units);
+  const missing: typeof links = [];
+  for (const l of links) {
+    const { state, actual } = linkState(host, l.link, l.target);
+    if (state === 'ours') report.unchanged.push(`${l.link} -> ${l.target}`);
+    else if (state === 'missing') missing.push(l);
+    else report.blocked.push(fail(l.link, `a symlink to ${l.target}`, actual, `${l.link} is ${actual}; it is left alone. Remove it and run install again.`));
+  }
+  if (report.blocked.length > 0) return summarize(report);
+  if (via === 'systemctl') {
+    if (unitsChanged || missing.length > 0) await systemctl(host, ['daemon-reload'], report);
+    if (missing.length > 0) {
+      const units = [...new Set(missing.map((l) => path.basename(l.target)))];
+      if (await systemctl(host, ['enable', ...units], report)) {
+        for (const l of missing) {
+          if (linkState(host, l.link, l.target).state !== 'ours') report.hostErrors.push(`systemctl enable did not create ${l.link} -> ${l.target}`);
+        }
+      }
+    }
+  } else {
+    for (const l of missing) {
+      try {
+        const parent = planDirectory(host, { path: path.dirname(l.link), mode: 0o755, ancestorMode: () => 0o755, enforce: false });
+        if (parent.blocked.length > 0) {
+          report.blocked.push(...parent.blocked);
+          continue;
+        }
+        const outcome = applyChanges(host, parent.changes);
+        report.hostErrors.push(...outcome.hostErrors);
+        if (outcome.hostErrors.length > 0) continue;
+        host.symlink(l.target, l.link);
+        report.done.push(`symlink ${l.link} -> ${l.target}`);
+      } catch (error) {
+        report.hostErrors.push(`symlink ${l.link}: ${describeError(error)}`);
+      }
+    }
+  }
+  return summarize(report);
+}
+
+export async function uninstall(host: Host, options: { force: boolean }): Promise<InstallReport> {
+  const via = systemdRuns(host) ? 'systemctl' : 'symlinks';
+  const report: Omit<InstallReport, 'exitCode'> = { command: 'uninstall', root: host.root, via, done: [], unchanged: [], blocked: [], hostErrors: [] };
+  // The watch unit is undone when install put it (its file or one of its links is there).
+  const watchThere = host.lstat(unitPath(WATCH_UNIT.name)) !== null || enableLinks([WATCH_UNIT]).some((l) => host.lstat(l.link) !== null);
+  const units: readonly UnitFile[] = watchThere ? [...UNITS, WATCH_UNIT] : UNITS;
+  const links = enableLinks(units);
+
+  // Disabling first, so that nothing points at a unit file that is gone.
+  const ours = links.filter((l) => linkState(host, l.link, l.target).state === 'ours');
+  for (const l of links) {
+    const { state, actual } = linkState(host, l.link, l.target);
+    if (state === 'missing') report.unchanged.push(`${l.link} (absent)`);
+    else if (state !== 'ours') report.unchanged.push(`${l.link} (${actual}: not k3s-hostprep's, left alone)`);
+  }
+  if (via === 'systemctl' && ours.length > 0) {
+    // The timer is stopped too; the gate is not: stopping it would stop K3s, which requires it.
+    for (const unit of [...new Set(ours.map((l) => path.basename(l.target)))]) {
+      await systemctl(host, unit === GATE_UNIT ? ['disable', unit] : ['disable', '--now', unit], report);
+    }
+    for (const l of ours) if (linkState(host, l.link, l.target).state === 'ours') report.hostErrors.push(`systemctl disable left ${l.link}`);
+  } else {
+    for (const l of ours) {
+      try {
+        host.remove(l.link);
+        report.done.push(`remove ${l.link}`);
+      } catch (error) {
+        report.hostErrors.push(`remove ${l.link}: ${describeError(error)}`);
+      }
+    }
+  }
+  // The link directories install may have created, when nothing else is left in them.
+  for (const dir of new Set(links.map((l) => path.dirname(l.link)))) {
+    const names = host.readDir(dir);
+    if (names === null || names.length > 0 || !host.lstat(dir)?.isDirectory()) continue;
+    try {
+      host.removeDir(dir);
+      report.done.push(`rmdir ${dir}`);
+    } catch (error) {
+      report.hostErrors.push(`rmdir ${dir}: ${describeError(error)}`);
+    }
+  }
+
+  let unitsRemoved = false;
+  for (const unit of units) {
+    const p = unitPath(unit.name);
+    const stat = host.lstat(p);
+    if (stat === null) {
+      report.unchanged.push(`${p} (absent)`);
+      continue;
+    }
+    const who = stat.isFile() ? ownership(host.readText(p) ?? '') : 'foreign';
+    if (who !== 'ours' && !options.force) {
+      report.blocked.push(fail(p, 'absent', who === 'edited' ? 'edited since k3s-hostprep wrote it' : 'not written by k3s-hostprep', `${p} is not k3s-hostprep's as written; it is left alone. Remove it by hand, or run uninstall --force (a backup is kept).`));
+      continue;
+    }
+    try {
+      if (who !== 'ours' && stat.isFile()) report.done.push(`backup kept: ${host.backup(p)}`);
+      host.remove(p);
+      report.done.push(`remove ${p}`);
+      unitsRemoved = true;
+    } catch (error) {
+      report.hostErrors.push(`remove ${p}: ${describeError(error)}`);
+    }
+  }
+  if (via === 'systemctl' && (unitsRemoved || ours.length > 0)) await systemctl(host, ['daemon-reload'], report);
+
+  const bin = host.lstat(BIN_PATH);
+  if (bin === null) report.unchanged.push(`${BIN_PATH} (absent)`);
+  else if (!bin.isFile()) report.blocked.push(fail(BIN_PATH, 'absent', 'not a regular file', `${BIN_PATH} is not a regular file; it is left alone.`));
+  else {
+    try {
+      host.remove(BIN_PATH);
+      report.done.push(`remove ${BIN_PATH}`);
+    } catch (error) {
+      report.hostErrors.push(`remove ${BIN_PATH}: ${describeError(error)}`);
+    }
+  }
+  return summarize(report);
+}
+
+export function renderInstallReport(report: InstallReport): string {
+  const out = [`k3s-hostprep ${report.command}${report.root !== '/' ? ` (root: ${report.root})` : ''}, enabling through ${report.via}`];
+  if (report.done.length === 0) out.push('Changes: nothing to change.');
+  else {
+    out.push(`Changes made (${report.done.length}):`);
+    for (const d of report.done) out.push(`  ${d}`);
+  }
+  if (report.unchanged.length > 0) {
+    out.push(`Already in place (${report.unchanged.length}):`);
+    for (const u of report.unchanged) out.push(`  ${u}`);
+  }
+  if (report.blocked.length > 0) {
+    out.push('Blocked:');
+    for (const b of report.blocked) out.push(`  ${b.item}: ${b.reason}`);
+  }
+  if (report.hostErrors.length > 0) {
+    out.push('Host errors:');
+    for (const e of report.hostErrors) out.push(`  ${e}`);
+  }
+  const what = report.command === 'install' ? 'installed and enabled' : 'removed';
+  out.push(report.exitCode === 0 ? `Result: k3s-hostprep ${what}.` : report.exitCode === 1 ? `Result: BLOCKED: ${report.blocked.length} path(s) need the operator.` : 'Result: HOST ERROR: the host could not be changed.');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,101 @@
+/**
+ * The unit files: the copies under systemd/ are what install writes, the gate has the ordering
+ * and the dependencies that keep K3s from starting on a failed host, and `systemd-analyze
+ * verify` has nothing to say about any of them (it exits 0 on unknown directives, so the test
+ * judges its output, which must be empty).
+ */
+import test from 'ava';
+import fs from 'fs-extra';
+import * as path from 'node:path';
+import { execa } from 'execa';
+import { REPO, Sandbox, isRoot } from '../helpers/sandbox.js';
+import { GATE_UNIT, UNITS, enableLinks, renderUnit, WATCH_UNIT } from '../../src/systemd/units.js';
+import { ownership } from '../../src/controls/managed.js';
+
+const asRoot = isRoot() ? test : test.skip;
+
+/** key -> values of one section of a unit file. */
+function section(text: string, name: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current = '';
+  for (const line of text.split('\n')) {
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) current = header[1]!;
+    else if (current === name && /^[A-Za-z]+=/.test(line)) {
+      const [key, ...rest] = line.split('=');
+      out.set(key!, [...(out.get(key!) ?? []), rest.join('=')]);
+    }
+  }
+  return out;
+}
+
+test('the unit files under systemd/ are exactly what install writes, marked as ours', (t) => {
+  const names = fs.readdirSync(path.join(REPO, 'systemd')).sort();
+  const all = [...UNITS, WATCH_UNIT];
+  t.deepEqual(names, all.map((u) => u.name).sort());
+  for (const unit of all) {
+    const text = fs.readFileSync(path.join(REPO, 'systemd', unit.name), 'utf8');
+    t.is(text, renderUnit(unit), `systemd/${unit.name} differs from src/systemd/units.ts: run scripts/render-units`);
+    t.is(ownership(text), 'ours');
+  }
+});
+
+test('the gate runs apply once, before K3s, which requires it', (t) => {
+  const text = renderUnit(UNITS.find((u) => u.name === GATE_UNIT)!);
+  const unit = section(text, 'Unit');
+  const service = section(text, 'Service');
+  const install = section(text, 'Install');
+  t.deepEqual(unit.get('After'), ['systemd-sysctl.service local-fs.target']);
+  t.deepEqual(unit.get('Before'), ['k3s.service k3s-agent.service']);
+  t.deepEqual(service.get('Type'), ['oneshot']);
+  t.deepEqual(service.get('RemainAfterExit'), ['yes']);
+  t.deepEqual(service.get('ExecStart'), ['/usr/local/bin/k3s-hostprep apply']);
+  t.deepEqual(install.get('RequiredBy'), ['k3s.service k3s-agent.service']);
+  t.deepEqual(install.get('WantedBy'), ['multi-user.target']);
+  // Sandboxed, but /proc/sys stays writable and the paths apply writes are listed.
+  for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['ProtectSystem', 'strict']]) t.deepEqual(service.get(key!), [value], key);
+  t.false(service.has('ProtectKernelTunables'), 'apply writes /proc/sys');
+  const writable = service.get('ReadWritePaths')![0]!.split(' ').map((p) => p.replace(/^-/, ''));
+  for (const p of ['/etc/sysctl.d', '/var/lib/rancher', '/etc/rancher', '/run']) t.true(writable.includes(p), p);
+});
+
+test('enabling makes the links systemctl enable makes: K3s requires the gate', (t) => {
+  t.deepEqual(enableLinks().map((l) => l.link).sort(), [
+    '/etc/systemd/system/k3s-agent.service.requires/k3s-hostprep.service',
+    '/etc/systemd/system/k3s.service.requires/k3s-hostprep.service',
+    '/etc/systemd/system/multi-user.target.wants/k3s-hostprep.service',
+    '/etc/systemd/system/timers.target.wants/k3s-hostprep-service-accounts.timer',
+  ]);
+});
+
+/** systemd-analyze verify inside a private mount namespace where /usr/local/bin holds a k3s-hostprep. */
+async function verify(s: Sandbox, files: string[]) {
+  const bin = s.path('usr-local-bin');
+  fs.mkdirpSync(bin);
+  fs.writeFileSync(path.join(bin, 'k3s-hostprep'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  s.setup.push(`mount -n --bind ${bin} /usr/local/bin`);
+  return s.exec(['systemd-analyze', 'verify', '--recursive-errors=no', ...files]);
+}
+
+asRoot('systemd-analyze verify prints nothing for every unit file', async (t) => {
+  const s = new Sandbox();
+  const files = UNITS.map((u) => path.join(REPO, 'systemd', u.name));
+  const result = await verify(s, files);
+  t.is(result.exitCode, 0);
+  t.is(result.stdout + result.stderr, '', 'systemd-analyze verify had something to say');
+  s.dispose();
+});
+
+asRoot('systemd-analyze verify notices a broken unit (the check can fail)', async (t) => {
+  const s = new Sandbox();
+  const broken = s.path('k3s-hostprep.service');
+  fs.writeFileSync(broken, renderUnit(UNITS[0]!).replace('RemainAfterExit=yes', 'RemainAfterExit=yes\nProtectSytem=strict'));
+  const result = await verify(s, [broken]);
+  t.regex(result.stdout + result.stderr, /Unknown key 'ProtectSytem' in section \[Service\]/);
+  s.dispose();
+});
+
+test('systemd-analyze is installed (Debian package systemd)', async (t) => {
+  const result = await execa('systemd-analyze', ['--version'], { reject: false });
+  t.is(result.exitCode, 0);
+});
