@@ -4,7 +4,7 @@ import { UsageError } from './errors.js';
 import type { Role } from './config/schema.js';
 import { isVersion, parseK3sVersion } from './k3s/version.js';
 
-export const COMMANDS = ['apply', 'check', 'plan', 'render', 'install', 'uninstall', 'service-accounts'] as const;
+export const COMMANDS = ['apply', 'check', 'plan', 'render', 'install', 'uninstall', 'service-accounts', 'watch'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Invocation {
@@ -25,6 +25,10 @@ export interface Invocation {
   agentUrl?: string;
   agentSha256?: string;
   k3sVersion?: string;
+  /** check, apply: write a JUnit XML report to this file. */
+  junit?: string;
+  /** watch: run this many cycles back to back, then exit. */
+  cycles?: number;
   /** apply: seconds to wait for another run's lock. */
   wait?: number;
 }
@@ -42,18 +46,21 @@ const OPTIONS = {
   'agent-url': { type: 'string' },
   'agent-sha256': { type: 'string' },
   'k3s-version': { type: 'string' },
+  junit: { type: 'string' },
+  cycles: { type: 'string' },
   wait: { type: 'string' },
 } as const;
 
 /** Which options each command takes; anything else is a usage error. */
 const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
-  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'wait'],
-  check: ['help', 'json', 'config', 'role', 'root', 'k3s-version'],
+  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'junit', 'wait'],
+  check: ['help', 'json', 'config', 'role', 'root', 'k3s-version', 'junit'],
   plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
   render: ['help', 'config', 'role', 'root', 'k3s-version', 'agent-url', 'agent-sha256'],
-  install: ['help', 'force', 'root', 'binary'],
+  install: ['help', 'force', 'root', 'binary', 'config'],
   uninstall: ['help', 'force', 'root'],
   'service-accounts': ['help', 'json', 'timeout'],
+  watch: ['help', 'config', 'role', 'k3s-version', 'cycles'],
 };
 
 export function parseInvocation(argv: readonly string[]): Invocation {
@@ -87,7 +94,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     timeoutSeconds = Number(values.timeout);
     if (!/^\d+$/.test(values.timeout) || timeoutSeconds < 1 || timeoutSeconds > 86_400) throw new UsageError(`--timeout: expected whole seconds from 1 to 86400, got "${values.timeout}"`);
   }
-  for (const name of ['config', 'root', 'binary'] as const) {
+  for (const name of ['config', 'root', 'binary', 'junit'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
   const k3sVersion = values['k3s-version'];
@@ -115,6 +122,14 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(values['agent-url'] !== undefined ? { agentUrl: values['agent-url'] } : {}),
     ...(values['agent-sha256'] !== undefined ? { agentSha256: values['agent-sha256'] } : {}),
+    ...(values.junit !== undefined ? { junit: values.junit } : {}),
+    ...(values.cycles !== undefined ? { cycles: positiveInt('--cycles', values.cycles) } : {}),
     ...(wait !== undefined ? { wait } : {}),
   };
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag}: expected a positive integer, got "${value}"`);
+  return n;
 }

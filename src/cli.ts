@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import { parseInvocation, type Invocation } from './args.js';
 import { findArtefact, renderArtefact, ARTEFACTS } from './artefacts.js';
-import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, decodeConfig, defaultConfig, parseConfig } from './config/load.js';
+import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from './config/defaults.js';
 import type { Config } from './config/schema.js';
 import { run } from './engine.js';
 import { ConfigError, EXIT, HostError, HostprepError, UsageError, describeError } from './errors.js';
@@ -12,10 +12,16 @@ import type { Host } from './host/host.js';
 import { DEFAULT_WAIT_SECONDS, acquireRunLock, type Lock } from './host/lock.js';
 import { NodeHost } from './host/node-host.js';
 import { resolveInRoot } from './host/paths.js';
-import { renderPlan } from './report/diff.js';
 import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
-import { chooseRole } from './role.js';
+import { renderJunit } from './report/junit.js';
+import { renderMetrics } from './report/prometheus.js';
+import { writeLocalFile, writeMetricsFile } from './outputs.js';
+import type { Report } from './report/model.js';
+import { chooseRole, type RoleChoice } from './role.js';
+import { journalStream } from './watch/journal.js';
+import { watch } from './watch/loop.js';
+import type { Context } from './controls/types.js';
 import { VERSION } from './version.js';
 import { chooseK3sVersion } from './k3s/choose.js';
 import { needsAdmissionConfig } from './k3s/settings.js';
@@ -52,10 +58,14 @@ function readConfigBytes(real: string, shown: string, optional: boolean): Uint8A
   }
 }
 
-/** --config names a file on this machine; the default lives inside the prepared system. */
-export function loadConfig(host: Host, explicit: string | undefined): Config {
+/**
+ * --config names a file on this machine; the default lives inside the prepared system. The
+ * parser (and the YAML library) is loaded only when there is a file to parse.
+ */
+export async function loadConfig(host: Host, explicit: string | undefined): Promise<Config> {
   if (explicit !== undefined) {
     const bytes = readConfigBytes(explicit, explicit, false)!;
+    const { decodeConfig, parseConfig } = await import('./config/load.js');
     return parseConfig(decodeConfig(bytes, explicit), explicit);
   }
   const shown = host.realPath(DEFAULT_CONFIG_PATH);
@@ -66,7 +76,9 @@ export function loadConfig(host: Host, explicit: string | undefined): Config {
     throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
   }
   const bytes = readConfigBytes(real, shown, true);
-  return bytes === null ? defaultConfig() : parseConfig(decodeConfig(bytes, shown), shown);
+  if (bytes === null) return defaultConfig();
+  const { decodeConfig, parseConfig } = await import('./config/load.js');
+  return parseConfig(decodeConfig(bytes, shown), shown);
 }
 
 function openHost(root: string | undefined): Host {
@@ -74,6 +86,56 @@ function openHost(root: string | undefined): Host {
   const stat = fs.statSync(root, { throwIfNoEntry: false });
   if (!stat?.isDirectory()) throw new UsageError(`--root ${root}: expected an existing directory`);
   return new NodeHost(root);
+}
+
+/** The JUnit file (--junit) and the metrics file (metrics.textfilePath); a failure to write is exit 3. */
+function writeOutputs(report: Report, ctx: { host: Host; config: Config }, invocation: Invocation, err: NodeJS.WritableStream): number {
+  let code: number = EXIT.compliant;
+  if (invocation.junit !== undefined) {
+    try {
+      writeLocalFile(invocation.junit, renderJunit(report));
+    } catch (error) {
+      err.write(`k3s-hostprep: cannot write the JUnit report to ${invocation.junit}: ${describeError(error)}\n`);
+      code = EXIT.host;
+    }
+  }
+  // Metrics describe this machine: an offline root (--root) gets none.
+  const metricsPath = ctx.config.metrics.textfilePath;
+  if (metricsPath !== undefined && ctx.host.live) {
+    try {
+      writeMetricsFile(ctx.host, metricsPath, renderMetrics({ report, now: Date.now() }));
+    } catch (error) {
+      err.write(`k3s-hostprep: cannot write metrics to ${metricsPath}: ${describeError(error)}\n`);
+      code = EXIT.host;
+    }
+  }
+  return code;
+}
+
+async function runWatch(ctx: Context, roleChoice: RoleChoice, invocation: Invocation, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  if (ctx.config.watch.remediate && ctx.host.euid !== 0) throw new HostError('watch with watch.remediate: true must run as root');
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => controller.abort(signal);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    const stats = await watch({
+      ctx,
+      roleChoice,
+      intervalMs: ctx.config.watch.interval * 1000,
+      remediate: ctx.config.watch.remediate,
+      ...(ctx.config.metrics.textfilePath !== undefined ? { metricsPath: ctx.config.metrics.textfilePath } : {}),
+      ...(invocation.cycles !== undefined ? { cycles: invocation.cycles } : {}),
+      signal: controller.signal,
+      log: (text) => err.write(text),
+      prefix: journalStream(),
+    });
+    if (invocation.cycles !== undefined) out.write(JSON.stringify(stats) + '\n');
+    return EXIT.compliant;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
 }
 
 /** Whether this process is the single executable built by scripts/build-sea. */
@@ -148,13 +210,13 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     if (invocation.command === 'install' || invocation.command === 'uninstall') {
       if (host.euid !== 0) throw new HostError(`${invocation.command} must run as root: nothing was changed`);
       const report = invocation.command === 'install'
-        ? await install(host, { force: invocation.force, binary: await binarySource(invocation.binary, invocation.root) })
+        ? await install(host, { force: invocation.force, binary: await binarySource(invocation.binary, invocation.root), watch: (await loadConfig(host, invocation.config)).watch.enabled })
         : await uninstall(host, { force: invocation.force });
       out.write(renderInstallReport(report));
       if (report.exitCode !== 0) err.write(`k3s-hostprep: ${invocation.command}: ${report.hostErrors[0] ?? report.blocked[0]?.reason ?? 'failed'}\n`);
       return report.exitCode;
     }
-    const config = loadConfig(host, invocation.config);
+    const config = await loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
     const k3s = await chooseK3sVersion(host, invocation.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
     const ctx = { host, config, role: roleChoice.role, force: invocation.force, k3s };
@@ -185,14 +247,16 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       out.write(renderArtefact(artefact, ctx));
       return EXIT.compliant;
     }
+    if (invocation.command === 'watch') return await runWatch(ctx, roleChoice, invocation, out, err);
     // Only apply changes the host, so only apply is serialised; check and plan read, and a
     // reader never sees a torn file because every write is a rename.
     if (invocation.command === 'apply') lock = acquireRunLock({ root: host.root, waitSeconds: invocation.wait ?? DEFAULT_WAIT_SECONDS });
     const report = await run(ctx, { command: invocation.command, roleChoice, facts: true });
     if (invocation.json) out.write(renderJson(report));
-    else out.write((invocation.command === 'plan' ? renderPlan(report) : '') + renderText(report));
+    // diff (for plan) is loaded only for plan.
+    else out.write((invocation.command === 'plan' ? (await import('./report/diff.js')).renderPlan(report) : '') + renderText(report));
     if (report.exitCode !== 0 && invocation.command !== 'plan') err.write(failureLine(report, stderrIsJournal()));
-    return report.exitCode;
+    return Math.max(report.exitCode, writeOutputs(report, ctx, invocation, err));
   } catch (error) {
     const known = error instanceof HostprepError;
     const code = known ? error.exitCode : EXIT.host;

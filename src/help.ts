@@ -10,13 +10,14 @@ const COMMON = `  --config FILE      configuration (default /etc/k3s-hostprep/co
 export const USAGE = `k3s-hostprep: prepares a host for a hardened K3s node and proves it.
 
 Usage:
-  k3s-hostprep apply  [--json] [--force] [options]   converge this host, verify it, print the report
-  k3s-hostprep check  [--json] [options]             verify only; changes nothing
+  k3s-hostprep apply  [--json] [--force] [--junit FILE] [options]  converge, verify, print the report
+  k3s-hostprep check  [--json] [--junit FILE] [options]  verify only; changes nothing
   k3s-hostprep plan   [--json] [--force] [options]   show what apply would change; changes nothing
   k3s-hostprep render <artefact> [options]           print one generated file (or a #cloud-config)
   k3s-hostprep install [--root DIR] [--binary FILE]  install the executable and its systemd units, enable them
   k3s-hostprep uninstall [--root DIR]                disable and remove what install put in place
   k3s-hostprep service-accounts [--timeout SECONDS]  CIS 5.1.5: default service accounts mount no API token
+  k3s-hostprep watch  [options]                      verify at an interval and on change; log drift
   k3s-hostprep --version | --help | <command> --help
 
 Options:
@@ -37,6 +38,7 @@ given, which replaces them after keeping a backup beside them.
   --json             print the report as JSON
   --force            replace files written by someone else (a backup is kept)
   --wait SECONDS     wait this long for another run's lock (default 60; 0: fail at once)
+  --junit FILE       also write the report as JUnit XML to FILE
 ${COMMON}
 `,
   check: `Usage: k3s-hostprep check [--json] [options]
@@ -45,6 +47,7 @@ Verifies every control and prints the report; changes nothing. Works without roo
 marked unreadable; exit 1 if anything it read fails, else 3 if something could not be read.
 
   --json             print the report as JSON
+  --junit FILE       also write the report as JUnit XML to FILE
 ${COMMON}
 `,
   plan: `Usage: k3s-hostprep plan [--json] [--force] [options]
@@ -98,6 +101,19 @@ k3s-hostprep-service-accounts.timer so that namespaces created later are covered
 
   --timeout SECONDS  how long to wait for the Kubernetes API (default 300)
   --json             print the result as JSON
+`,
+  watch: `Usage: k3s-hostprep watch [options]
+
+Verifies every control every watch.interval seconds (default 60) and soon after a change under the sysctl.d
+directories, /etc/sysctl.conf, /etc/rancher/k3s and the files and directories k3s-hostprep manages. Logs one
+line per change of state (control, CIS number, expected, actual, since when) on standard error, with syslog
+priority prefixes when that is the journal. With watch.remediate: true in the configuration it re-applies the
+control that drifted, and only that one (must run as root). With metrics.textfilePath it rewrites the
+node_exporter textfile after every cycle. Runs until SIGTERM or SIGINT; restart it after changing the config.
+
+  --cycles N         run N cycles back to back, print resource use as JSON and exit (tests, benchmarks)
+  --config FILE      configuration (default /etc/k3s-hostprep/config.yaml, optional)
+  --role server|agent  node role (default: config, else the installed k3s/k3s-agent unit, else server)
 `,
 };
 

@@ -1,10 +1,15 @@
-import { parseDocument } from 'yaml';
+import * as YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import { type Config, configSpec, withDefaults } from './schema.js';
 import { validate } from './spec.js';
+import { registerYaml } from './yaml.js';
+import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from './defaults.js';
 
-/** A configuration is a few kilobytes; anything past this is refused before it is parsed. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+registerYaml(YAML);
+
+export { DEFAULT_CONFIG_PATH, defaultConfig };
+
+export { MAX_CONFIG_BYTES };
 /** YAML aliases expanded at most this often (a "billion laughs" file expands each one many times). */
 export const MAX_ALIAS_COUNT = 100;
 /** At most this many problems are listed; the rest are counted. */
@@ -48,10 +53,10 @@ export function decodeConfig(bytes: Uint8Array, file: string): string {
 export function parseConfig(text: string, file: string): Config {
   const textProblem = configTextProblem(text);
   if (textProblem) throw new ConfigError(file, [textProblem]);
-  let doc: ReturnType<typeof parseDocument>;
+  let doc: ReturnType<typeof YAML.parseDocument>;
   try {
     // resolveKnownTags: false leaves YAML 1.1 tags (!!binary, !!set, !!timestamp ...) unresolved, reported below.
-    doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true, resolveKnownTags: false });
+    doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true, resolveKnownTags: false });
   } catch (error) {
     throw new ConfigError(file, [`invalid YAML: ${yamlMessage((error as Error).message)}`], { cause: error });
   }
@@ -69,8 +74,3 @@ export function parseConfig(text: string, file: string): Config {
   return withDefaults(raw as Record<string, unknown>, file);
 }
 
-export const DEFAULT_CONFIG_PATH = '/etc/k3s-hostprep/config.yaml';
-
-export function defaultConfig(): Config {
-  return withDefaults({}, '(defaults)');
-}

@@ -68,10 +68,27 @@ export interface Config {
   eventRateLimit?: { limits: EventRateLimitLimit[] };
   /** kube-controller-manager --terminated-pod-gc-threshold. */
   terminatedPodGcThreshold: number;
+  metrics: {
+    /** node_exporter textfile-collector file written after every check, apply and watch cycle. */
+    textfilePath?: string;
+  };
+  watch: {
+    /** install installs and enables k3s-hostprep-watch.service. */
+    enabled: boolean;
+    /** Seconds between verification cycles when no file event comes first. */
+    interval: number;
+    /** Re-apply a control that drifted (only that control). */
+    remediate: boolean;
+  };
 }
 
 export const DEFAULT_NETWORK_POLICY_NAMESPACES = ['kube-system', 'default', 'kube-public'];
 export const DEFAULT_TERMINATED_POD_GC_THRESHOLD = 10;
+
+/** Where a textfile-collector file may go: the collector directories distributions use, and ours. */
+export const METRICS_DIRS = ['/var/lib/node_exporter', '/var/lib/prometheus', '/run/node_exporter', '/var/lib/k3s-hostprep'] as const;
+
+export const DEFAULT_WATCH_INTERVAL = 60;
 
 /** The hardening guide's starter policy: log request metadata for everything. */
 export const DEFAULT_AUDIT_POLICY: AuditPolicy = {
@@ -191,6 +208,25 @@ export const configSpec: Spec = {
     podSecurity: { type: 'object', fields: { exemptNamespaces: namespaceList } },
     eventRateLimit: eventRateLimitSpec,
     terminatedPodGcThreshold: { type: 'int', min: 1, max: 1_000_000 },
+    metrics: {
+      type: 'object',
+      fields: {
+        textfilePath: {
+          type: 'path',
+          allowed: METRICS_DIRS,
+          // node_exporter reads only *.prom; anything else would be silently ignored.
+          check: (v) => (/\/[^/]+\.prom$/.test(v) && !/\/\.[^/]*$/.test(v) ? null : `expected a file name ending in .prom (node_exporter reads no other), got ${JSON.stringify(v)}`),
+        },
+      },
+    },
+    watch: {
+      type: 'object',
+      fields: {
+        enabled: { type: 'bool' },
+        interval: { type: 'int', min: 1, max: 86400, why: 'seconds between verification cycles' },
+        remediate: { type: 'bool' },
+      },
+    },
   },
 };
 
@@ -213,5 +249,13 @@ export function withDefaults(raw: Record<string, any>, source: string): Config {
     podSecurity: { exemptNamespaces: raw.podSecurity?.exemptNamespaces ?? [] },
     ...(raw.eventRateLimit !== undefined ? { eventRateLimit: raw.eventRateLimit } : {}),
     terminatedPodGcThreshold: raw.terminatedPodGcThreshold ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD,
+    metrics: {
+      ...(raw.metrics?.textfilePath !== undefined ? { textfilePath: raw.metrics.textfilePath as string } : {}),
+    },
+    watch: {
+      enabled: raw.watch?.enabled ?? false,
+      interval: raw.watch?.interval ?? DEFAULT_WATCH_INTERVAL,
+      remediate: raw.watch?.remediate ?? false,
+    },
   };
 }

@@ -9,7 +9,7 @@ export type Spec =
   | { type: 'object'; fields: Record<string, Spec>; required?: readonly string[] }
   | { type: 'map'; values: Spec; keyPattern?: RegExp; keyText?: string; entry?: (key: string, value: unknown) => string | null }
   /** An absolute, normalised path of a file below one of the allowed directories. */
-  | { type: 'path'; allowed: readonly string[] }
+  | { type: 'path'; allowed: readonly string[]; check?: (value: string) => string | null }
   | { type: 'array'; items: Spec; minItems?: number; unique?: boolean }
   | { type: 'any'; check: (value: unknown) => string | null };
 
@@ -119,7 +119,7 @@ export function validate(spec: Spec, value: unknown, path: string): string[] {
     }
     case 'path': {
       if (typeof value !== 'string') return [`${at}: expected a path, got ${describe(value)}`];
-      const problem = pathProblem(value, spec.allowed);
+      const problem = pathProblem(value, spec.allowed) ?? spec.check?.(value);
       return problem ? [`${at}: ${problem}`] : [];
     }
     case 'array': {

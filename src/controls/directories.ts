@@ -18,6 +18,7 @@ export const directories: Control = {
   scored: true,
   roles: ['server'],
   remediation: `mkdir -p ${MANIFESTS_DIR} ${LOGS_DIR} && chmod 0700 ${MANIFESTS_DIR} ${LOGS_DIR} && chown root:root ${MANIFESTS_DIR} ${LOGS_DIR}`,
+  watch: [MANIFESTS_DIR, LOGS_DIR],
 
   plan(ctx: Context): ControlPlan {
     const plan: ControlPlan = { changes: [], blocked: [] };

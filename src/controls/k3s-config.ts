@@ -6,6 +6,7 @@
  * K3s applies last; a later file that sets one of our keys
  * without "+" wipes our values, and the report names it. Rancher-managed nodes get no drop-in.
  */
+import { rendered } from './memo.js';
 import { benchmarkChecks, EffectiveView } from '../k3s/benchmark.js';
 import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig } from '../k3s/config-files.js';
 import { k3sSources, k3sVersionOf, rancherManagement } from '../k3s/node.js';
@@ -18,7 +19,7 @@ export function dropInSpec(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): FileS
   const { version } = k3sVersionOf(ctx);
   return {
     path: K3S_DROPIN_FILE,
-    body: renderDropIn(k3sSettings(ctx.config, version), ctx.role, version),
+    body: rendered(ctx.config, `drop-in ${ctx.role} ${version.text}`, () => renderDropIn(k3sSettings(ctx.config, version), ctx.role, version)),
     mode: 0o600,
     parent: { path: K3S_DROPIN_DIR, mode: 0o755, ancestorMode: publicAncestorMode, enforce: false },
   };
@@ -76,6 +77,8 @@ export const k3sConfig: Control = {
   scored: true,
   roles: ['server', 'agent'],
   remediation: `Run k3s-hostprep apply to write ${K3S_DROPIN_FILE}; in files that sort after it, write list flags as "key+:"; restart K3s to take the flags.`,
+  // K3s' configuration (watched for every control) and the unit whose ExecStart flags count too.
+  watch: [K3S_DROPIN_FILE, '/etc/systemd/system/k3s.service', '/etc/systemd/system/k3s-agent.service'],
 
   plan(ctx: Context): ControlPlan {
     if (rancherManagement(ctx).managed) return { changes: [], blocked: [] };

@@ -62,6 +62,7 @@ export const kernelParameters: Control = {
   scored: true,
   roles: ['server', 'agent'],
   remediation: `Write ${SYSCTL_FILE} with the six values and run: sysctl -p ${SYSCTL_FILE}`,
+  watch: [SYSCTL_FILE],
 
   plan(ctx: Context): ControlPlan {
     const file = planFile(ctx.host, sysctlFileSpec(ctx.config), ctx.force);

@@ -3,7 +3,7 @@
  * every sysctl.d file in name order and the last assignment wins, so a file that sorts after
  * 90-kubelet.conf can undo it at the next reboot while today's live values still look right.
  */
-import { SYSCTL_CONF, resolveSysctl, selectConfFiles, type ConfFile } from '../sysctl/resolve.js';
+import { SYSCTL_CONF, SYSCTL_DIRS, resolveSysctl, selectConfFiles, type ConfFile } from '../sysctl/resolve.js';
 import { describeError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { SYSCTL_FILE, desiredSysctls, sameSysctlValue } from './kubelet-sysctls.js';
@@ -48,6 +48,7 @@ export const kernelPersistence: Control = {
   scored: true,
   roles: ['server', 'agent'],
   remediation: `Run apply to write ${SYSCTL_FILE}; remove or correct any later sysctl.d assignment the report names (other people's files are not edited).`,
+  watch: [...SYSCTL_DIRS, SYSCTL_CONF],
 
   plan() {
     // Other people's files are not edited: this control only reports.

@@ -4,6 +4,7 @@
  * unless they are disabled; on K3s v1.24 and older also the guide's PodSecurityPolicies and
  * their RBAC. No policy/v1beta1 object is written for v1.25 and newer.
  */
+import { rendered } from './memo.js';
 import type { K3sComponent } from '../config/schema.js';
 import { K3S_COMPONENTS } from '../config/schema.js';
 import { mergeK3sConfig } from '../k3s/config-files.js';
@@ -27,10 +28,16 @@ export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role'
   return disabled;
 }
 
+function policyBody(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role'>): string {
+  const { version } = k3sVersionOf(ctx);
+  const disabled = disabledComponents(ctx);
+  return rendered(ctx.config, `policy ${version.text} ${[...disabled].sort().join(',')}`, () => renderPolicy(ctx.config, version, disabled));
+}
+
 export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role'>): FileSpec {
   return {
     path: POLICY_FILE,
-    body: renderPolicy(ctx.config, k3sVersionOf(ctx).version, disabledComponents(ctx)),
+    body: policyBody(ctx),
     mode: 0o600,
     parent: { path: MANIFESTS_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
   };
@@ -43,6 +50,7 @@ export const networkPolicy: Control = {
   scored: true,
   roles: ['server'],
   remediation: `Write ${POLICY_FILE} (mode 0600) with a NetworkPolicy per namespace; K3s applies it at start.`,
+  watch: [POLICY_FILE],
 
   plan(ctx: Context) {
     return planFile(ctx.host, policyFileSpec(ctx), ctx.force);

@@ -4,6 +4,7 @@
  * EventRateLimit's configuration whenever that plugin is enabled (on any version). Not written on
  * Rancher-managed nodes, whose pod security template is Rancher's.
  */
+import { rendered } from './memo.js';
 import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { renderPsa } from '../k3s/psa.js';
 import { needsAdmissionConfig } from '../k3s/settings.js';
@@ -14,7 +15,7 @@ import type { Context, Control, ControlPlan, Finding } from './types.js';
 export function psaFileSpec(ctx: Pick<Context, 'config' | 'k3s'>): FileSpec {
   return {
     path: PSA_FILE,
-    body: renderPsa(ctx.config, k3sVersionOf(ctx).version),
+    body: rendered(ctx.config, `psa ${k3sVersionOf(ctx).version.text}`, () => renderPsa(ctx.config, k3sVersionOf(ctx).version)),
     mode: 0o600,
     parent: { path: K3S_SERVER_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
   };
@@ -36,6 +37,7 @@ export const podSecurity: Control = {
   scored: true,
   roles: ['server'],
   remediation: `Write ${PSA_FILE} (mode 0600) and pass --admission-control-config-file=${PSA_FILE} to the API server (the K3s drop-in does).`,
+  watch: [PSA_FILE],
 
   plan(ctx: Context): ControlPlan {
     if (notHere(ctx) !== null) return { changes: [], blocked: [] };

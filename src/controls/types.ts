@@ -68,6 +68,8 @@ export interface Control {
   scored: boolean;
   roles: readonly Role[];
   remediation: string;
+  /** Paths whose change can change the verdict: watch verifies again soon after one changes. */
+  watch?: readonly string[];
   plan(ctx: Context): ControlPlan;
   apply(ctx: Context, plan: ControlPlan): Promise<ApplyOutcome>;
   verify(ctx: Context): Finding[];

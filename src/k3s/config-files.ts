@@ -58,19 +58,37 @@ function toSlice(value: unknown): string[] {
   return s === '' ? [] : [s];
 }
 
+/**
+ * The YAML of a configuration text, kept by text: the same files are read by several controls in
+ * a run and again at every watch cycle, and parsing YAML is most of their cost. Callers get a copy.
+ */
+const parsedTexts = new Map<string, { raw: unknown } | { message: string }>();
+
+function parseYaml(text: string): { raw: unknown } | { message: string } {
+  let parsed = parsedTexts.get(text);
+  if (parsed === undefined) {
+    const doc = parseDocument(text, { uniqueKeys: false });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      parsed = { message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` };
+    } else {
+      try {
+        parsed = { raw: doc.toJS({ maxAliasCount: 100 }) };
+      } catch (error) {
+        parsed = { message: `invalid YAML: ${describeError(error)}` };
+      }
+    }
+    if (parsedTexts.size >= 32) parsedTexts.clear();
+    parsedTexts.set(text, parsed);
+  }
+  return 'raw' in parsed ? { raw: structuredClone(parsed.raw) } : parsed;
+}
+
 /** Parses one K3s configuration file: a mapping whose keys are flag names, optionally ending in "+". */
 export function parseK3sConfigText(text: string, path: string): K3sConfigFile | ConfigProblem {
-  const doc = parseDocument(text, { uniqueKeys: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    return { path, message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` };
-  }
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    return { path, message: `invalid YAML: ${describeError(error)}` };
-  }
+  const parsed = parseYaml(text);
+  if ('message' in parsed) return { path, message: parsed.message };
+  const raw = parsed.raw;
   if (raw === null || raw === undefined) return { path, entries: [] };
   if (typeof raw !== 'object' || Array.isArray(raw)) return { path, message: 'expected a mapping of K3s flags' };
   const entries: ConfigEntry[] = Object.entries(raw as Record<string, unknown>).map(([k, value]) => ({

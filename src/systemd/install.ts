@@ -13,7 +13,7 @@ import type { Change, Finding } from '../controls/types.js';
 import { fail } from '../controls/types.js';
 import { describeError } from '../errors.js';
 import { describeChange } from '../report/text.js';
-import { BIN_PATH, GATE_UNIT, UNIT_DIR, UNITS, enableLinks, unitPath } from './units.js';
+import { BIN_PATH, GATE_UNIT, UNIT_DIR, UNITS, WATCH_UNIT, enableLinks, unitPath, type UnitFile } from './units.js';
 
 /** What becomes /usr/local/bin/k3s-hostprep: the running single executable, or a file named by --binary, or a launcher. */
 export type BinarySource =
@@ -35,6 +35,8 @@ export interface InstallReport {
 export interface InstallOptions {
   force: boolean;
   binary: BinarySource;
+  /** Also install and enable k3s-hostprep-watch.service (watch.enabled in the configuration). */
+  watch?: boolean;
 }
 
 /** A launcher for a k3s-hostprep that runs under Node.js from its package directory. */
@@ -122,8 +124,9 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
   }
 
   // The unit files, as managed files: a foreign file at our path is reported, not replaced.
+  const units: readonly UnitFile[] = options.watch ? [...UNITS, WATCH_UNIT] : UNITS;
   let unitsChanged = false;
-  for (const unit of UNITS) {
+  for (const unit of units) {
     const plan = planFile(host, unitSpec(unit.name, unit.body), options.force);
     report.blocked.push(...plan.blocked);
     if (plan.blocked.length > 0) continue;
@@ -139,7 +142,7 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
   if (report.blocked.length > 0 || report.hostErrors.length > 0) return summarize(report);
 
   // Enabling: the same symlinks either way.
-  const links = enableLinks();
+  const links = enableLinks(units);
   const missing: typeof links = [];
   for (const l of links) {
     const { state, actual } = linkState(host, l.link, l.target);
@@ -182,7 +185,10 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
 export async function uninstall(host: Host, options: { force: boolean }): Promise<InstallReport> {
   const via = systemdRuns(host) ? 'systemctl' : 'symlinks';
   const report: Omit<InstallReport, 'exitCode'> = { command: 'uninstall', root: host.root, via, done: [], unchanged: [], blocked: [], hostErrors: [] };
-  const links = enableLinks();
+  // The watch unit is undone when install put it (its file or one of its links is there).
+  const watchThere = host.lstat(unitPath(WATCH_UNIT.name)) !== null || enableLinks([WATCH_UNIT]).some((l) => host.lstat(l.link) !== null);
+  const units: readonly UnitFile[] = watchThere ? [...UNITS, WATCH_UNIT] : UNITS;
+  const links = enableLinks(units);
 
   // Disabling first, so that nothing points at a unit file that is gone.
   const ours = links.filter((l) => linkState(host, l.link, l.target).state === 'ours');
@@ -220,7 +226,7 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
   }
 
   let unitsRemoved = false;
-  for (const unit of UNITS) {
+  for (const unit of units) {
     const p = unitPath(unit.name);
     const stat = host.lstat(p);
     if (stat === null) {

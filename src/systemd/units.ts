@@ -3,6 +3,7 @@
  * systemd/ in the source tree are these texts as install writes them (a test keeps them equal).
  * Pure.
  */
+import { WATCH_UNIT_NAME, renderWatchUnit } from '../watch/unit.js';
 import { renderManaged } from '../controls/managed.js';
 
 export const BIN_PATH = '/usr/local/bin/k3s-hostprep';
@@ -129,7 +130,10 @@ export function unitPath(name: string): string {
   return `${UNIT_DIR}/${name}`;
 }
 
+/** The drift watch (watch.enabled: true in the configuration): runs `k3s-hostprep watch` after boot. */
+export const WATCH_UNIT: UnitFile = { name: WATCH_UNIT_NAME, body: renderWatchUnit(BIN_PATH), enableIn: ['multi-user.target.wants'], enable: true };
+
 /** The symlinks `systemctl enable` makes for the units install enables: link path to target. */
-export function enableLinks(): Array<{ link: string; target: string }> {
-  return UNITS.flatMap((u) => u.enableIn.map((dir) => ({ link: `${UNIT_DIR}/${dir}/${u.name}`, target: unitPath(u.name) })));
+export function enableLinks(units: readonly UnitFile[] = UNITS): Array<{ link: string; target: string }> {
+  return units.flatMap((u) => u.enableIn.map((dir) => ({ link: `${UNIT_DIR}/${dir}/${u.name}`, target: unitPath(u.name) })));
 }

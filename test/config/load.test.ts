@@ -40,7 +40,9 @@ test('invalid YAML names the line', (t) => {
 });
 
 test('an unknown key says what it may have meant', (t) => {
-  t.deepEqual(problems('rol: server\n'), ['rol: unknown key (did you mean "role"?); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold']);
+  const found = problems('rol: server\n');
+  t.is(found.length, 1);
+  t.regex(found[0]!, /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold, metrics, watch$/);
 });
 
 test('wrong types and values name the key and the expectation', (t) => {
@@ -98,4 +100,20 @@ test('extra kernel parameters may not weaken the six, and must be one-line value
   t.deepEqual(problems('sysctl:\n  net.ipv4.ip_forward: [1]\n'), ['sysctl."net.ipv4.ip_forward": expected an integer or a one-line value, got a list']);
   t.deepEqual(problems('sysctl:\n  net.ipv4.ip_forward: "1\\nkernel.panic=0"\n'), ['sysctl."net.ipv4.ip_forward": expected an integer or a one-line value, got "1\\nkernel.panic=0"']);
   t.is(parseConfig('sysctl:\n  kernel.panic: 10\n', FILE).sysctl['kernel.panic'], '10');
+});
+
+test('metrics and watch: defaults, valid values, and errors that name the key', (t) => {
+  const defaults = parseConfig('', FILE);
+  t.deepEqual(defaults.watch, { enabled: false, interval: 60, remediate: false });
+  t.is(defaults.metrics.textfilePath, undefined);
+  const set = parseConfig('metrics:\n  textfilePath: /var/lib/node_exporter/textfile_collector/k3s_hostprep.prom\nwatch:\n  enabled: true\n  interval: 5\n  remediate: true\n', FILE);
+  t.is(set.metrics.textfilePath, '/var/lib/node_exporter/textfile_collector/k3s_hostprep.prom');
+  t.deepEqual(set.watch, { enabled: true, interval: 5, remediate: true });
+  t.regex(problems('metrics:\n  textfilePath: /etc/passwd.prom\n')[0]!, /^metrics\.textfilePath: expected an absolute file path below \/var\/lib\/node_exporter or /);
+  t.regex(problems('metrics:\n  textfilePath: /var/lib/node_exporter/../../etc/x.prom\n')[0]!, /expected a normalised path/);
+  t.regex(problems('metrics:\n  textfilePath: /var/lib/node_exporter/k3s.txt\n')[0]!, /^metrics\.textfilePath: expected a file name ending in \.prom/);
+  t.regex(problems('metrics:\n  textfilePath: /var/lib/node_exporter/.hidden.prom\n')[0]!, /ending in \.prom/);
+  t.regex(problems('watch:\n  interval: 0\n')[0]!, /^watch\.interval: expected an integer of at least 1 \(seconds between verification cycles\), got 0/);
+  t.regex(problems('watch:\n  remediat: true\n')[0]!, /^watch\.remediat: unknown key \(did you mean "remediate"\?\)/);
+  t.regex(problems('watch:\n  enabled: yes\n')[0]!, /^watch\.enabled: expected true or false/);
 });

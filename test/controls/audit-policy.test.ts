@@ -36,3 +36,10 @@ test('a hand-edited audit.yaml is reported as edited and kept', (t) => {
   t.deepEqual(plan.changes, []);
   t.regex(plan.blocked[0]!.reason, /not written by k3s-hostprep/);
 });
+
+test('the precomputed default policy text is exactly what yaml would write', async (t) => {
+  const { stringify } = await import('yaml');
+  const { DEFAULT_AUDIT_POLICY_YAML } = await import('../../src/controls/audit-policy.js');
+  const { DEFAULT_AUDIT_POLICY } = await import('../../src/config/schema.js');
+  t.is(DEFAULT_AUDIT_POLICY_YAML, stringify(DEFAULT_AUDIT_POLICY, { lineWidth: 0 }));
+});

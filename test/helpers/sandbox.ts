@@ -65,6 +65,15 @@ eval "$SANDBOX_SETUP"
 exec "$@"
 `;
 
+export interface Running {
+  stdout: string;
+  stderr: string;
+  pid: number;
+  exited: Promise<{ exitCode: number; signal: string | null }>;
+  /** Resolves when standard error matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
 export class Sandbox {
   readonly dir: string;
   private readonly cleanup: () => void;
@@ -127,6 +136,37 @@ export class Sandbox {
       env: { ...env, SANDBOX_SETUP: this.setup.join('\n') },
     });
     return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  /**
+   * Starts a long-running command inside the namespace (unshare and sh exec into it, so the
+   * child's pid is the command's) and collects its output as it comes.
+   */
+  start(command: string[]): Running {
+    const child = execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', SCRIPT, 'sandbox', this.dir, ...command], {
+      reject: false,
+      stdin: 'ignore',
+      timeout: 120_000,
+      env: { SANDBOX_SETUP: this.setup.join('\n') },
+    });
+    const running: Running = {
+      stdout: '',
+      stderr: '',
+      pid: child.pid!,
+      exited: child.then((r) => ({ exitCode: r.exitCode ?? -1, signal: r.signal ?? null })),
+      async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+        const end = Date.now() + timeoutMs;
+        for (;;) {
+          const m = running.stderr.match(pattern);
+          if (m) return m;
+          if (Date.now() > end) throw new Error(`timed out waiting for ${pattern}; stderr so far:\n${running.stderr}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
+    };
+    child.stdout!.on('data', (d: Buffer) => (running.stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (running.stderr += d.toString()));
+    return running;
   }
 
   /** Runs the built k3s-hostprep inside the namespace. */

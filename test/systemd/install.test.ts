@@ -211,3 +211,23 @@ asRoot('install --root puts the units into an image, and the real unit passes sy
   t.is(verify.stdout + verify.stderr, '');
   s.dispose();
 });
+
+asRoot('watch.enabled: install also writes and enables the watch unit, as systemctl enable would; uninstall undoes it', async (t) => {
+  const { WATCH_UNIT } = await import('../../src/systemd/units.js');
+  const host = hostWithSystemDirs();
+  const before = tree(host.root);
+  const report = await install(host, { force: false, binary: BINARY, watch: true });
+  t.is(report.exitCode, 0, JSON.stringify(report));
+  t.is(fs.readFileSync(host.file(`/etc/systemd/system/${WATCH_UNIT.name}`), 'utf8'), renderUnit(WATCH_UNIT));
+  t.regex(WATCH_UNIT.body, /^ExecStart=\/usr\/local\/bin\/k3s-hostprep watch$/m);
+  const reference = tmp.dirSync({ unsafeCleanup: true }).name;
+  fs.mkdirpSync(path.join(reference, 'etc/systemd/system'));
+  for (const unit of [...UNITS, WATCH_UNIT]) fs.writeFileSync(path.join(reference, 'etc/systemd/system', unit.name), renderUnit(unit));
+  const enabled = await execa('systemctl', [`--root=${reference}`, 'enable', GATE_UNIT, SA_TIMER_UNIT, WATCH_UNIT.name], { reject: false });
+  t.is(enabled.exitCode, 0, enabled.stderr);
+  t.deepEqual(links(host.root), links(reference));
+  t.true(Object.keys(links(host.root)).includes('/etc/systemd/system/multi-user.target.wants/k3s-hostprep-watch.service'));
+  const removed = await uninstall(host, { force: false });
+  t.is(removed.exitCode, 0, JSON.stringify(removed));
+  t.deepEqual(tree(host.root), before);
+});

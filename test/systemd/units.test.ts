@@ -9,7 +9,7 @@ import fs from 'fs-extra';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { REPO, Sandbox, isRoot } from '../helpers/sandbox.js';
-import { GATE_UNIT, UNITS, enableLinks, renderUnit } from '../../src/systemd/units.js';
+import { GATE_UNIT, UNITS, enableLinks, renderUnit, WATCH_UNIT } from '../../src/systemd/units.js';
 import { ownership } from '../../src/controls/managed.js';
 
 const asRoot = isRoot() ? test : test.skip;
@@ -31,10 +31,11 @@ function section(text: string, name: string): Map<string, string[]> {
 
 test('the unit files under systemd/ are exactly what install writes, marked as ours', (t) => {
   const names = fs.readdirSync(path.join(REPO, 'systemd')).sort();
-  t.deepEqual(names, UNITS.map((u) => u.name).sort());
-  for (const unit of UNITS) {
+  const all = [...UNITS, WATCH_UNIT];
+  t.deepEqual(names, all.map((u) => u.name).sort());
+  for (const unit of all) {
     const text = fs.readFileSync(path.join(REPO, 'systemd', unit.name), 'utf8');
-    t.is(text, renderUnit(unit), `systemd/${unit.name} differs from src/systemd/units.ts: run npm run build && scripts/render-units`);
+    t.is(text, renderUnit(unit), `systemd/${unit.name} differs from src/systemd/units.ts: run scripts/render-units`);
     t.is(ownership(text), 'ours');
   }
 });

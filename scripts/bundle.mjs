@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * Bundles the command with esbuild into CommonJS (no ES module loader, no ES facades of Node's
+ * built-in modules: a measurable share of a run that lasts little more than Node's own start):
+ *
+ *   dist/cli.js        a small loader: compiles dist/main.cjs with V8's code cache when it has one
+ *   dist/main.cjs      the command
+ *   dist/lib/*.cjs     libraries needed only sometimes (yaml, execa, systeminformation, diff),
+ *                      each loaded, through the same loader, when one of its exports is first used
+ *   *.v8cache          V8 code caches written here by a representative run (check of an empty
+ *                      --root); a cache V8 rejects (another Node version) is ignored, never wrong
+ *
+ * Type checking is tsc's job: npm run build runs it first.
+ */
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(repo, 'dist');
+const LAZY = ['yaml', 'execa', 'systeminformation', 'diff'];
+
+/** Loads a CommonJS file like require() does, with the V8 code cache beside it when there is one. */
+const LOADER = String.raw`function loadCached(file) {
+  const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module');
+  const source = fs.readFileSync(file, 'utf8').replace(/^#!.*/, '');
+  let cachedData;
+  try { cachedData = fs.readFileSync(file + '.v8cache'); } catch { cachedData = undefined; }
+  // import() of a built-in module (node:sea) keeps working inside the compiled code.
+  const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData, ...(importModuleDynamically ? { importModuleDynamically } : {}) });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, Module.createRequire(file), module, file, require('node:path').dirname(file));
+  if (process.env.K3S_HOSTPREP_WRITE_CODE_CACHE === '1') process.once('exit', () => fs.writeFileSync(file + '.v8cache', script.createCachedData()));
+  return module.exports;
+}`;
+
+const common = { absWorkingDir: repo, bundle: true, format: 'cjs', platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist);
+// The package is "type": "module"; the bundle is CommonJS.
+writeFileSync(path.join(dist, 'package.json'), '{ "type": "commonjs" }\n');
+for (const name of LAZY) {
+  await build({ ...common, entryPoints: [name], outfile: path.join(dist, 'lib', `${name}.cjs`) });
+}
+await build({
+  ...common,
+  entryPoints: ['src/cli.ts'],
+  outfile: path.join(dist, 'main.cjs'),
+  plugins: [
+    {
+      name: 'on-first-use',
+      setup(b) {
+        b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'on-first-use' }));
+        // A stand-in whose exports are getters: the library is loaded when a property is first
+        // read (a call to stringify, execa, ...), not when the importing module loads.
+        b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, async (args) => {
+          const names = Object.keys(await import(args.path)).filter((n) => n !== 'default');
+          const file = `require('node:path').join(__dirname, 'lib', ${JSON.stringify(`${args.path}.cjs`)})`;
+          return {
+            loader: 'js',
+            contents:
+              `let lib;\nconst load = () => (lib ??= (globalThis.__k3sHostprepLoad ?? require)(${file}));\n` +
+              `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n`,
+          };
+        });
+      },
+    },
+  ],
+});
+writeFileSync(
+  path.join(dist, 'cli.js'),
+  `#!/usr/bin/env node\n'use strict';\n${LOADER}\nglobalThis.__k3sHostprepLoad = loadCached;\nloadCached(require('node:path').join(__dirname, 'main.cjs'));\n`,
+  { mode: 0o755 },
+);
+
+// The code caches: a check of an empty offline root runs the paths a boot runs (YAML included)
+// and touches nothing outside that directory.
+const root = mkdtempSync(path.join(tmpdir(), 'k3s-hostprep-cache-'));
+try {
+  spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'check', '--root', root, '--k3s-version', 'v1.30'], { env: { ...process.env, K3S_HOSTPREP_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}

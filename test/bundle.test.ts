@@ -1,0 +1,85 @@
+/**
+ * The shape of the built command that keeps the boot path cheap: which libraries a run loads.
+ * A preload hook records every require() of the bundle's lazily loaded libraries (dist/lib) and
+ * of child_process, the only way to start a process.
+ */
+import test from 'ava';
+import fs from 'fs-extra';
+import * as path from 'node:path';
+import { CLI, COMPLIANT, REPO, Sandbox, isRoot } from './helpers/sandbox.js';
+
+const it = isRoot() ? test : test.skip;
+
+function hook(s: Sandbox): string {
+  const file = s.path('hook.cjs');
+  fs.writeFileSync(file, `const Module = require('node:module');
+const fs = require('node:fs');
+const read = fs.readFileSync;
+// dist/cli.js loads dist/lib/*.cjs by reading them (to compile them with their code cache).
+fs.readFileSync = function (file) {
+  if (typeof file === 'string' && /\\/lib\\/[a-z]+\\.cjs$/.test(file)) process.stderr.write('LOADED ' + file + '\\n');
+  return read.apply(this, arguments);
+};
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  if (/\\/lib\\/[a-z]+\\.cjs$|^(node:)?child_process$/.test(request)) process.stderr.write('LOADED ' + request + '\\n');
+  return load.apply(this, arguments);
+};
+`);
+  return file;
+}
+
+/** What was loaded, first time each: "yaml" for dist/lib/yaml.cjs, "child_process". */
+const loaded = (stderr: string) => [...new Set([...stderr.matchAll(/^LOADED (.*)$/gm)].map((m) => m[1]!.replace(/^.*\/lib\/([a-z]+)\.cjs$/, '$1').replace(/^node:/, '')))];
+
+test('dist/main.cjs is one CommonJS file, the libraries needed only sometimes are apart, and V8 takes the code caches', async (t) => {
+  t.is(JSON.parse(fs.readFileSync(path.join(REPO, 'dist/package.json'), 'utf8')).type, 'commonjs');
+  for (const lib of ['yaml', 'execa', 'systeminformation', 'diff']) t.true(fs.existsSync(path.join(REPO, 'dist/lib', `${lib}.cjs`)), lib);
+  t.true(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n'));
+  const main = fs.readFileSync(path.join(REPO, 'dist/main.cjs'), 'utf8');
+  t.notRegex(main, /^(import|export) /m, 'no ES module syntax left');
+  t.notRegex(main, /\bimport\("\.\.?\//, 'no dynamic import of a file: everything loads through the loader');
+  const vm = await import('node:vm');
+  const { Module } = await import('node:module');
+  for (const file of ['dist/main.cjs', 'dist/lib/yaml.cjs']) {
+    const full = path.join(REPO, file);
+    const cachedData = fs.readFileSync(`${full}.v8cache`);
+    const script = new vm.Script(Module.wrap(fs.readFileSync(full, 'utf8').replace(/^#!.*/, '')), { filename: full, cachedData });
+    t.false(script.cachedDataRejected, file);
+  }
+});
+
+it('check and a no-op apply start no process and load neither execa, diff nor systeminformation', async (t) => {
+  const s = new Sandbox({ kernel: COMPLIANT });
+  const h = hook(s);
+  t.is((await s.cli('apply')).exitCode, 0);
+  const check = await s.exec([process.execPath, '-r', h, CLI, 'check']);
+  t.is(check.exitCode, 0, check.stdout);
+  // yaml is read and written by the K3s configuration controls (config.yaml.d, policy.yaml, psa.yaml).
+  t.deepEqual(loaded(check.stderr), ['yaml']);
+  // The version probe (k3s --version) starts nothing when no k3s binary is installed.
+  t.notRegex(check.stdout, /k3s --version/);
+  const apply = await s.exec([process.execPath, '-r', h, CLI, 'apply']);
+  t.is(apply.exitCode, 0);
+  t.deepEqual(loaded(apply.stderr), ['yaml']);
+  s.dispose();
+});
+
+it('yaml comes with a configuration file, execa with a kernel value to change, diff with plan; watch cycles start no process', async (t) => {
+  const s = new Sandbox({ kernel: { ...COMPLIANT, 'vm.overcommit_memory': '0' } });
+  const h = hook(s);
+  s.write('/etc/k3s-hostprep/config.yaml', 'role: server\n');
+  const apply = await s.exec([process.execPath, '-r', h, CLI, 'apply']);
+  t.is(apply.exitCode, 0, apply.stdout);
+  t.deepEqual(loaded(apply.stderr), ['yaml', 'execa', 'child_process']);
+  const nothing = await s.exec([process.execPath, '-r', h, CLI, 'plan']);
+  t.deepEqual(loaded(nothing.stderr), ['yaml'], 'no diff to show, no diff library');
+  fs.rmSync(s.host('/var/lib/rancher/k3s/server/audit.yaml'));
+  const plan = await s.exec([process.execPath, '-r', h, CLI, 'plan']);
+  t.regex(plan.stdout, /\+\+\+ \/var\/lib\/rancher\/k3s\/server\/audit\.yaml/);
+  t.deepEqual(loaded(plan.stderr), ['yaml', 'diff']);
+  const watch = await s.exec([process.execPath, '-r', h, CLI, 'watch', '--cycles', '200']);
+  t.is(watch.exitCode, 0, watch.stderr);
+  t.deepEqual(loaded(watch.stderr), ['yaml'], 'no execa, no child_process');
+  s.dispose();
+});
