@@ -250,7 +250,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     if (invocation.command === 'watch') return await runWatch(ctx, roleChoice, invocation, out, err);
     // Only apply changes the host, so only apply is serialised; check and plan read, and a
     // reader never sees a torn file because every write is a rename.
-    if (invocation.command === 'apply') lock = acquireRunLock({ root: host.root, waitSeconds: invocation.wait ?? DEFAULT_WAIT_SECONDS });
+    if (invocation.command === 'apply') lock = await acquireRunLock({ root: host.root, waitSeconds: invocation.wait ?? DEFAULT_WAIT_SECONDS });
     const report = await run(ctx, { command: invocation.command, roleChoice, facts: true });
     if (invocation.json) out.write(renderJson(report));
     // diff (for plan) is loaded only for plan.

@@ -10,7 +10,6 @@
  * the root directory itself is locked: runs against the same image are serialised, nothing is
  * written into the image, and an image build never waits for the live host or the other way.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HostError, describeError } from '../errors.js';
@@ -92,8 +91,20 @@ function holderOf(fd: number, isFile: boolean): string {
   }
 }
 
-/** Takes the run lock, waiting up to waitSeconds; throws a HostError (exit 3) when another run keeps it. */
-export function acquireRunLock(options: LockOptions): Lock {
+/**
+ * child_process, loaded only when apply takes the lock. The bundle (dist/main.cjs) is CommonJS
+ * run through vm.Script, where import() of a built-in does not work on every Node 20: there
+ * require() is used; the ES module build (tests) has no require and uses import().
+ */
+async function childProcess(): Promise<typeof import('node:child_process')> {
+  return typeof require === 'function' ? (require('node:child_process') as typeof import('node:child_process')) : import('node:child_process');
+}
+
+/**
+ * Takes the run lock, waiting up to waitSeconds; rejects with a HostError (exit 3) when another
+ * run keeps it. Async only to load child_process when apply needs it (check starts no process).
+ */
+export async function acquireRunLock(options: LockOptions): Promise<Lock> {
   const flock = options.flock === undefined ? findFlock() : options.flock;
   if (flock === null) throw new HostError('cannot take the run lock: flock(1) from util-linux was not found');
   let target: { fd: number; path: string; isFile: boolean };
@@ -105,6 +116,7 @@ export function acquireRunLock(options: LockOptions): Lock {
   }
   const wait = options.waitSeconds > 0 ? ['-w', String(options.waitSeconds)] : ['-n'];
   // -E 75: a distinct code for "held by another", so that a failure of flock itself is told apart.
+  const { spawnSync } = await childProcess();
   const result = spawnSync(flock, ['-x', '-E', '75', ...wait, '3'], { stdio: ['ignore', 'ignore', 'pipe', target.fd], encoding: 'utf8' });
   if (result.status !== 0) {
     const holder = holderOf(target.fd, target.isFile);

@@ -158,7 +158,7 @@ export async function watch(options: WatchOptions): Promise<WatchStats> {
     try {
       // The same lock as apply: a remediation never runs beside an apply (it waits briefly, then
       // gives this cycle up and says so).
-      const lock = acquireRunLock({ root: ctx.host.root, waitSeconds: 10 });
+      const lock = await acquireRunLock({ root: ctx.host.root, waitSeconds: 10 });
       try {
         report = await run(ctx, { command: 'apply', roleChoice, facts: false, controls: [control] });
       } finally {
