@@ -29,6 +29,8 @@ export interface Invocation {
   junit?: string;
   /** watch: run this many cycles back to back, then exit. */
   cycles?: number;
+  /** apply: seconds to wait for another run's lock. */
+  wait?: number;
 }
 
 const OPTIONS = {
@@ -46,11 +48,12 @@ const OPTIONS = {
   'k3s-version': { type: 'string' },
   junit: { type: 'string' },
   cycles: { type: 'string' },
+  wait: { type: 'string' },
 } as const;
 
 /** Which options each command takes; anything else is a usage error. */
 const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
-  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'junit'],
+  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'junit', 'wait'],
   check: ['help', 'json', 'config', 'role', 'root', 'k3s-version', 'junit'],
   plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
   render: ['help', 'config', 'role', 'root', 'k3s-version', 'agent-url', 'agent-sha256'],
@@ -99,6 +102,11 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     const parsed = parseK3sVersion(k3sVersion);
     if (!isVersion(parsed)) throw new UsageError(`--k3s-version: ${parsed.error}`);
   }
+  let wait: number | undefined;
+  if (values.wait !== undefined) {
+    wait = /^\d+(\.\d+)?$/.test(values.wait) ? Number(values.wait) : NaN;
+    if (!(wait >= 0 && wait <= 86_400)) throw new UsageError(`--wait: expected a number of seconds from 0 to 86400, got "${values.wait}"`);
+  }
   return {
     command,
     help: values.help ?? false,
@@ -116,6 +124,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values['agent-sha256'] !== undefined ? { agentSha256: values['agent-sha256'] } : {}),
     ...(values.junit !== undefined ? { junit: values.junit } : {}),
     ...(values.cycles !== undefined ? { cycles: positiveInt('--cycles', values.cycles) } : {}),
+    ...(wait !== undefined ? { wait } : {}),
   };
 }
 

@@ -3,13 +3,15 @@
 import * as fs from 'node:fs';
 import { parseInvocation, type Invocation } from './args.js';
 import { findArtefact, renderArtefact, ARTEFACTS } from './artefacts.js';
-import { DEFAULT_CONFIG_PATH, defaultConfig } from './config/defaults.js';
+import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from './config/defaults.js';
 import type { Config } from './config/schema.js';
 import { run } from './engine.js';
 import { ConfigError, EXIT, HostError, HostprepError, UsageError, describeError } from './errors.js';
 import { commandHelp } from './help.js';
 import type { Host } from './host/host.js';
+import { DEFAULT_WAIT_SECONDS, acquireRunLock, type Lock } from './host/lock.js';
 import { NodeHost } from './host/node-host.js';
+import { resolveInRoot } from './host/paths.js';
 import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
 import { renderJunit } from './report/junit.js';
@@ -29,26 +31,54 @@ import { failureLine } from './report/failure-line.js';
 import { install, renderInstallReport, uninstall, type BinarySource } from './systemd/install.js';
 
 /**
+ * Reads a configuration file's bytes: a regular file of at most MAX_CONFIG_BYTES (a FIFO, a device
+ * or a huge file is refused before it is read), or null when there is none.
+ */
+function readConfigBytes(real: string, shown: string, optional: boolean): Uint8Array | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new ConfigError(shown, ['cannot read the configuration file: not a regular file']);
+    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError(shown, [`the configuration file is ${stat.size} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`]);
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+    return buffer.subarray(0, length);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * --config names a file on this machine; the default lives inside the prepared system. The
  * parser (and the YAML library) is loaded only when there is a file to parse.
  */
 export async function loadConfig(host: Host, explicit: string | undefined): Promise<Config> {
   if (explicit !== undefined) {
-    let text: string;
-    try {
-      text = fs.readFileSync(explicit, 'utf8');
-    } catch (error) {
-      throw new ConfigError(explicit, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
-    }
-    return (await import('./config/load.js')).parseConfig(text, explicit);
+    const bytes = readConfigBytes(explicit, explicit, false)!;
+    const { decodeConfig, parseConfig } = await import('./config/load.js');
+    return parseConfig(decodeConfig(bytes, explicit), explicit);
   }
-  let text: string | null;
+  const shown = host.realPath(DEFAULT_CONFIG_PATH);
+  let real: string;
   try {
-    text = host.readText(DEFAULT_CONFIG_PATH);
+    real = resolveInRoot(host.root, DEFAULT_CONFIG_PATH, true);
   } catch (error) {
-    throw new ConfigError(host.realPath(DEFAULT_CONFIG_PATH), [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
+    throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
   }
-  return text === null ? defaultConfig() : (await import('./config/load.js')).parseConfig(text, host.realPath(DEFAULT_CONFIG_PATH));
+  const bytes = readConfigBytes(real, shown, true);
+  if (bytes === null) return defaultConfig();
+  const { decodeConfig, parseConfig } = await import('./config/load.js');
+  return parseConfig(decodeConfig(bytes, shown), shown);
 }
 
 function openHost(root: string | undefined): Host {
@@ -149,6 +179,7 @@ function stderrIsJournal(): boolean {
 
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let invocation: Invocation | undefined;
+  let lock: Lock | undefined;
   try {
     invocation = parseInvocation(argv);
     if (invocation.version) {
@@ -172,6 +203,10 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       return report.exitCode;
     }
     const host = openHost(invocation.root);
+    // Before the configuration is read: a non-root apply stops here whatever the config says.
+    if (invocation.command === 'apply' && host.euid !== 0) {
+      throw new HostError('apply must run as root: nothing was changed');
+    }
     if (invocation.command === 'install' || invocation.command === 'uninstall') {
       if (host.euid !== 0) throw new HostError(`${invocation.command} must run as root: nothing was changed`);
       const report = invocation.command === 'install'
@@ -213,9 +248,9 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       return EXIT.compliant;
     }
     if (invocation.command === 'watch') return await runWatch(ctx, roleChoice, invocation, out, err);
-    if (invocation.command === 'apply' && host.euid !== 0) {
-      throw new HostError('apply must run as root: nothing was changed');
-    }
+    // Only apply changes the host, so only apply is serialised; check and plan read, and a
+    // reader never sees a torn file because every write is a rename.
+    if (invocation.command === 'apply') lock = await acquireRunLock({ root: host.root, waitSeconds: invocation.wait ?? DEFAULT_WAIT_SECONDS });
     const report = await run(ctx, { command: invocation.command, roleChoice, facts: true });
     if (invocation.json) out.write(renderJson(report));
     // diff (for plan) is loaded only for plan.
@@ -229,6 +264,8 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     if (invocation?.json) out.write(JSON.stringify({ tool: 'k3s-hostprep', error: { type: known ? error.name : 'Error', message }, exitCode: code }, null, 2) + '\n');
     err.write(`k3s-hostprep: ${message}\n`);
     return code;
+  } finally {
+    lock?.release();
   }
 }
 

@@ -117,7 +117,14 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
   }
   const scoredBad = results.some((r) => r.scored && (r.status === 'fail' || r.status === 'error'));
   const unreadable = results.some((r) => r.status === 'error');
-  const exitCode: Report['exitCode'] = hostErrors.length > 0 || unreadable ? 3 : scoredBad ? 1 : 0;
+  // check: a failure it could see is certain and wins (1) over items it could not read (3), so a
+  // partial check (e.g. as a non-root user) still reports every item it could read; apply and
+  // plan report any host problem first (3).
+  const failSeen = results.some((r) => r.scored && r.findings.some((f) => f.status === 'fail'));
+  const exitCode: Report['exitCode'] =
+    options.command === 'check' && hostErrors.length === 0
+      ? failSeen ? 1 : unreadable ? 3 : 0
+      : hostErrors.length > 0 || unreadable ? 3 : scoredBad ? 1 : 0;
   return {
     tool: 'k3s-hostprep',
     version: VERSION,

@@ -28,7 +28,7 @@ Exit codes: 0 compliant; 1 not compliant; 2 usage or configuration error (nothin
 `;
 
 const PER_COMMAND: Record<CommandName, string> = {
-  apply: `Usage: k3s-hostprep apply [--json] [--force] [options]
+  apply: `Usage: k3s-hostprep apply [--json] [--force] [--wait SECONDS] [options]
 
 Converges this host (kernel parameters, sysctl.d file, K3s directories, audit policy, network policies,
 pod security admission, the K3s config.yaml.d drop-in), then verifies it, including the flags K3s will run
@@ -37,12 +37,14 @@ given, which replaces them after keeping a backup beside them.
 
   --json             print the report as JSON
   --force            replace files written by someone else (a backup is kept)
+  --wait SECONDS     wait this long for another run's lock (default 60; 0: fail at once)
   --junit FILE       also write the report as JUnit XML to FILE
 ${COMMON}
 `,
   check: `Usage: k3s-hostprep check [--json] [options]
 
-Verifies every control and prints the report; changes nothing. Works without root where the files can be read.
+Verifies every control and prints the report; changes nothing. Works without root: what cannot be read is
+marked unreadable; exit 1 if anything it read fails, else 3 if something could not be read.
 
   --json             print the report as JSON
   --junit FILE       also write the report as JUnit XML to FILE

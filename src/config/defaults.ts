@@ -6,6 +6,9 @@ import { type Config, withDefaults } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/k3s-hostprep/config.yaml';
 
+/** A configuration is a few kilobytes; anything past this is refused before it is read or parsed. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export function defaultConfig(): Config {
   return withDefaults({}, '(defaults)');
 }

@@ -89,7 +89,8 @@ export function validate(spec: Spec, value: unknown, path: string): string[] {
       const problems: string[] = [];
       const known = Object.keys(spec.fields);
       for (const [key, child] of Object.entries(value)) {
-        const childSpec = spec.fields[key];
+        // Own keys only: "__proto__" or "constructor" in a file must not find Object's.
+        const childSpec = Object.hasOwn(spec.fields, key) ? spec.fields[key] : undefined;
         if (!childSpec) {
           problems.push(`${join(path, key)}: unknown key${didYouMean(key, known)}; expected one of ${known.join(', ')}`);
           continue;

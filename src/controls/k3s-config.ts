@@ -38,13 +38,26 @@ export function ownDropIn(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): KnownT
 export function judgeEffective(ctx: Context): Finding[] {
   const { version } = k3sVersionOf(ctx);
   const { files, unit, problems } = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
-  const findings: Finding[] = problems.map((p) => ({
-    item: p.path,
-    status: 'fail' as const,
-    expected: 'a K3s configuration file that parses',
-    actual: p.message,
-    reason: `${p.path} ${p.message}; K3s refuses to start with it, and its flags cannot be judged.`,
-  }));
+  // A file this user may not read (check as non-root) is unreadable, not broken: K3s, as root, reads it.
+  const unreadable = problems.filter((p) => /^cannot be read: (EACCES|EPERM)/.test(p.message));
+  const findings: Finding[] = problems.map((p) =>
+    unreadable.includes(p)
+      ? { item: p.path, status: 'error' as const, expected: 'a K3s configuration file that parses', actual: 'unreadable', reason: `${p.path} ${p.message}` }
+      : {
+          item: p.path,
+          status: 'fail' as const,
+          expected: 'a K3s configuration file that parses',
+          actual: p.message,
+          reason: `${p.path} ${p.message}; K3s refuses to start with it, and its flags cannot be judged.`,
+        },
+  );
+  if (unreadable.length > 0) {
+    const why = `cannot be judged: ${unreadable.map((p) => p.path).join(', ')} could not be read`;
+    for (const check of benchmarkChecks(ctx.config, version, ctx.role)) {
+      findings.push({ item: check.item, status: 'error', expected: check.expected, actual: 'unknown (unreadable file)', reason: why, cis: check.cis });
+    }
+    return findings;
+  }
   const view = new EffectiveView(mergeK3sConfig(unit ? [...files, unit] : files));
   const wipes = laterReplacements(files, K3S_DROPIN_FILE, dropInKeys(ctx.role));
   const failedKeys = new Set<string>();

@@ -71,8 +71,15 @@ export const kernelParameters: Control = {
     const blocked = [...file.blocked];
     for (const read of readLive(ctx)) {
       if (read.raw === null) blocked.push(judgeLive(read));
-      else if (!sameSysctlValue(read.desired, read.raw)) changes.push({ kind: 'sysctl', key: read.desired.key, from: read.raw, to: read.desired.value });
+      else if (!sameSysctlValue(read.desired, read.raw)) {
+        const unwritable = ctx.host.sysctlUnwritable(read.desired.key);
+        if (unwritable) blocked.push({ item: read.desired.key, status: 'error', expected: read.desired.value, actual: read.raw, reason: `cannot change ${read.desired.key}: ${unwritable}` });
+        else changes.push({ kind: 'sysctl', key: read.desired.key, from: read.raw, to: read.desired.value });
+      }
     }
+    // A kernel that cannot hold the six (no such key, read-only /proc/sys) is reported before
+    // anything is written: the file would change nothing, and the old one stays as it was.
+    if (blocked.some((b) => b.status === 'error' && KUBELET_SYSCTLS.some(([k]) => k === b.item))) return { changes: [], blocked };
     return { changes, blocked };
   },
 

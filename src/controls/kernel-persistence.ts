@@ -10,21 +10,35 @@ import { SYSCTL_FILE, desiredSysctls, sameSysctlValue } from './kubelet-sysctls.
 import type { ApplyOutcome, Context, Control, Finding } from './types.js';
 import { fail, pass } from './types.js';
 
-/** Reads the files systemd-sysctl would read; a symlink to /dev/null masks a name. */
+/** Reads the files systemd-sysctl would read; a symlink to /dev/null masks a name. Throws on the first unreadable file. */
 export function readBootSysctlFiles(host: Host): ConfFile[] {
+  const { files, unreadable } = readBootSysctlFilesPartly(host);
+  if (unreadable.length > 0) throw new Error(unreadable[0]);
+  return files;
+}
+
+/** The files that could be read, and a message for each one that could not (e.g. a 0600 file read by a non-root user). */
+export function readBootSysctlFilesPartly(host: Host): { files: ConfFile[]; unreadable: string[] } {
   const paths = [...selectConfFiles((dir) => host.readDir(dir)), SYSCTL_CONF];
   const files: ConfFile[] = [];
+  const unreadable: string[] = [];
   for (const p of paths) {
-    const stat = host.lstat(p);
-    if (stat === null) continue;
-    if (stat.isSymbolicLink() && host.readLink(p) === '/dev/null') {
-      files.push({ path: p, text: null });
-      continue;
+    try {
+      const stat = host.lstat(p);
+      if (stat === null) continue;
+      if (stat.isSymbolicLink() && host.readLink(p) === '/dev/null') {
+        files.push({ path: p, text: null });
+        continue;
+      }
+      // systemd-sysctl reads regular files only: a directory named *.conf is skipped.
+      if (stat.isDirectory() || (stat.isSymbolicLink() && host.stat(p)?.isDirectory())) continue;
+      const text = host.readText(p);
+      if (text !== null) files.push({ path: p, text });
+    } catch (error) {
+      unreadable.push(`cannot read ${p}: ${describeError(error)}`);
     }
-    const text = host.readText(p);
-    if (text !== null) files.push({ path: p, text });
   }
-  return files;
+  return { files, unreadable };
 }
 
 export const kernelPersistence: Control = {
@@ -47,12 +61,21 @@ export const kernelPersistence: Control = {
 
   verify(ctx: Context): Finding[] {
     let files: ConfFile[];
+    let unreadable: string[];
     try {
-      files = readBootSysctlFiles(ctx.host);
+      ({ files, unreadable } = readBootSysctlFilesPartly(ctx.host));
     } catch (error) {
       return [{ item: 'sysctl.d', status: 'error', expected: 'readable', actual: 'unreadable', reason: describeError(error) }];
     }
     const resolution = resolveSysctl(files);
+    if (unreadable.length > 0) {
+      // Any unreadable file may set any key: the value at boot cannot be worked out.
+      return desiredSysctls(ctx.config.sysctl).map(({ key, value }): Finding => {
+        const winner = resolution.winner(key);
+        const seen = winner ? `; the readable files give ${winner.value} (${winner.file}:${winner.line})` : '';
+        return { item: `${key} at boot`, status: 'error', expected: value, actual: 'unknown (unreadable file)', reason: `${unreadable.join('; ')}${seen}` };
+      });
+    }
     return desiredSysctls(ctx.config.sysctl).map((desired): Finding => {
       const { key, value: expected } = desired;
       const consequence = desired.kubelet ? 'the kubelet will refuse to start' : 'the configured value is lost';

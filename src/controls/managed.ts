@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Stats } from 'node:fs';
 import type { Host } from '../host/host.js';
+import { isTempNameFor } from '../host/node-host.js';
 import { describeError } from '../errors.js';
 import type { ApplyOutcome, Change, ControlPlan, Finding } from './types.js';
 import { changeTarget, fail, pass } from './types.js';
@@ -77,6 +78,37 @@ function symlinkFinding(host: Host, item: string, kind: string): Finding {
   return fail(item, `a ${kind}`, `a symlink to ${target}`, `${item} is a symlink; k3s-hostprep never writes through one. Remove it and run apply again.`);
 }
 
+/**
+ * Why a directory is not safe to keep k3s-hostprep's files in, or null. A directory that someone
+ * other than root can write (owned by another user, world-writable, or group-writable by a group
+ * other than root's) lets that someone replace or add files beside ours, or swap a directory on
+ * the way for a symlink between our check and our write: then nothing we verify holds. Every
+ * existing directory from the target's own up to "/" is checked (under --root, up to the root,
+ * whose own mode belongs to the build). Directories k3s-hostprep owns are tightened instead
+ * (planDirectory with enforce); the ones it does not own are reported and left alone.
+ */
+export function unsafeDirectory(host: Host, dir: string): string | null {
+  for (let p = dir; ; p = path.dirname(p)) {
+    if (p === '/' && host.root !== '/') return null;
+    const stat = host.stat(p);
+    if (stat !== null && stat.isDirectory()) {
+      const who = stat.uid !== 0 ? `owned by uid ${stat.uid}` : (stat.mode & 0o002) !== 0 ? `world-writable (mode ${octal(stat.mode)})` : (stat.mode & 0o020) !== 0 && stat.gid !== 0 ? `writable by group ${stat.gid} (mode ${octal(stat.mode)})` : null;
+      if (who) return `${p} is ${who}: someone other than root could replace or add files under it, so k3s-hostprep does not write there. Make it root's and not group- or world-writable (chown root:root ${p}; chmod go-w ${p}), then run apply again.`;
+    }
+    if (p === '/') return null;
+  }
+}
+
+/** Leftover temporary files of a killed run beside a target: removed by apply before it writes. */
+export function staleTemps(host: Host, target: string): Change[] {
+  const dir = path.dirname(target);
+  const names = host.readDir(dir) ?? [];
+  return names
+    .filter((name) => isTempNameFor(path.basename(target), name))
+    .filter((name) => host.lstat(`${dir}/${name}`)?.isFile() === true)
+    .map((name) => ({ kind: 'remove', path: `${dir}/${name}`, why: 'temporary file left by an interrupted run' }) as const);
+}
+
 /** Changes that make a directory exist with its mode and owner; blocked findings when it cannot be. */
 export function planDirectory(host: Host, spec: DirSpec): ControlPlan {
   const changes: Change[] = [];
@@ -90,12 +122,16 @@ export function planDirectory(host: Host, spec: DirSpec): ControlPlan {
         missing.unshift(p);
         continue;
       }
+      // The directory a target lives in is held to the target's rule: never a symlink. Higher ancestors may be.
+      if (s.isSymbolicLink() && p === path.dirname(spec.path)) return { changes, blocked: [symlinkFinding(host, p, 'directory')] };
       if (!s.isDirectory() && !(s.isSymbolicLink() && host.stat(p)?.isDirectory())) {
         blocked.push(fail(spec.path, 'a directory', `${p} is not a directory`, `${p} is in the way of ${spec.path}: it is not a directory.`));
         return { changes, blocked };
       }
       break;
     }
+    const unsafe = unsafeDirectory(host, path.dirname(missing[0] ?? spec.path));
+    if (unsafe) return { changes: [], blocked: [fail(spec.path, 'a directory only root can change', 'an unsafe ancestor', unsafe)] };
     for (const p of missing) changes.push({ kind: 'mkdir', path: p, mode: p === spec.path ? spec.mode : spec.ancestorMode(p) });
     return { changes, blocked };
   }
@@ -104,6 +140,9 @@ export function planDirectory(host: Host, spec: DirSpec): ControlPlan {
     blocked.push(fail(spec.path, 'a directory', 'a file', `${spec.path} exists and is not a directory; move it away and run apply again.`));
     return { changes, blocked };
   }
+  // A directory we own is tightened below; its ancestors, and a directory we do not own, must already be safe.
+  const unsafe = unsafeDirectory(host, spec.enforce ? path.dirname(spec.path) : spec.path);
+  if (unsafe) return { changes: [], blocked: [fail(spec.path, 'a directory only root can change', 'an unsafe directory', unsafe)] };
   if (!spec.enforce) return { changes, blocked };
   if ((stat.mode & 0o7777) !== spec.mode) changes.push({ kind: 'chmod', path: spec.path, from: stat.mode & 0o7777, to: spec.mode });
   if (stat.uid !== 0 || stat.gid !== 0) changes.push({ kind: 'chown', path: spec.path, from: owner(stat), to: 'root:root' });
@@ -114,7 +153,7 @@ export function planDirectory(host: Host, spec: DirSpec): ControlPlan {
 export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPlan {
   const parent = planDirectory(host, { ...spec.parent, enforce: false });
   if (parent.blocked.length > 0) return parent;
-  const changes = [...parent.changes];
+  const changes = [...parent.changes, ...staleTemps(host, spec.path)];
   const after = renderManaged(spec.body);
   const stat = host.lstat(spec.path);
   if (stat === null) {
@@ -123,7 +162,7 @@ export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPla
   }
   if (stat.isSymbolicLink()) return { changes: [], blocked: [symlinkFinding(host, spec.path, 'regular file')] };
   if (!stat.isFile()) {
-    return { changes: [], blocked: [fail(spec.path, 'a regular file', 'a directory or special file', `${spec.path} is not a regular file; move it away and run apply again.`)] };
+    return { changes: [], blocked: [fail(spec.path, 'a regular file', stat.isDirectory() ? 'a directory' : 'a special file', `${spec.path} is not a regular file; move it away and run apply again.`)] };
   }
   const before = host.readText(spec.path) ?? '';
   if (before !== after) {
@@ -143,6 +182,15 @@ export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPla
   return { changes, blocked: [] };
 }
 
+/** An ancestor that cannot be read is not judged here: the read of the target itself reports it. */
+function safely(check: () => string | null): string | null {
+  try {
+    return check();
+  } catch {
+    return null;
+  }
+}
+
 /** Judges a directory: present, not a symlink, its mode and root:root. */
 export function verifyDirectory(host: Host, spec: DirSpec): Finding {
   const expected = `directory, mode ${octal(spec.mode)}, owner root:root`;
@@ -152,10 +200,12 @@ export function verifyDirectory(host: Host, spec: DirSpec): Finding {
   } catch (error) {
     return { item: spec.path, status: 'error', expected, actual: 'unreadable', reason: describeError(error) };
   }
-  if (stat === null) return fail(spec.path, expected, 'missing', `${spec.path} does not exist.`);
+  const unsafe = safely(() => unsafeDirectory(host, path.dirname(spec.path)));
+  if (stat === null) return fail(spec.path, expected, 'missing', unsafe ?? `${spec.path} does not exist.`);
   if (stat.isSymbolicLink()) return symlinkFinding(host, spec.path, 'directory');
   if (!stat.isDirectory()) return fail(spec.path, expected, 'not a directory', `${spec.path} is not a directory.`);
   const actual = `directory, mode ${octal(stat.mode)}, owner ${owner(stat)}`;
+  if (unsafe) return fail(spec.path, expected, actual, unsafe);
   if ((stat.mode & 0o7777) !== spec.mode) return fail(spec.path, expected, actual, `${spec.path} has mode ${octal(stat.mode)}, expected ${octal(spec.mode)}.`);
   if (stat.uid !== 0 || stat.gid !== 0) return fail(spec.path, expected, actual, `${spec.path} is owned by ${owner(stat)}, expected root:root.`);
   return pass(spec.path, expected, actual);
@@ -172,10 +222,12 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   } catch (error) {
     return { item: spec.path, status: 'error', expected, actual: 'unreadable', reason: describeError(error) };
   }
-  if (stat === null) return fail(spec.path, expected, 'missing', `${spec.path} does not exist; run apply.`);
+  const unsafe = safely(() => unsafeDirectory(host, path.dirname(spec.path)));
+  if (stat === null) return fail(spec.path, expected, 'missing', unsafe ?? `${spec.path} does not exist; run apply.`);
   if (stat.isSymbolicLink()) return symlinkFinding(host, spec.path, 'regular file');
   if (!stat.isFile() || text === null) return fail(spec.path, expected, 'not a regular file', `${spec.path} is not a regular file.`);
   const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${sha256(text).slice(0, 12)}`;
+  if (unsafe) return fail(spec.path, expected, actual, unsafe);
   if (text !== renderManaged(spec.body)) {
     const who = ownership(text);
     const why = who === 'ours' ? 'holds an older rendering; apply will update it' : who === 'edited' ? 'was edited since k3s-hostprep wrote it' : 'was not written by k3s-hostprep';
@@ -209,6 +261,9 @@ export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutco
         case 'file':
           if (change.backup) outcome.backups.push(host.backup(change.path));
           host.writeFileAtomic(change.path, change.after, { mode: change.mode, uid: 0, gid: 0 });
+          break;
+        case 'remove':
+          host.removeFile(change.path);
           break;
         case 'sysctl':
           continue;

@@ -26,7 +26,9 @@ export type Change =
   | { kind: 'mkdir'; path: string; mode: number }
   | { kind: 'chmod'; path: string; from: number; to: number }
   | { kind: 'chown'; path: string; from: string; to: string }
-  | { kind: 'sysctl'; key: string; from: string; to: string };
+  | { kind: 'sysctl'; key: string; from: string; to: string }
+  /** A leftover of a run that was killed: only temporary files k3s-hostprep itself names. */
+  | { kind: 'remove'; path: string; why: string };
 
 /** The path or key a change is about. */
 export function changeTarget(change: Change): string {

@@ -60,9 +60,13 @@ export interface Host {
   removeDir(logical: string): void;
   /** Copies a file beside itself under a name no consumer reads; returns the logical backup path. */
   backup(logical: string): string;
+  /** Removes a regular file (a leftover temporary file); refuses anything else, never follows a symlink. */
+  removeFile(logical: string): void;
 
   /** The raw text of /proc/sys/<key with dots as slashes>. Throws when it cannot be read. */
   readSysctl(key: string): string;
+  /** Why the running kernel's value of a key cannot be written (read-only /proc/sys, as in a container), or null. */
+  sysctlUnwritable(key: string): string | null;
   /** Runs a program of this machine (systemctl, kubectl); never throws for a non-zero exit. */
   run(command: string, args: string[], options?: { timeoutMs?: number }): Promise<ProcessResult>;
   /** Runs the sysctl binary. */

@@ -34,6 +34,19 @@ export function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Whether a name in a target's directory is a temporary file tempName made for that target (or
+ * for a backup of it): what a run killed between creating and renaming it leaves behind.
+ */
+export function isTempNameFor(targetBase: string, name: string): boolean {
+  const pattern = new RegExp(`^\\.${escapeRegExp(targetBase)}(\\.k3s-hostprep-backup-\\d{8}T\\d{6}Z)?\\.k3s-hostprep-\\d+-[0-9a-f]{8}\\.tmp$`);
+  return pattern.test(name);
+}
+
 export function backupSuffix(date: Date): string {
   return `.k3s-hostprep-backup-${date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
@@ -215,20 +228,45 @@ export class NodeHost implements Host {
     return logical + suffix;
   }
 
+  removeFile(logical: string): void {
+    const target = this.realPath(logical);
+    const stat = fs.lstatSync(target);
+    if (!stat.isFile()) throw Object.assign(new Error(`refusing to remove ${logical}: it is not a regular file`), { code: 'EEXIST' });
+    fs.unlinkSync(target);
+    fsyncDirectory(path.dirname(target));
+  }
+
   readSysctl(key: string): string {
     if (!this.live) throw new Error('the running kernel is not read under --root');
     return fs.readFileSync(sysctlPath(key), 'utf8');
+  }
+
+  sysctlUnwritable(key: string): string | null {
+    if (!this.live) return 'the running kernel is not changed under --root';
+    try {
+      fs.accessSync(sysctlPath(key), fs.constants.W_OK);
+      return null;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') return `${sysctlPath(key)} is on a read-only file system (a container, or /proc/sys mounted read-only)`;
+      return `${sysctlPath(key)} cannot be written: ${code ?? String(error)}`;
+    }
   }
 
   async runSysctl(args: string[]): Promise<ProcessResult> {
     const { execa } = await import('execa');
     const result = await execa('sysctl', args, { reject: false, stdin: 'ignore', timeout: 30_000 });
     const failedToStart = result.exitCode === undefined;
+    const notFound = (result as { code?: string }).code === 'ENOENT';
     return {
       command: ['sysctl', ...args].join(' '),
       exitCode: result.exitCode ?? 127,
       stdout: String(result.stdout ?? ''),
-      stderr: failedToStart ? String(result.shortMessage ?? 'sysctl could not be started') : String(result.stderr ?? ''),
+      stderr: notFound
+        ? 'sysctl was not found on PATH (install procps)'
+        : failedToStart
+          ? String(result.shortMessage ?? 'sysctl could not be started')
+          : String(result.stderr ?? ''),
     };
   }
 

@@ -20,6 +20,8 @@ export function describeChange(change: Change): string {
       return `chown ${change.path}: ${change.from} -> ${change.to}`;
     case 'sysctl':
       return `sysctl ${change.key}: ${change.from} -> ${change.to}`;
+    case 'remove':
+      return `remove ${change.path} (${change.why})`;
   }
 }
 
@@ -65,6 +67,10 @@ export function renderText(report: Report): string {
 export function verdict(report: Report): string {
   const s = report.summary;
   const counts = `${s.pass} passed, ${s.fail} failed, ${s.warn} warned, ${s.skip} skipped, ${s.error} unreadable`;
+  if (report.command === 'check' && report.hostErrors.length === 0 && s.error > 0) {
+    const what = `${s.error} item(s) could not be read (as a non-root user, run check as root for a full verdict)`;
+    return report.exitCode === 1 ? `Verdict: NOT COMPLIANT; ${what} (${counts}).` : `Verdict: INCOMPLETE: ${what}; everything that could be read passes (${counts}).`;
+  }
   if (report.exitCode === 3) return `Verdict: HOST ERROR: the host could not be read or changed (${counts}).`;
   if (report.command === 'plan') return report.exitCode === 0 ? `Verdict: nothing to do (${counts}).` : `Verdict: apply would change this host (${counts}).`;
   return report.compliant ? `Verdict: COMPLIANT (${counts}).` : `Verdict: NOT COMPLIANT (${counts}).`;

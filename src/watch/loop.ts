@@ -4,6 +4,7 @@
  * that drifted, and writes the metrics file. A cycle is the engine's check: it reads /proc/sys
  * and the files directly and starts no process.
  */
+import { acquireRunLock } from '../host/lock.js';
 import * as fs from 'node:fs';
 import { CONTROLS } from '../controls/index.js';
 import type { Context, Control } from '../controls/types.js';
@@ -155,7 +156,14 @@ export async function watch(options: WatchOptions): Promise<WatchStats> {
     remediations.set(control.id, counts);
     let report: Report;
     try {
-      report = await run(ctx, { command: 'apply', roleChoice, facts: false, controls: [control] });
+      // The same lock as apply: a remediation never runs beside an apply (it waits briefly, then
+      // gives this cycle up and says so).
+      const lock = await acquireRunLock({ root: ctx.host.root, waitSeconds: 10 });
+      try {
+        report = await run(ctx, { command: 'apply', roleChoice, facts: false, controls: [control] });
+      } finally {
+        lock.release();
+      }
     } catch (error) {
       counts.failed++;
       log(PRIORITY.err, 'remediation failed', { control: control.id, cis: control.cis, reason: describeError(error) });

@@ -33,6 +33,11 @@ SyslogIdentifier=k3s-hostprep-watch
 NoNewPrivileges=yes
 ProtectSystem=strict
 ReadWritePaths=${WATCH_WRITABLE.join(' ')}
+# The run lock shared with apply (/run/k3s-hostprep/apply.lock); kept when the unit stops, so
+# that a lock file another run holds is never unlinked under it.
+RuntimeDirectory=k3s-hostprep
+RuntimeDirectoryMode=0700
+RuntimeDirectoryPreserve=yes
 ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes

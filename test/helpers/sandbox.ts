@@ -127,11 +127,11 @@ export class Sandbox {
   }
 
   /** Runs a command inside the namespace. */
-  async exec(command: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  async exec(command: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<RunResult> {
     const result = await execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', SCRIPT, 'sandbox', this.dir, ...command], {
       reject: false,
       stdin: 'ignore',
-      timeout: 60_000,
+      timeout: timeoutMs,
       stripFinalNewline: false,
       env: { ...env, SANDBOX_SETUP: this.setup.join('\n') },
     });

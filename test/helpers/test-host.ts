@@ -32,6 +32,13 @@ export class TestHost extends NodeHost {
     return `${value}\n`;
   }
 
+  /** Keys whose /proc/sys file is not writable, with the reason. */
+  readonly unwritable = new Map<string, string>();
+
+  override sysctlUnwritable(key: string): string | null {
+    return this.unwritable.get(key) ?? null;
+  }
+
   override async runSysctl(args: string[]): Promise<ProcessResult> {
     this.sysctlCalls.push(args);
     if (this.sysctlExitCode !== 0) return { command: `sysctl ${args.join(' ')}`, exitCode: this.sysctlExitCode, stdout: '', stderr: 'sysctl: permission denied on key "kernel.panic"' };

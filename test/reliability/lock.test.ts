@@ -1,0 +1,122 @@
+/**
+ * Concurrency: apply runs are serialised by a flock lock on /run/k3s-hostprep/apply.lock (the
+ * root directory under --root). Every sandbox run below gets its own mount namespace, but they
+ * share the sandbox's /run, so they contend for the same lock file, as runs on one host do.
+ */
+import test from 'ava';
+import fs from 'fs-extra';
+import * as path from 'node:path';
+import { CLI, HOSTILE, Sandbox, isRoot } from '../helpers/sandbox.js';
+import { CONFIG_A, CONFIG_B } from '../helpers/crash.js';
+
+const it = isRoot() ? test.serial : test.skip;
+const SYSCTL_FILE = '/etc/sysctl.d/90-kubelet.conf';
+const AUDIT = '/var/lib/rancher/k3s/server/audit.yaml';
+
+/** A sysctl on PATH that records overlapping calls, sleeps a little, then runs the real one. */
+function overlapDetectingSysctl(s: Sandbox, sleep = '0.2'): string {
+  const bin = s.path('bin');
+  fs.mkdirpSync(bin);
+  const log = s.path('sysctl.log');
+  fs.writeFileSync(
+    path.join(bin, 'sysctl'),
+    `#!/bin/sh\nif ! mkdir ${s.path('busy')} 2>/dev/null; then echo OVERLAP >> ${log}; fi\necho "call $*" >> ${log}\nsleep ${sleep}\n/usr/sbin/sysctl "$@"; rc=$?\nrmdir ${s.path('busy')} 2>/dev/null\nexit $rc\n`,
+    { mode: 0o755 },
+  );
+  s.setup.push(`export PATH=${bin}:$PATH`);
+  return log;
+}
+
+function configs(s: Sandbox): { a: string; b: string } {
+  const a = s.path('config-a.yaml');
+  const b = s.path('config-b.yaml');
+  fs.writeFileSync(a, CONFIG_A);
+  fs.writeFileSync(b, CONFIG_B);
+  return { a, b };
+}
+
+it('ten applies started at once all succeed one after another, and the host ends compliant with whole files', async (t) => {
+  const s = new Sandbox({ kernel: { ...HOSTILE, 'net.ipv4.ip_forward': '0' } });
+  const log = overlapDetectingSysctl(s);
+  const c = configs(s);
+  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => s.cli('apply', '--json', '--config', i % 2 === 0 ? c.a : c.b)));
+  for (const [i, r] of runs.entries()) t.is(r.exitCode, 0, `run ${i}: ${r.stderr}`);
+  const calls = fs.readFileSync(log, 'utf8');
+  t.false(calls.includes('OVERLAP'), 'no two runs were inside sysctl at the same time');
+  t.true(calls.split('\n').filter((l) => l.startsWith('call')).length >= 2, 'several runs had work to do');
+  // The last run decided the configuration: the host is compliant with one of the two, file by file whole.
+  const verdicts = await Promise.all([s.cli('check', '--config', c.a), s.cli('check', '--config', c.b)]);
+  t.deepEqual(verdicts.map((v) => v.exitCode).sort(), [0, 1]);
+  const winner = verdicts[0]!.exitCode === 0 ? c.a : c.b;
+  for (const [artefact, file] of [['sysctl', SYSCTL_FILE], ['audit', AUDIT]] as const) {
+    const rendered = await s.cli('render', artefact, '--config', winner);
+    t.is(fs.readFileSync(s.host(file), 'utf8'), rendered.stdout, file);
+  }
+  t.deepEqual(s.list('etc-sysctl.d').filter((n) => n.endsWith('.tmp')), []);
+  t.regex(fs.readFileSync(s.path('run/k3s-hostprep/apply.lock'), 'utf8'), /^pid \d+ since \d{4}-/);
+  t.is(fs.statSync(s.path('run/k3s-hostprep')).mode & 0o7777, 0o700);
+  s.dispose();
+});
+
+it('a run that cannot get the lock within --wait stops with a clear message naming the holder', async (t) => {
+  const s = new Sandbox({ kernel: HOSTILE });
+  overlapDetectingSysctl(s, '4');
+  // The first apply holds the lock while its slow sysctl runs; the second waits one second.
+  const script = `${process.execPath} ${CLI} apply > ${s.path('first.out')} 2>&1 & sleep 1.5; start=$(date +%s%N); ${process.execPath} ${CLI} apply --wait 1; rc=$?; end=$(date +%s%N); echo "rc=$rc ms=$(( (end - start) / 1000000 ))"; wait`;
+  const r = await s.exec(['sh', '-c', script]);
+  const [, rc, ms] = /rc=(\d+) ms=(\d+)/.exec(r.stdout) ?? [];
+  t.is(rc, '3', r.stdout + r.stderr);
+  t.regex(r.stderr, /^k3s-hostprep: another run holds the lock on \/run\/k3s-hostprep\/apply\.lock \(pid \d+\); waited 1s \(--wait SECONDS to wait longer\)\n$/);
+  t.true(Number(ms) >= 900 && Number(ms) < 3900, `waited about a second (${ms} ms)`);
+  t.regex(fs.readFileSync(s.path('first.out'), 'utf8'), /Verdict: COMPLIANT/, 'the holder finished its run');
+  s.dispose();
+});
+
+it('a lock left by a dead process does not block: not even a killed apply', async (t) => {
+  const s = new Sandbox({ kernel: HOSTILE });
+  fs.mkdirpSync(s.path('run/k3s-hostprep'), { mode: 0o700 });
+  fs.writeFileSync(s.path('run/k3s-hostprep/apply.lock'), 'pid 999999 since 2020-01-01T00:00:00.000Z\n');
+  const stale = await s.cli('apply', '--wait', '0');
+  t.is(stale.exitCode, 0, stale.stderr);
+  // An apply killed while it holds the lock (inside its slow sysctl): the kernel drops the lock.
+  overlapDetectingSysctl(s, '10');
+  for (const [k, v] of Object.entries(HOSTILE)) s.setKernel(k, v);
+  const script = `${process.execPath} ${CLI} apply >/dev/null 2>&1 & pid=$!; sleep 1.5; kill -9 $pid; wait $pid; echo "killed=$?"; ${process.execPath} ${CLI} check >/dev/null; echo "check=$?"`;
+  const killed = await s.exec(['sh', '-c', script]);
+  t.regex(killed.stdout, /killed=137/);
+  t.regex(killed.stdout, /check=1/, 'the killed run did not finish');
+  s.setup = [];
+  const after = await s.cli('apply', '--wait', '0');
+  t.is(after.exitCode, 0, after.stderr);
+  s.dispose();
+});
+
+it('under --root the root directory is locked: image runs contend with each other, not with the live host', async (t) => {
+  const s = new Sandbox({ kernel: HOSTILE });
+  const image = s.path('image');
+  fs.mkdirpSync(image);
+  const script = `flock ${image} sleep 3 & sleep 0.5; ${process.execPath} ${CLI} apply --root ${image} --wait 0.5; echo "image=$?"; ${process.execPath} ${CLI} apply --wait 0 >/dev/null; echo "live=$?"; wait`;
+  const r = await s.exec(['sh', '-c', script]);
+  t.regex(r.stdout, /image=3/);
+  t.regex(r.stderr, new RegExp(`another run holds the lock on ${image.replace(/[.]/g, '\\.')}; waited 0\\.5s`));
+  t.regex(r.stdout, /live=0/);
+  t.deepEqual(fs.readdirSync(image), [], 'nothing was written into the image, not even a lock file');
+  const free = await s.cli('apply', '--root', image, '--wait', '0');
+  t.is(free.exitCode, 0, free.stderr);
+  t.false(fs.existsSync(path.join(image, 'run')), 'the image gets no lock file');
+  s.dispose();
+});
+
+it('--wait is checked and taken by apply only; check and plan take no lock', async (t) => {
+  const s = new Sandbox({ kernel: HOSTILE });
+  for (const args of [['apply', '--wait', 'soon'], ['apply', '--wait', '-1'], ['apply', '--wait', '100000'], ['check', '--wait', '1'], ['plan', '--wait', '1']]) {
+    const r = await s.cli(...args);
+    t.is(r.exitCode, 2, args.join(' '));
+    t.regex(r.stderr, /--wait/, args.join(' '));
+  }
+  // A held lock does not stop a reader.
+  fs.mkdirpSync(s.path('run/k3s-hostprep'), { mode: 0o700 });
+  const r = await s.exec(['sh', '-c', `flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} check >/dev/null; echo "check=$?"; ${process.execPath} ${CLI} plan >/dev/null; echo "plan=$?"; wait`]);
+  t.regex(r.stdout, /check=1\nplan=1/);
+  s.dispose();
+});
