@@ -7,7 +7,7 @@
  *   dist/main.cjs      the command
  *   dist/lib/*.cjs     libraries needed only sometimes (yaml, execa, systeminformation, diff),
  *                      each loaded, through the same loader, when one of its exports is first used
- *   *.v8cache          V8 code caches written here by a representative run (check of an empty
+ *   *.v8cache          V8 code caches written here by a representative run (check of an offline
  *                      --root); a cache V8 rejects (another Node version) is ignored, never wrong
  *
  * Type checking is tsc's job: npm run build runs it first.
@@ -78,10 +78,15 @@ writeFileSync(
   { mode: 0o755 },
 );
 
-// The code caches: a check of an empty offline root runs the paths a boot runs (YAML included)
-// and touches nothing outside that directory.
+// The code caches: a check of an offline root runs the paths a boot runs and touches nothing
+// outside that directory. The root holds a k3s-hostprep configuration and a K3s config.yaml, so
+// that the YAML parser, which only they need, runs and gets its cache too.
 const root = mkdtempSync(path.join(tmpdir(), 'k3s-hostprep-cache-'));
 try {
+  mkdirSync(path.join(root, 'etc/k3s-hostprep'), { recursive: true });
+  mkdirSync(path.join(root, 'etc/rancher/k3s'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/k3s-hostprep/config.yaml'), 'role: server\nnetworkPolicy:\n  namespaces: [kube-system, default]\n');
+  writeFileSync(path.join(root, 'etc/rancher/k3s/config.yaml'), 'write-kubeconfig-mode: "0600"\nkube-apiserver-arg:\n  - request-timeout=300s\n');
   spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'check', '--root', root, '--k3s-version', 'v1.30'], { env: { ...process.env, K3S_HOSTPREP_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
 } finally {
   rmSync(root, { recursive: true, force: true });

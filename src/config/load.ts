@@ -2,10 +2,7 @@ import * as YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import { type Config, configSpec, withDefaults } from './schema.js';
 import { validate } from './spec.js';
-import { registerYaml } from './yaml.js';
 import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from './defaults.js';
-
-registerYaml(YAML);
 
 export { DEFAULT_CONFIG_PATH, defaultConfig };
 

@@ -3,22 +3,16 @@
  * metadata of every request; the config may replace it with any audit.k8s.io/v1 Policy.
  */
 import { rendered } from './memo.js';
-import { DEFAULT_AUDIT_POLICY, type AuditPolicy } from '../config/schema.js';
-import { yaml } from '../config/yaml.js';
+import type { AuditPolicy } from '../config/schema.js';
+import { emitYaml } from '../yaml/emit.js';
 import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
 import { AUDIT_POLICY_FILE, K3S_SERVER_DIR, newAncestorMode } from './paths.js';
 import type { Context, Control, Finding } from './types.js';
 
 const HEADER = '# API server audit policy (CIS 3.2.1), used through --audit-policy-file.\n';
 
-/**
- * The default policy as yaml's stringify writes it (a test holds the two equal): most nodes use
- * it, and the first stringify call on the boot path costs milliseconds of cold code.
- */
-export const DEFAULT_AUDIT_POLICY_YAML = 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n';
-
 export function renderAuditPolicy(policy: AuditPolicy): string {
-  return HEADER + (policy === DEFAULT_AUDIT_POLICY ? DEFAULT_AUDIT_POLICY_YAML : yaml().stringify(policy, { lineWidth: 0 }));
+  return HEADER + emitYaml(policy);
 }
 
 export function auditFileSpec(ctx: Pick<Context, 'config'>): FileSpec {

@@ -8,10 +8,10 @@
  */
 import { rendered } from './memo.js';
 import { benchmarkChecks, EffectiveView } from '../k3s/benchmark.js';
-import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig } from '../k3s/config-files.js';
+import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig, type KnownText } from '../k3s/config-files.js';
 import { k3sSources, k3sVersionOf, rancherManagement } from '../k3s/node.js';
-import { dropInKeys, k3sSettings, renderDropIn } from '../k3s/settings.js';
-import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
+import { dropInKeys, dropInValues, k3sSettings, renderDropIn } from '../k3s/settings.js';
+import { applyChanges, planFile, renderManaged, verifyFile, type FileSpec } from './managed.js';
 import { K3S_DROPIN_FILE, publicAncestorMode } from './paths.js';
 import type { Context, Control, ControlPlan, Finding } from './types.js';
 
@@ -25,10 +25,19 @@ export function dropInSpec(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): FileS
   };
 }
 
+/** Our drop-in as apply writes it, with the values its YAML holds: reading K3s' configuration does not parse it. */
+export function ownDropIn(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): KnownText {
+  const { version } = k3sVersionOf(ctx);
+  return {
+    text: rendered(ctx.config, `drop-in file ${ctx.role} ${version.text}`, () => renderManaged(dropInSpec(ctx).body)),
+    value: () => dropInValues(k3sSettings(ctx.config, version), ctx.role),
+  };
+}
+
 /** The effective flags judged against the benchmark, and the later files that wipe our keys. */
 export function judgeEffective(ctx: Context): Finding[] {
   const { version } = k3sVersionOf(ctx);
-  const { files, unit, problems } = k3sSources(ctx.host, ctx.role);
+  const { files, unit, problems } = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
   // A file this user may not read (check as non-root) is unreadable, not broken: K3s, as root, reads it.
   const unreadable = problems.filter((p) => /^cannot be read: (EACCES|EPERM)/.test(p.message));
   const findings: Finding[] = problems.map((p) =>

@@ -84,9 +84,20 @@ function parseYaml(text: string): { raw: unknown } | { message: string } {
   return 'raw' in parsed ? { raw: structuredClone(parsed.raw) } : parsed;
 }
 
+/**
+ * A text whose YAML value is known without parsing it: what k3s-hostprep itself renders (its
+ * drop-in). A file holding exactly that text is taken at that value; any other text is parsed.
+ */
+export interface KnownText {
+  text: string;
+  /** A fresh copy of the value the text's YAML holds. */
+  value: () => unknown;
+}
+
 /** Parses one K3s configuration file: a mapping whose keys are flag names, optionally ending in "+". */
-export function parseK3sConfigText(text: string, path: string): K3sConfigFile | ConfigProblem {
-  const parsed = parseYaml(text);
+export function parseK3sConfigText(text: string, path: string, known: readonly KnownText[] = []): K3sConfigFile | ConfigProblem {
+  const same = known.find((k) => k.text === text);
+  const parsed = same ? { raw: same.value() } : parseYaml(text);
   if ('message' in parsed) return { path, message: parsed.message };
   const raw = parsed.raw;
   if (raw === null || raw === undefined) return { path, entries: [] };
@@ -145,9 +156,10 @@ export function k3sConfigPaths(host: Host): string[] {
 
 /**
  * Reads and parses K3s' configuration files. `replace` stands in for a file's text (what apply
- * would write), so that plan and verify judge the same merge.
+ * would write), so that plan and verify judge the same merge; a file holding a `known` text is
+ * not parsed.
  */
-export function readK3sConfig(host: Host, replace?: { path: string; text: string | null }): { files: K3sConfigFile[]; problems: ConfigProblem[] } {
+export function readK3sConfig(host: Host, replace?: { path: string; text: string | null }, known: readonly KnownText[] = []): { files: K3sConfigFile[]; problems: ConfigProblem[] } {
   const files: K3sConfigFile[] = [];
   const problems: ConfigProblem[] = [];
   const paths = k3sConfigPaths(host);
@@ -169,7 +181,7 @@ export function readK3sConfig(host: Host, replace?: { path: string; text: string
       }
     }
     if (text === null) continue;
-    const parsed = parseK3sConfigText(text, path);
+    const parsed = parseK3sConfigText(text, path, known);
     if ('message' in parsed) problems.push(parsed);
     else files.push(parsed);
   }

@@ -2,7 +2,7 @@
 import type { Config } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { Role } from '../config/schema.js';
-import { RANCHER_DROPIN, readK3sConfig, type ConfigProblem, type K3sConfigFile } from './config-files.js';
+import { RANCHER_DROPIN, readK3sConfig, type ConfigProblem, type K3sConfigFile, type KnownText } from './config-files.js';
 import { unitFlags } from './unit-flags.js';
 import { findUnit } from '../role.js';
 import { defaultK3sChoice, type K3sVersionChoice } from './version.js';
@@ -32,9 +32,9 @@ export interface K3sSources {
   problems: ConfigProblem[];
 }
 
-/** Everything K3s takes its flags from on this node, in the order it applies them. */
-export function k3sSources(host: Host, role: Role): K3sSources {
-  const { files, problems } = readK3sConfig(host);
+/** Everything K3s takes its flags from on this node, in the order it applies them; files holding a `known` text are not parsed. */
+export function k3sSources(host: Host, role: Role, known: readonly KnownText[] = []): K3sSources {
+  const { files, problems } = readK3sConfig(host, undefined, known);
   const unitPath = findUnit(host, role === 'server' ? 'k3s.service' : 'k3s-agent.service');
   let unit: K3sConfigFile | null = null;
   if (unitPath !== null) {

@@ -3,7 +3,7 @@
  * for every version, and on v1.24 and older the guide's PodSecurityPolicies with their RBAC.
  * Pure.
  */
-import { stringify } from 'yaml';
+import { emitYaml } from '../yaml/emit.js';
 import type { Config, K3sComponent } from '../config/schema.js';
 import { hasPodSecurityPolicy, type K3sVersion } from './version.js';
 
@@ -159,7 +159,7 @@ export function policyObjects(config: Config, version: K3sVersion, disabled: Rea
 
 /** Multi-document YAML, one object per document. */
 export function renderObjects(objects: readonly object[]): string {
-  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+  return objects.map((o) => `---\n${emitYaml(o)}`).join('');
 }
 
 export function renderPolicy(config: Config, version: K3sVersion, disabled: ReadonlySet<K3sComponent>): string {

@@ -4,7 +4,7 @@
  * is enabled its configuration is in the same file, because the plugin refuses to start without
  * one. Pure, with a hand-written validator (no published schema covers these kinds).
  */
-import { stringify } from 'yaml';
+import { emitYaml } from '../yaml/emit.js';
 import type { Config } from '../config/schema.js';
 import { atLeast, hasPodSecurityPolicy, type K3sVersion } from './version.js';
 
@@ -58,7 +58,7 @@ export function admissionConfiguration(config: Config, version: K3sVersion): Adm
 
 export function renderPsa(config: Config, version: K3sVersion): string {
   const what = [!hasPodSecurityPolicy(version) ? 'Pod Security admission at "restricted" (CIS 5.2.1-5.2.13)' : null, config.eventRateLimit ? 'EventRateLimit (CIS 1.2.10)' : null].filter(Boolean).join(' and ');
-  return `# API server admission configuration: ${what}; used through --admission-control-config-file.\n${stringify(admissionConfiguration(config, version), { lineWidth: 0 })}`;
+  return `# API server admission configuration: ${what}; used through --admission-control-config-file.\n${emitYaml(admissionConfiguration(config, version))}`;
 }
 
 const LEVELS = ['privileged', 'baseline', 'restricted'];

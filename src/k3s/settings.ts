@@ -95,6 +95,29 @@ export function dropInKeys(role: Role): string[] {
     : ['protect-kernel-defaults', 'kubelet-arg'];
 }
 
+/** A plain scalar written as is (protect-kernel-defaults: true) as YAML reads it back. */
+function plainValue(text: string): string | boolean {
+  return text === 'true' ? true : text === 'false' ? false : text;
+}
+
+/**
+ * The mapping renderDropIn's YAML holds (a test holds the two equal for every role, version and
+ * configuration): K3s' configuration files are merged without parsing our own drop-in.
+ */
+export function dropInValues(settings: K3sSettings, role: Role): Record<string, unknown> {
+  const s = settings;
+  const values: Record<string, unknown> = {
+    'protect-kernel-defaults': plainValue(s.node.protectKernelDefaults.arg),
+    'kubelet-arg+': s.node.kubeletArgs.map((a) => a.arg),
+  };
+  if (role === 'server') {
+    values['secrets-encryption'] = plainValue(s.server.secretsEncryption.arg);
+    values['kube-apiserver-arg+'] = s.server.apiserverArgs.map((a) => a.arg);
+    values['kube-controller-manager-arg+'] = s.server.controllerManagerArgs.map((a) => a.arg);
+  }
+  return values;
+}
+
 /** /etc/rancher/k3s/config.yaml.d/90-k3s-hostprep.yaml: list flags with "+", so that other files keep their values. */
 export function renderDropIn(settings: K3sSettings, role: Role, version: K3sVersion): string {
   const s = settings;

@@ -61,3 +61,23 @@ test('a file that does not parse is a problem naming it; the rest is still read'
   t.regex(problems[0]!.message, /invalid YAML/);
   t.regex(problems[1]!.message, /expected a mapping/);
 });
+
+test('a file holding a known text takes its known value without being parsed; any other text is parsed', (t) => {
+  // The known text is not even valid YAML: only the value given for it can be what is read.
+  const known = [{ text: 'kubelet-arg+: [\n', value: () => ({ 'kubelet-arg+': ['a=1'], 'protect-kernel-defaults': true }) }];
+  t.deepEqual(parseK3sConfigText('kubelet-arg+: [\n', '/c/90.yaml', known), {
+    path: '/c/90.yaml',
+    entries: [
+      { key: 'kubelet-arg', append: true, value: ['a=1'] },
+      { key: 'protect-kernel-defaults', append: false, value: true },
+    ],
+  });
+  const other = parseK3sConfigText('kubelet-arg+: [\n\n', '/c/90.yaml', known);
+  t.true('message' in other && /invalid YAML/.test(other.message));
+  const host = new TestHost(COMPLIANT);
+  host.write('/etc/rancher/k3s/config.yaml', 'kubelet-arg+: [\n');
+  host.write('/etc/rancher/k3s/config.yaml.d/10-x.yaml', 'node-name: n\n');
+  const { files, problems } = readK3sConfig(host, undefined, known);
+  t.deepEqual(problems, []);
+  t.deepEqual(files.map((f) => f.entries.map((e) => e.key)), [['kubelet-arg', 'protect-kernel-defaults'], ['node-name']]);
+});

@@ -3,7 +3,7 @@
  * (kubernetes-models), not against a stored copy of the text.
  */
 import test from 'ava';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodSecurityPolicy } from 'kubernetes-models/policy/v1beta1/PodSecurityPolicy';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
@@ -11,7 +11,7 @@ import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { defaultConfig, parseConfig } from '../../src/config/load.js';
 import type { K3sComponent } from '../../src/config/schema.js';
-import { renderPolicy } from '../../src/k3s/policy.js';
+import { policyObjects, renderPolicy } from '../../src/k3s/policy.js';
 import { parseK3sVersion, type K3sVersion } from '../../src/k3s/version.js';
 
 const v = (text: string) => parseK3sVersion(text) as K3sVersion;
@@ -112,4 +112,20 @@ test('metrics-server and Traefik allows are left out when those components are d
   const traefik = objects(renderPolicy(defaultConfig(), v('v1.28'), none)).find((o) => o.metadata.name === 'allow-all-svclbtraefik-ingress')!;
   t.deepEqual(traefik.spec.podSelector.matchLabels, { 'svccontroller.k3s.cattle.io/svcname': 'traefik' });
   t.deepEqual(traefik.spec.ingress, [{}]);
+});
+
+// Files written by earlier releases stay current; only on v1.24 and older, where yaml's stringify
+// wrote the PodSecurityPolicies' shared `ranges` as an anchor and alias, is the list now written out.
+test('the text is what yaml\'s stringify writes for the same objects, aliases written out', (t) => {
+  const config = parseConfig('networkPolicy:\n  namespaces: [kube-system, apps, monitoring]\n', 'c.yaml');
+  for (const version of ['v1.19.16+k3s1', 'v1.24.17+k3s1', 'v1.25.0+k3s1', 'v1.33']) {
+    for (const disabled of [none, new Set<K3sComponent>(['traefik', 'metrics-server'])]) {
+      for (const c of [defaultConfig(), config]) {
+        const text = renderPolicy(c, v(version), disabled);
+        const body = policyObjects(c, v(version), disabled).map((o) => `---\n${stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
+        t.true(text.endsWith(`\n${body}`), version);
+        t.is(text.split('\n---\n').length, policyObjects(c, v(version), disabled).length + 1);
+      }
+    }
+  }
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { defaultConfig, parseConfig } from '../../src/config/load.js';
-import { renderPsa, validateAdmissionConfiguration } from '../../src/k3s/psa.js';
+import { admissionConfiguration, renderPsa, validateAdmissionConfiguration } from '../../src/k3s/psa.js';
 import { parseK3sVersion, type K3sVersion } from '../../src/k3s/version.js';
 
 const v = (text: string) => parseK3sVersion(text) as K3sVersion;
@@ -64,4 +64,14 @@ test('the config refuses an EventRateLimit without limits or with non-positive r
   t.throws(() => parseConfig('eventRateLimit: {}\n', 'c.yaml'), { message: /eventRateLimit\.limits: required key is missing/ });
   t.throws(() => parseConfig('eventRateLimit: {limits: [{type: Server, qps: 0, burst: 1}]}\n', 'c.yaml'), { message: /qps: expected an integer of at least 1/ });
   t.throws(() => parseConfig('eventRateLimit: {limits: [{type: Pod, qps: 1, burst: 1}]}\n', 'c.yaml'), { message: /type: expected one of Server, Namespace, User, SourceAndObject/ });
+});
+
+test('the text is what yaml\'s stringify writes for the same configuration: psa.yaml files written before stay current', (t) => {
+  const configs = [defaultConfig(), parseConfig(ERL, 'c.yaml'), parseConfig('podSecurity:\n  exemptNamespaces: [cis-operator-system, apps]\n', 'c.yaml')];
+  for (const version of ['v1.24.17', 'v1.25.0', 'v1.33']) {
+    for (const config of configs) {
+      const text = renderPsa(config, v(version));
+      t.is(text.slice(text.indexOf('\n') + 1), stringify(admissionConfiguration(config, v(version)), { lineWidth: 0 }), version);
+    }
+  }
 });

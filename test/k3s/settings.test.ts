@@ -3,7 +3,8 @@ import { parse } from 'yaml';
 import { defaultConfig, parseConfig } from '../../src/config/load.js';
 import { benchmarkChecks, EffectiveView } from '../../src/k3s/benchmark.js';
 import { mergeK3sConfig, parseK3sConfigText, type K3sConfigFile } from '../../src/k3s/config-files.js';
-import { k3sSettings, renderDropIn, renderRancherCluster } from '../../src/k3s/settings.js';
+import { dropInValues, k3sSettings, renderDropIn, renderRancherCluster } from '../../src/k3s/settings.js';
+import { renderManaged } from '../../src/controls/managed.js';
 import { parseK3sVersion, type K3sVersion } from '../../src/k3s/version.js';
 
 const v = (text: string) => parseK3sVersion(text) as K3sVersion;
@@ -75,6 +76,25 @@ test('the Rancher template carries the same flags as the drop-in, by version ran
   const erl = renderRancherCluster(parseConfig(ERL, 'c.yaml'), v('v1.28'));
   t.false(parse(erl).spec.rkeConfig.machineGlobalConfig['kube-apiserver-arg'][0].includes('EventRateLimit'), 'never without its configuration');
   t.regex(erl, /EventRateLimit is left out/);
+});
+
+test('dropInValues is exactly what the drop-in\'s YAML holds, key order included, for every role, version and configuration', (t) => {
+  const configs = [defaultConfig(), parseConfig(ERL, 'c.yaml'), parseConfig('audit: {logMaxAge: 90, logMaxBackup: 20, logMaxSize: 200}\nterminatedPodGcThreshold: 1000\n', 'c.yaml')];
+  let compared = 0;
+  for (const version of ['v1.19.16+k3s1', 'v1.24.17', 'v1.25.0', 'v1.33']) {
+    for (const config of configs) {
+      for (const role of ['server', 'agent'] as const) {
+        const settings = k3sSettings(config, v(version));
+        const text = renderManaged(renderDropIn(settings, role, v(version)));
+        const values = dropInValues(settings, role);
+        t.deepEqual(values, parse(text), `${role} ${version}`);
+        t.deepEqual(Object.keys(values), Object.keys(parse(text)));
+        t.not(dropInValues(settings, role)['kubelet-arg+'], values['kubelet-arg+'], 'a fresh copy each time');
+        compared++;
+      }
+    }
+  }
+  t.is(compared, 24);
 });
 
 function files(...texts: Array<[string, string]>): K3sConfigFile[] {
