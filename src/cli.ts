@@ -165,18 +165,6 @@ async function binarySource(file: string | undefined, root: string | undefined):
   return { kind: 'launcher', node: process.execPath, script: fs.realpathSync(process.argv[1] ?? '') };
 }
 
-/** Whether stderr is connected to the journal (systemd sets JOURNAL_STREAM to its device:inode). */
-function stderrIsJournal(): boolean {
-  const stream = process.env.JOURNAL_STREAM;
-  if (!stream) return false;
-  try {
-    const stat = fs.fstatSync(2);
-    return stream === `${stat.dev}:${stat.ino}`;
-  } catch {
-    return false;
-  }
-}
-
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let invocation: Invocation | undefined;
   let lock: Lock | undefined;
@@ -255,7 +243,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     if (invocation.json) out.write(renderJson(report));
     // diff (for plan) is loaded only for plan.
     else out.write((invocation.command === 'plan' ? (await import('./report/diff.js')).renderPlan(report) : '') + renderText(report));
-    if (report.exitCode !== 0 && invocation.command !== 'plan') err.write(failureLine(report, stderrIsJournal()));
+    if (report.exitCode !== 0 && invocation.command !== 'plan') err.write(failureLine(report, journalStream()));
     return Math.max(report.exitCode, writeOutputs(report, ctx, invocation, err));
   } catch (error) {
     const known = error instanceof HostprepError;

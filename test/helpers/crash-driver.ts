@@ -16,6 +16,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { HOSTILE } from './sandbox.js';
 
 export interface CrashOptions {
   trials: number;
@@ -69,14 +70,6 @@ export interface CrashFigures {
  */
 const MUTATING = ['write', 'pwrite64', 'writev', 'fsync', 'fdatasync', 'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'chmod', 'fchmod', 'fchmodat', 'chown', 'fchown', 'lchown', 'fchownat', 'unlink', 'unlinkat', 'ftruncate', 'clone', 'vfork'];
 const TEMP = /\.k3s-hostprep-\d+-[0-9a-f]{8}\.tmp$/;
-const SIX: Record<string, string> = {
-  'vm.panic_on_oom': '0',
-  'vm.overcommit_memory': '0',
-  'kernel.panic': '-1',
-  'kernel.panic_on_oops': '0',
-  'kernel.keys.root_maxkeys': '200',
-  'kernel.keys.root_maxbytes': '20000',
-};
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -124,7 +117,7 @@ const SCENARIOS: Record<string, (targets: string[]) => void> = {
   toggle: () => {},
   /** The six kernel values are hostile again: sysctl has work to do. */
   kernel: () => {
-    for (const [k, v] of Object.entries(SIX)) fs.writeFileSync(`/proc/sys/${k.replace(/\./g, '/')}`, `${v}\n`);
+    for (const [k, v] of Object.entries(HOSTILE)) fs.writeFileSync(`/proc/sys/${k.replace(/\./g, '/')}`, `${v}\n`);
   },
   /** K3s' tree is gone: directories and files are created from nothing. */
   fresh: (targets) => {
