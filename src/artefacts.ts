@@ -10,7 +10,7 @@ import type { Host } from './host/host.js';
 import { k3sVersionOf } from './k3s/node.js';
 import { renderRancherCluster } from './k3s/settings.js';
 import type { K3sVersionChoice } from './k3s/version.js';
-import { watchUnitFileSpec } from './watch/unit.js';
+import { WATCH_UNIT, unitFileSpec } from './systemd/units.js';
 
 export interface RenderInput {
   config: Config;
@@ -40,7 +40,7 @@ export const ARTEFACTS: readonly Artefact[] = [
   { name: 'psa', description: 'psa.yaml: Pod Security admission and EventRateLimit configuration', spec: (input) => psaFileSpec(input) },
   { name: 'k3s-config', description: 'the K3s config.yaml.d drop-in for this role', spec: (input) => dropInSpec(input) },
   { name: 'rancher-cluster', description: 'the Rancher provisioning.cattle.io/v1 Cluster template', text: (input) => renderRancherCluster(input.config, k3sVersionOf(input).version) },
-  { name: 'watch-unit', description: 'the systemd unit that runs watch', spec: () => watchUnitFileSpec() },
+  { name: 'watch-unit', description: 'the systemd unit that runs watch', spec: () => unitFileSpec(WATCH_UNIT) },
 ];
 
 export function findArtefact(name: string): Artefact | undefined {

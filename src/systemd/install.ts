@@ -13,7 +13,7 @@ import type { Change, Finding } from '../controls/types.js';
 import { fail } from '../controls/types.js';
 import { describeError } from '../errors.js';
 import { describeChange } from '../report/text.js';
-import { BIN_PATH, GATE_UNIT, UNIT_DIR, UNITS, WATCH_UNIT, enableLinks, unitPath, type UnitFile } from './units.js';
+import { BIN_PATH, GATE_UNIT, UNIT_DIR, UNITS, WATCH_UNIT, enableLinks, unitFileSpec, unitPath, type UnitFile } from './units.js';
 
 /** What becomes /usr/local/bin/k3s-hostprep: the running single executable, or a file named by --binary, or a launcher. */
 export type BinarySource =
@@ -54,9 +54,6 @@ export function systemdRuns(host: Host): boolean {
   return host.live && host.root === '/' && (host.lstat('/run/systemd/system')?.isDirectory() ?? false);
 }
 
-function unitSpec(name: string, body: string): FileSpec {
-  return { path: unitPath(name), body, mode: 0o644, parent: { path: UNIT_DIR, mode: 0o755, ancestorMode: () => 0o755, enforce: false } };
-}
 
 function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
   return a !== null && Buffer.from(a).equals(Buffer.from(b));
@@ -127,7 +124,7 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
   const units: readonly UnitFile[] = options.watch ? [...UNITS, WATCH_UNIT] : UNITS;
   let unitsChanged = false;
   for (const unit of units) {
-    const plan = planFile(host, unitSpec(unit.name, unit.body), options.force);
+    const plan = planFile(host, unitFileSpec(unit), options.force);
     report.blocked.push(...plan.blocked);
     if (plan.blocked.length > 0) continue;
     if (plan.changes.length === 0) {

@@ -99,3 +99,33 @@ test('systemd-analyze is installed (Debian package systemd)', async (t) => {
   const result = await execa('systemd-analyze', ['--version'], { reject: false });
   t.is(result.exitCode, 0);
 });
+
+test('every service shares the sandbox; the writers keep /proc/sys writable and the reader does not', (t) => {
+  for (const unit of [...UNITS, WATCH_UNIT].filter((u) => u.name.endsWith('.service'))) {
+    const service = section(renderUnit(unit), 'Service');
+    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['ProtectKernelLogs', 'yes'], ['UMask', '0077']]) {
+      t.deepEqual(service.get(key!), [value], `${unit.name} ${key}`);
+    }
+    t.true(service.has('CapabilityBoundingSet'), `${unit.name} bounds its capabilities`);
+    t.is(service.has('ProtectKernelTunables'), unit.name === 'k3s-hostprep-service-accounts.service', `${unit.name}: only the service-accounts step may lose /proc/sys`);
+  }
+});
+
+test('the watch unit restarts on failure and may write where remediation and the metrics file go', (t) => {
+  const service = section(renderUnit(WATCH_UNIT), 'Service');
+  t.deepEqual(service.get('ExecStart'), ['/usr/local/bin/k3s-hostprep watch']);
+  t.deepEqual(service.get('Restart'), ['on-failure']);
+  t.regex(service.get('ReadWritePaths')![0]!, /^\/etc\/sysctl\.d -\/var\/lib\/rancher -\/var\/lib\/node_exporter/);
+  t.deepEqual(service.get('RuntimeDirectory'), ['k3s-hostprep']);
+});
+
+test('render watch-unit prints the unit exactly as install writes it', async (t) => {
+  const { findArtefact, renderArtefact } = await import('../../src/artefacts.js');
+  const { defaultConfig } = await import('../../src/config/defaults.js');
+  const { NodeHost } = await import('../../src/host/node-host.js');
+  const { unitFileSpec } = await import('../../src/systemd/units.js');
+  const text = renderArtefact(findArtefact('watch-unit')!, { config: defaultConfig(), role: 'agent', host: new NodeHost('/tmp', false) });
+  t.is(text, renderUnit(WATCH_UNIT));
+  t.is(unitFileSpec(WATCH_UNIT).path, '/etc/systemd/system/k3s-hostprep-watch.service');
+  t.is(unitFileSpec(WATCH_UNIT).mode, 0o644);
+});
