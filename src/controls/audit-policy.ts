@@ -5,9 +5,9 @@
 import { rendered } from './memo.js';
 import type { AuditPolicy } from '../config/schema.js';
 import { emitYaml } from '../yaml/emit.js';
-import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
+import { fileControl, type FileSpec } from './managed.js';
 import { AUDIT_POLICY_FILE, K3S_SERVER_DIR, newAncestorMode } from './paths.js';
-import type { Context, Control, Finding } from './types.js';
+import type { Context } from './types.js';
 
 const HEADER = '# API server audit policy (CIS 3.2.1), used through --audit-policy-file.\n';
 
@@ -24,24 +24,13 @@ export function auditFileSpec(ctx: Pick<Context, 'config'>): FileSpec {
   };
 }
 
-export const auditPolicy: Control = {
+export const auditPolicy = fileControl({
   id: 'audit-policy',
   cis: '3.2.1',
   title: 'API server audit policy file',
   scored: true,
   roles: ['server'],
   remediation: `Write an audit.k8s.io/v1 Policy to ${AUDIT_POLICY_FILE} (mode 0600) and pass --audit-policy-file to the API server.`,
-  watch: [AUDIT_POLICY_FILE],
-
-  plan(ctx: Context) {
-    return planFile(ctx.host, auditFileSpec(ctx), ctx.force);
-  },
-
-  async apply(ctx: Context, plan) {
-    return applyChanges(ctx.host, plan.changes);
-  },
-
-  verify(ctx: Context): Finding[] {
-    return [verifyFile(ctx.host, auditFileSpec(ctx))];
-  },
-};
+  path: AUDIT_POLICY_FILE,
+  file: auditFileSpec,
+});

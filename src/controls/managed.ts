@@ -10,7 +10,7 @@ import type { Stats } from 'node:fs';
 import type { Host } from '../host/host.js';
 import { isTempNameFor } from '../host/node-host.js';
 import { describeError } from '../errors.js';
-import type { ApplyOutcome, Change, ControlPlan, Finding } from './types.js';
+import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding } from './types.js';
 import { changeTarget, fail, pass } from './types.js';
 
 const MARK = 'k3s-hostprep-sha256:';
@@ -274,4 +274,41 @@ export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutco
     }
   }
   return outcome;
+}
+
+export interface FileControlSpec extends Omit<Control, 'plan' | 'apply' | 'verify'> {
+  /** Where the file lives (also what watch looks at, unless watch says more). */
+  path: string;
+  /** The file as apply writes it on this node. */
+  file(ctx: Context): FileSpec;
+  /** Why the file is not written on this node (reported as a skip), or null when it is. */
+  notHere?(ctx: Context): string | null;
+  /** CIS numbers of the file's finding when they depend on the node (K3s version, config). */
+  cisFor?(ctx: Context): string | undefined;
+}
+
+/**
+ * A control whose whole job is one managed file: plan it, write it, verify it. The rules of
+ * this module (no symlinks, no foreign file replaced without --force, atomic writes) come with it.
+ */
+export function fileControl(spec: FileControlSpec): Control {
+  const { path: target, file, notHere, cisFor, ...meta } = spec;
+  return {
+    watch: [target],
+    ...meta,
+    plan(ctx: Context): ControlPlan {
+      if (notHere?.(ctx)) return { changes: [], blocked: [] };
+      return planFile(ctx.host, file(ctx), ctx.force);
+    },
+    async apply(ctx: Context, plan: ControlPlan) {
+      return applyChanges(ctx.host, plan.changes);
+    },
+    verify(ctx: Context): Finding[] {
+      const why = notHere?.(ctx) ?? null;
+      if (why !== null) return [{ item: target, status: 'skip', expected: 'not written', actual: 'not applicable', reason: why }];
+      const finding = verifyFile(ctx.host, file(ctx));
+      const cis = cisFor?.(ctx);
+      return [cis ? { ...finding, cis } : finding];
+    },
+  };
 }

@@ -12,9 +12,9 @@ import { k3sSources, k3sVersionOf } from '../k3s/node.js';
 import { ownDropIn } from './k3s-config.js';
 import { renderPolicy } from '../k3s/policy.js';
 import { hasPodSecurityPolicy } from '../k3s/version.js';
-import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
+import { fileControl, type FileSpec } from './managed.js';
 import { MANIFESTS_DIR, POLICY_FILE, newAncestorMode } from './paths.js';
-import type { Context, Control, Finding } from './types.js';
+import type { Context } from './types.js';
 
 /** Components left out: the config's `disable`, and K3s' own `disable` flag in its configuration files and unit. */
 export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role' | 'k3s'>): Set<K3sComponent> {
@@ -44,25 +44,14 @@ export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'r
   };
 }
 
-export const networkPolicy: Control = {
+export const networkPolicy = fileControl({
   id: 'network-policy',
   cis: '5.3.2',
   title: 'Network policies (and PodSecurityPolicies up to v1.24) in K3s\' manifests directory',
   scored: true,
   roles: ['server'],
   remediation: `Write ${POLICY_FILE} (mode 0600) with a NetworkPolicy per namespace; K3s applies it at start.`,
-  watch: [POLICY_FILE],
-
-  plan(ctx: Context) {
-    return planFile(ctx.host, policyFileSpec(ctx), ctx.force);
-  },
-
-  async apply(ctx: Context, plan) {
-    return applyChanges(ctx.host, plan.changes);
-  },
-
-  verify(ctx: Context): Finding[] {
-    const finding = verifyFile(ctx.host, policyFileSpec(ctx));
-    return [{ ...finding, cis: hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? '5.3.2, 5.2.1' : '5.3.2' }];
-  },
-};
+  path: POLICY_FILE,
+  file: policyFileSpec,
+  cisFor: (ctx) => (hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? '5.3.2, 5.2.1' : '5.3.2'),
+});

@@ -8,9 +8,9 @@ import { rendered } from './memo.js';
 import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { renderPsa } from '../k3s/psa.js';
 import { needsAdmissionConfig } from '../k3s/settings.js';
-import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
+import { fileControl, type FileSpec } from './managed.js';
 import { K3S_SERVER_DIR, PSA_FILE, newAncestorMode } from './paths.js';
-import type { Context, Control, ControlPlan, Finding } from './types.js';
+import type { Context } from './types.js';
 
 export function psaFileSpec(ctx: Pick<Context, 'config' | 'k3s'>): FileSpec {
   return {
@@ -30,28 +30,15 @@ function notHere(ctx: Context): string | null {
   return null;
 }
 
-export const podSecurity: Control = {
+export const podSecurity = fileControl({
   id: 'pod-security',
   cis: '5.2.1',
   title: 'Pod Security admission at restricted (v1.25+) and EventRateLimit configuration',
   scored: true,
   roles: ['server'],
   remediation: `Write ${PSA_FILE} (mode 0600) and pass --admission-control-config-file=${PSA_FILE} to the API server (the K3s drop-in does).`,
-  watch: [PSA_FILE],
-
-  plan(ctx: Context): ControlPlan {
-    if (notHere(ctx) !== null) return { changes: [], blocked: [] };
-    return planFile(ctx.host, psaFileSpec(ctx), ctx.force);
-  },
-
-  async apply(ctx: Context, plan: ControlPlan) {
-    return applyChanges(ctx.host, plan.changes);
-  },
-
-  verify(ctx: Context): Finding[] {
-    const why = notHere(ctx);
-    if (why !== null) return [{ item: PSA_FILE, status: 'skip', expected: 'not written', actual: 'not applicable', reason: why }];
-    const finding = verifyFile(ctx.host, psaFileSpec(ctx));
-    return [ctx.config.eventRateLimit ? { ...finding, cis: '5.2.1, 1.2.10' } : finding];
-  },
-};
+  path: PSA_FILE,
+  file: psaFileSpec,
+  notHere,
+  cisFor: (ctx) => (ctx.config.eventRateLimit ? '5.2.1, 1.2.10' : undefined),
+});
