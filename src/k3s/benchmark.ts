@@ -112,6 +112,34 @@ function apiAtLeast(cis: string, flag: string, min: number): BenchCheck {
   }, `>= ${min}`);
 }
 
+/** A component flag the benchmark wants true, where not setting it is true too (the default). */
+function trueOrUnset(cis: string, key: ArgKey, component: string, flag: string): BenchCheck {
+  return {
+    cis,
+    item: `${component} --${flag}`,
+    key,
+    expected: 'true or not set',
+    judge(view) {
+      const f = view.last(key, flag);
+      return f === null || isTrue(f.value) ? ok(shown(flag, f)) : bad(shown(flag, f), `--${flag} is not true.`);
+    },
+  };
+}
+
+/** A top-level K3s flag that must be set to true. */
+function topTrue(cis: string, key: string, expected: string, reason: string): BenchCheck {
+  return {
+    cis,
+    item: key,
+    key,
+    expected,
+    judge(view) {
+      const f = view.top(key);
+      return f !== null && isTrue(f.value) ? ok(shown(key, f)) : bad(shown(key, f), reason);
+    },
+  };
+}
+
 function pluginCheck(cis: string, plugin: string, want: 'has' | 'nothave', flag: 'enable-admission-plugins' | 'disable-admission-plugins' = 'enable-admission-plugins', alternative?: string): BenchCheck {
   return {
     cis,
@@ -132,26 +160,8 @@ function pluginCheck(cis: string, plugin: string, want: 'has' | 'nothave', flag:
 /** The checks that apply to a node of this role and version under this configuration. */
 export function benchmarkChecks(config: Config, version: K3sVersion, role: Role): BenchCheck[] {
   const checks: BenchCheck[] = [
-    {
-      cis: '4.2.6',
-      item: 'protect-kernel-defaults',
-      key: 'protect-kernel-defaults',
-      expected: 'true',
-      judge(view) {
-        const f = view.top('protect-kernel-defaults');
-        return f !== null && isTrue(f.value) ? ok(shown('protect-kernel-defaults', f)) : bad(shown('protect-kernel-defaults', f), 'the kubelet does not run with --protect-kernel-defaults=true.');
-      },
-    },
-    {
-      cis: '4.2.7',
-      item: 'kubelet --make-iptables-util-chains',
-      key: 'kubelet-arg',
-      expected: 'true or not set',
-      judge(view) {
-        const f = view.last('kubelet-arg', 'make-iptables-util-chains');
-        return f === null || isTrue(f.value) ? ok(shown('make-iptables-util-chains', f)) : bad(shown('make-iptables-util-chains', f), '--make-iptables-util-chains is not true.');
-      },
-    },
+    topTrue('4.2.6', 'protect-kernel-defaults', 'true', 'the kubelet does not run with --protect-kernel-defaults=true.'),
+    trueOrUnset('4.2.7', 'kubelet-arg', 'kubelet', 'make-iptables-util-chains'),
   ];
   if (role !== 'server') return checks;
   checks.push(
@@ -165,26 +175,8 @@ export function benchmarkChecks(config: Config, version: K3sVersion, role: Role)
     apiAtLeast('1.2.21', 'audit-log-maxbackup', 10),
     apiAtLeast('1.2.22', 'audit-log-maxsize', 100),
     apiSet('1.2.23', 'request-timeout'),
-    {
-      cis: '1.2.24',
-      item: 'kube-apiserver --service-account-lookup',
-      key: 'kube-apiserver-arg',
-      expected: 'true or not set',
-      judge(view) {
-        const f = view.last('kube-apiserver-arg', 'service-account-lookup');
-        return f === null || isTrue(f.value) ? ok(shown('service-account-lookup', f)) : bad(shown('service-account-lookup', f), '--service-account-lookup is not true.');
-      },
-    },
-    {
-      cis: '1.2.30',
-      item: 'secrets-encryption',
-      key: 'secrets-encryption',
-      expected: 'true (K3s then passes --encryption-provider-config)',
-      judge(view) {
-        const f = view.top('secrets-encryption');
-        return f !== null && isTrue(f.value) ? ok(shown('secrets-encryption', f)) : bad(shown('secrets-encryption', f), 'secrets-encryption is not true: K3s does not pass --encryption-provider-config.');
-      },
-    },
+    trueOrUnset('1.2.24', 'kube-apiserver-arg', 'kube-apiserver', 'service-account-lookup'),
+    topTrue('1.2.30', 'secrets-encryption', 'true (K3s then passes --encryption-provider-config)', 'secrets-encryption is not true: K3s does not pass --encryption-provider-config.'),
     {
       cis: '1.3.1',
       item: 'kube-controller-manager --terminated-pod-gc-threshold',
