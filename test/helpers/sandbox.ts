@@ -46,21 +46,12 @@ export interface SandboxOptions {
   setup?: string[];
 }
 
+/** The mounts themselves live in scripts/sandbox-mounts.sh, which the benchmark sources too. */
+const MOUNTS = path.join(REPO, 'scripts/sandbox-mounts.sh');
 const SCRIPT = String.raw`
 set -eu
 S="$1"; shift
-# -n: do not record the mounts in /run/mount/utab, which is this machine's.
-mount -n --bind "$S/proc-sys" /proc/sys
-mount -n -t overlay overlay -o "lowerdir=/etc,upperdir=$S/etc-upper,workdir=$S/etc-work" /etc
-mkdir -p /etc/sysctl.d
-mount -n --bind "$S/etc-sysctl.d" /etc/sysctl.d
-[ -e /etc/sysctl.conf ] || : > /etc/sysctl.conf
-mount -n --bind "$S/sysctl.conf" /etc/sysctl.conf
-mount -n --bind "$S/var-lib" /var/lib
-for d in /usr/lib/sysctl.d /usr/local/lib/sysctl.d /lib/sysctl.d; do
-  if [ -d "$d" ] && ! [ -L "$d" ]; then mount -n --bind "$S/vendor-sysctl.d" "$d"; fi
-done
-mount -n --bind "$S/run" /run
+. "$SANDBOX_MOUNTS"
 eval "$SANDBOX_SETUP"
 exec "$@"
 `;
@@ -133,7 +124,7 @@ export class Sandbox {
       stdin: 'ignore',
       timeout: timeoutMs,
       stripFinalNewline: false,
-      env: { ...env, SANDBOX_SETUP: this.setup.join('\n') },
+      env: { ...env, SANDBOX_MOUNTS: MOUNTS, SANDBOX_SETUP: this.setup.join('\n') },
     });
     return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
   }
@@ -147,7 +138,7 @@ export class Sandbox {
       reject: false,
       stdin: 'ignore',
       timeout: 120_000,
-      env: { SANDBOX_SETUP: this.setup.join('\n') },
+      env: { SANDBOX_MOUNTS: MOUNTS, SANDBOX_SETUP: this.setup.join('\n') },
     });
     const running: Running = {
       stdout: '',
