@@ -25,6 +25,7 @@ export interface Invocation {
   agentUrl?: string;
   agentSha256?: string;
   k3sVersion?: string;
+  benchmark?: string;
   /** check, apply: write a JUnit XML report to this file. */
   junit?: string;
   /** watch: run this many cycles back to back, then exit. */
@@ -46,6 +47,7 @@ const OPTIONS = {
   'agent-url': { type: 'string' },
   'agent-sha256': { type: 'string' },
   'k3s-version': { type: 'string' },
+  benchmark: { type: 'string' },
   junit: { type: 'string' },
   cycles: { type: 'string' },
   wait: { type: 'string' },
@@ -53,14 +55,14 @@ const OPTIONS = {
 
 /** Which options each command takes; anything else is a usage error. */
 const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
-  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'junit', 'wait'],
-  check: ['help', 'json', 'config', 'role', 'root', 'k3s-version', 'junit'],
-  plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
-  render: ['help', 'config', 'role', 'root', 'k3s-version', 'agent-url', 'agent-sha256'],
+  apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'benchmark', 'junit', 'wait'],
+  check: ['help', 'json', 'config', 'role', 'root', 'k3s-version', 'benchmark', 'junit'],
+  plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'benchmark'],
+  render: ['help', 'config', 'role', 'root', 'k3s-version', 'benchmark', 'agent-url', 'agent-sha256'],
   install: ['help', 'force', 'root', 'binary', 'config'],
   uninstall: ['help', 'force', 'root'],
   'service-accounts': ['help', 'json', 'timeout'],
-  watch: ['help', 'config', 'role', 'k3s-version', 'cycles'],
+  watch: ['help', 'config', 'role', 'k3s-version', 'benchmark', 'cycles'],
 };
 
 export function parseInvocation(argv: readonly string[]): Invocation {
@@ -118,6 +120,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(command === 'render' && rest[0] !== undefined ? { artefact: rest[0] } : {}),
     ...(k3sVersion !== undefined ? { k3sVersion } : {}),
+    ...(values.benchmark !== undefined ? { benchmark: values.benchmark as string } : {}),
     ...(values.binary !== undefined ? { binary: values.binary } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(values['agent-url'] !== undefined ? { agentUrl: values['agent-url'] } : {}),

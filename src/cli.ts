@@ -24,6 +24,9 @@ import { watch } from './watch/loop.js';
 import type { Context } from './controls/types.js';
 import { VERSION } from './version.js';
 import { chooseK3sVersion } from './k3s/choose.js';
+import { chooseBenchmark } from './k3s/benchmarks/index.js';
+import { observe } from './k3s/observe.js';
+import { certChanges } from './controls/benchmark.js';
 import { needsAdmissionConfig } from './k3s/settings.js';
 import { FULL_RELEASE, renderCloudInit } from './cloud-init.js';
 import { chooseKubectl, renderServiceAccountsReport, secureServiceAccounts } from './kube/service-accounts.js';
@@ -186,6 +189,18 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       const report = await secureServiceAccounts((args) => host.run(bin!, [...prefix, ...args], { timeoutMs: 60_000 }), kubectl.join(' '), {
         timeoutMs: (invocation.timeoutSeconds ?? 300) * 1000,
       });
+      // After K3s is up is also when it has created server/tls/*.crt with mode 0644 (kube-bench 1.1.20):
+      // this timer-driven run tightens them, as apply does at every boot.
+      if (host.euid === 0) {
+        for (const change of certChanges(host)) {
+          if (change.kind !== 'chmod') continue;
+          try {
+            host.chmod(change.path, change.to);
+          } catch (error) {
+            err.write(`k3s-hostprep: service-accounts: chmod ${change.path}: ${describeError(error)}\n`);
+          }
+        }
+      }
       out.write(invocation.json ? JSON.stringify(report, null, 2) + '\n' : renderServiceAccountsReport(report));
       if (report.exitCode !== 0) err.write(`k3s-hostprep: service-accounts: ${report.errors[0]}\n`);
       return report.exitCode;
@@ -207,7 +222,12 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     const config = await loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
     const k3s = await chooseK3sVersion(host, invocation.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
-    const ctx = { host, config, role: roleChoice.role, force: invocation.force, k3s };
+    const chosen = chooseBenchmark(invocation.benchmark, config, k3s.version);
+    if ('error' in chosen) {
+      if (chosen.where === '--benchmark') throw new UsageError(`--benchmark: ${chosen.error}`);
+      throw new ConfigError(chosen.where, [chosen.error]);
+    }
+    const ctx: Context = { host, config, role: roleChoice.role, force: invocation.force, k3s, benchmark: chosen };
 
     if (invocation.command === 'render') {
       const name = invocation.artefact;
@@ -239,6 +259,10 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     // Only apply changes the host, so only apply is serialised; check and plan read, and a
     // reader never sees a torn file because every write is a rename.
     if (invocation.command === 'apply') lock = await acquireRunLock({ root: host.root, waitSeconds: invocation.wait ?? DEFAULT_WAIT_SECONDS });
+    if (invocation.command !== 'plan') {
+      const observed = await observe(host);
+      if (observed) ctx.observed = observed;
+    }
     const report = await run(ctx, { command: invocation.command, roleChoice, facts: true });
     if (invocation.json) out.write(renderJson(report));
     // diff (for plan) is loaded only for plan.

@@ -6,6 +6,7 @@ import { CONTROLS } from './controls/index.js';
 import type { ApplyOutcome, Context, Control, ControlPlan, Finding } from './controls/types.js';
 import { describeError } from './errors.js';
 import { k3sVersionOf } from './k3s/node.js';
+import { benchmarkOf } from './k3s/benchmarks/select.js';
 import { controlStatus, type Command, type ControlResult, type Report } from './report/model.js';
 import type { RoleChoice } from './role.js';
 import { VERSION } from './version.js';
@@ -134,6 +135,7 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
     root: ctx.host.root,
     config: ctx.config.source,
     k3s: { version: k3sVersionOf(ctx).version.text, source: k3sVersionOf(ctx).source },
+    benchmark: { name: benchmarkOf(ctx).name, source: benchmarkOf(ctx).source },
     host: await factsPromise,
     controls: results,
     hostErrors,

@@ -4,6 +4,8 @@ import type { CommandName } from './args.js';
 const COMMON = `  --config FILE      configuration (default /etc/k3s-hostprep/config.yaml, optional)
   --role server|agent  node role (default: config, else the installed k3s/k3s-agent unit, else server)
   --root DIR         prepare an offline root (image or mounted disk); the running kernel is not touched
+  --benchmark NAME   kube-bench benchmark to judge with: k3s-cis-1.23, k3s-cis-1.24, k3s-cis-1.7, k3s-cis-1.8,
+                     k3s-cis-1.9 (default: config benchmark, else kube-bench's choice for the K3s line)
   --k3s-version V    K3s version to prepare for, e.g. v1.28.5+k3s1 (default: config k3sVersion, else
                      k3s --version, else INSTALL_K3S_VERSION, else the newest line)`;
 

@@ -3,7 +3,8 @@
  * validation. Pure: loading lives in load.ts.
  */
 import { isVersion, parseK3sVersion } from '../k3s/version.js';
-import type { Spec } from './spec.js';
+import { validate, type Spec } from './spec.js';
+import { BENCHMARK_NAMES } from '../k3s/benchmarks/names.js';
 import { normalizeKey } from '../sysctl/conf.js';
 import { weakensKubelet } from '../controls/kubelet-sysctls.js';
 
@@ -68,6 +69,16 @@ export interface Config {
   eventRateLimit?: { limits: EventRateLimitLimit[] };
   /** kube-controller-manager --terminated-pod-gc-threshold. */
   terminatedPodGcThreshold: number;
+  /** The kube-bench benchmark to judge with; default: kube-bench's own choice for the K3s line. */
+  benchmark?: string;
+  /** Admission plugins the guide leaves to the operator (unscored checks that warn without them). */
+  admission: { alwaysPullImages: boolean; denyServiceExternalIPs: boolean };
+  kubelet: {
+    /** kubelet --tls-cipher-suites with the guide's list (kube-bench 4.2.12). */
+    tlsCipherSuites: boolean;
+    /** kubelet --pod-max-pids (kube-bench 4.2.13). */
+    podMaxPids?: number;
+  };
   metrics: {
     /** node_exporter textfile-collector file written after every check, apply and watch cycle. */
     textfilePath?: string;
@@ -84,6 +95,9 @@ export interface Config {
 
 export const DEFAULT_NETWORK_POLICY_NAMESPACES = ['kube-system', 'default', 'kube-public'];
 export const DEFAULT_TERMINATED_POD_GC_THRESHOLD = 10;
+
+/** EventRateLimit's limits when the configuration gives none: the hardening guide enables the plugin; this is the Kubernetes documentation's server-wide example. */
+export const DEFAULT_EVENT_RATE_LIMIT: { limits: EventRateLimitLimit[] } = { limits: [{ type: 'Server', qps: 5000, burst: 20000 }] };
 
 /** Where a textfile-collector file may go: the collector directories distributions use, and ours. */
 export const METRICS_DIRS = ['/var/lib/node_exporter', '/var/lib/prometheus', '/run/node_exporter', '/var/lib/k3s-hostprep'] as const;
@@ -206,8 +220,14 @@ export const configSpec: Spec = {
     disable: { type: 'array', items: { type: 'string', enum: K3S_COMPONENTS }, unique: true },
     networkPolicy: { type: 'object', fields: { namespaces: namespaceList } },
     podSecurity: { type: 'object', fields: { exemptNamespaces: namespaceList } },
-    eventRateLimit: eventRateLimitSpec,
+    eventRateLimit: {
+      type: 'any',
+      check: (v) => (v === false ? null : validate(eventRateLimitSpec, v, 'eventRateLimit').map((p) => p.replace(/^eventRateLimit(\.|: )/, '')).join('; ') || null),
+    },
     terminatedPodGcThreshold: { type: 'int', min: 1, max: 1_000_000 },
+    benchmark: { type: 'string', enum: BENCHMARK_NAMES },
+    admission: { type: 'object', fields: { alwaysPullImages: { type: 'bool' }, denyServiceExternalIPs: { type: 'bool' } } },
+    kubelet: { type: 'object', fields: { tlsCipherSuites: { type: 'bool' }, podMaxPids: { type: 'int', min: 1, max: 4_194_304 } } },
     metrics: {
       type: 'object',
       fields: {
@@ -247,8 +267,11 @@ export function withDefaults(raw: Record<string, any>, source: string): Config {
     disable: raw.disable ?? [],
     networkPolicy: { namespaces: raw.networkPolicy?.namespaces ?? [...DEFAULT_NETWORK_POLICY_NAMESPACES] },
     podSecurity: { exemptNamespaces: raw.podSecurity?.exemptNamespaces ?? [] },
-    ...(raw.eventRateLimit !== undefined ? { eventRateLimit: raw.eventRateLimit } : {}),
+    ...(raw.eventRateLimit === false ? {} : { eventRateLimit: raw.eventRateLimit ?? structuredClone(DEFAULT_EVENT_RATE_LIMIT) }),
     terminatedPodGcThreshold: raw.terminatedPodGcThreshold ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD,
+    ...(raw.benchmark !== undefined ? { benchmark: raw.benchmark as string } : {}),
+    admission: { alwaysPullImages: raw.admission?.alwaysPullImages ?? false, denyServiceExternalIPs: raw.admission?.denyServiceExternalIPs ?? false },
+    kubelet: { tlsCipherSuites: raw.kubelet?.tlsCipherSuites ?? true, ...(raw.kubelet?.podMaxPids !== undefined ? { podMaxPids: raw.kubelet.podMaxPids as number } : {}) },
     metrics: {
       ...(raw.metrics?.textfilePath !== undefined ? { textfilePath: raw.metrics.textfilePath as string } : {}),
     },

@@ -1,6 +1,8 @@
 import type { Host } from '../host/host.js';
 import type { Config, Role } from '../config/schema.js';
 import type { K3sVersionChoice } from '../k3s/version.js';
+import type { BenchmarkChoice } from '../k3s/benchmarks/index.js';
+import type { Observed } from './benchmark.js';
 
 export type { Role };
 
@@ -49,6 +51,10 @@ export interface Context {
   force: boolean;
   /** The K3s version prepared for, and where it came from; the newest line when absent. */
   k3s?: K3sVersionChoice;
+  /** The kube-bench benchmark judged with, and why; kube-bench's choice for the version when absent. */
+  benchmark?: BenchmarkChoice;
+  /** What K3s logged and the cluster answered, gathered before verify; absent: judged from the files alone. */
+  observed?: Observed;
 }
 
 /** What apply did: the changes made and anything that went wrong on the host. */
@@ -61,7 +67,7 @@ export interface ApplyOutcome {
 
 export interface Control {
   id: string;
-  /** CIS Kubernetes Benchmark number (k3s-cis-1.24 numbering), where one exists. */
+  /** The check id in the selected benchmark, where one control stands for one check. */
   cis?: string;
   title: string;
   /** Scored controls fail the run; unscored ones warn. */

@@ -31,6 +31,7 @@ export function renderText(report: Report): string {
   out.push(`k3s-hostprep ${report.version} ${report.command}${host}`);
   out.push(`role: ${report.role} (${report.roleSource}); config: ${report.config}${report.root !== '/' ? `; root: ${report.root}` : ''}`);
   out.push(`K3s: ${report.k3s.version} (${report.k3s.source})`);
+  out.push(`Benchmark: ${report.benchmark.name} (${report.benchmark.source}); every CIS id below is this benchmark's`);
   out.push('');
   const rows = [['CONTROL', 'CIS', 'STATUS', 'ITEM', 'EXPECTED', 'ACTUAL']];
   for (const c of report.controls) {
