@@ -305,3 +305,24 @@ export const benchmark: Control = {
     return judgeBenchmark(ctx);
   },
 };
+
+/** kube-bench's verdict on every flag check of a benchmark for a merged configuration, before K3s' first start. Pure. */
+export function judgeFlags(name: Parameters<typeof benchmarkRows>[0], version: Parameters<typeof componentArgs>[1], role: 'server' | 'agent', merged: ReturnType<typeof mergeK3sConfig>): Record<string, Verdict> {
+  const lines = new Map<Component, string>();
+  for (const c of componentsOf(role)) lines.set(c, runningLine(c, componentArgs(c, version, merged)));
+  const unitName = role === 'server' ? 'k3s' : 'k3s-agent';
+  const obs: Observation = {
+    lines: (component, units) => (lines.has(component) && units.includes(unitName) ? [lines.get(component)!] : []),
+    managedEtcd: role === 'server' && datastoreOf(merged) === 'etcd',
+    running: true,
+    files: () => null,
+    text: (path) => (path.endsWith('/agent/kubelet.kubeconfig') ? 'apiVersion: v1\nkind: Config\n' : null),
+    cluster: () => null,
+  };
+  const out: Record<string, Verdict> = {};
+  for (const row of benchmarkRows(name)) {
+    if (row.type !== 'automated' || row.reads.kind !== 'line' || (role === 'agent' && row.target !== 'node')) continue;
+    out[row.id] = judgeRow(row, auditOutput(row, obs), parse);
+  }
+  return out;
+}
