@@ -3,7 +3,7 @@
  * validation. Pure: loading lives in load.ts.
  */
 import { isVersion, parseK3sVersion } from '../k3s/version.js';
-import { validate, type Spec } from './spec.js';
+import type { Spec } from './spec.js';
 import { BENCHMARK_NAMES } from '../k3s/benchmarks/names.js';
 import { normalizeKey } from '../sysctl/conf.js';
 import { weakensKubelet } from '../controls/kubelet-sysctls.js';
@@ -220,10 +220,7 @@ export const configSpec: Spec = {
     disable: { type: 'array', items: { type: 'string', enum: K3S_COMPONENTS }, unique: true },
     networkPolicy: { type: 'object', fields: { namespaces: namespaceList } },
     podSecurity: { type: 'object', fields: { exemptNamespaces: namespaceList } },
-    eventRateLimit: {
-      type: 'any',
-      check: (v) => (v === false ? null : validate(eventRateLimitSpec, v, 'eventRateLimit').map((p) => p.replace(/^eventRateLimit(\.|: )/, '')).join('; ') || null),
-    },
+    eventRateLimit: { type: 'offOr', spec: eventRateLimitSpec },
     terminatedPodGcThreshold: { type: 'int', min: 1, max: 1_000_000 },
     benchmark: { type: 'string', enum: BENCHMARK_NAMES },
     admission: { type: 'object', fields: { alwaysPullImages: { type: 'bool' }, denyServiceExternalIPs: { type: 'bool' } } },

@@ -11,7 +11,9 @@ export type Spec =
   /** An absolute, normalised path of a file below one of the allowed directories. */
   | { type: 'path'; allowed: readonly string[]; check?: (value: string) => string | null }
   | { type: 'array'; items: Spec; minItems?: number; unique?: boolean }
-  | { type: 'any'; check: (value: unknown) => string | null };
+  | { type: 'any'; check: (value: unknown) => string | null }
+  /** false switches a default off; anything else is judged by the inner spec, under the same key. */
+  | { type: 'offOr'; spec: Spec };
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -137,6 +139,8 @@ export function validate(spec: Spec, value: unknown, path: string): string[] {
       }
       return problems;
     }
+    case 'offOr':
+      return value === false ? [] : validate(spec.spec, value, at);
     case 'any': {
       const problem = spec.check(value);
       return problem ? [`${at}: ${problem}`] : [];

@@ -19,7 +19,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Host } from '../host/host.js';
 import { benchmarkOf } from '../k3s/benchmarks/select.js';
 import { benchmarkRows } from '../k3s/benchmarks/index.js';
-import { mergeK3sConfig } from '../k3s/config-files.js';
+import { mergeK3sConfig, type MergedConfig } from '../k3s/config-files.js';
 import { componentArgs, componentsOf, datastoreOf, runningLine, type Datastore } from '../k3s/k3s-args.js';
 import { auditOutput, describeTests, judgeRow, type FileFact, type KubeBenchState, type Observation, type Verdict } from '../k3s/kube-bench.js';
 import { k3sSources, k3sVersionOf } from '../k3s/node.js';
@@ -104,6 +104,40 @@ interface Prediction {
   obs: Observation;
   datastore: Datastore;
   problems: string[];
+  merged: MergedConfig;
+}
+
+const ARG_KEY: Partial<Record<Component, string>> = {
+  'kube-apiserver': 'kube-apiserver-arg',
+  'kube-controller-manager': 'kube-controller-manager-arg',
+  'kube-scheduler': 'kube-scheduler-arg',
+  kubelet: 'kubelet-arg',
+  'kube-proxy': 'kube-proxy-arg',
+};
+
+/** K3s keys that become a component flag without going through "<component>-arg". */
+const K3S_KEY_OF: Record<string, string> = {
+  'kubelet --protect-kernel-defaults': 'protect-kernel-defaults',
+  'kube-apiserver --encryption-provider-config': 'secrets-encryption',
+};
+
+/** Where the flags a row tests get their values: "--flag=value (file)", in K3s' order. */
+export function flagSources(merged: MergedConfig, row: BenchRow): string[] {
+  if (row.reads.kind !== 'line') return [];
+  const component = row.reads.component;
+  const out: string[] = [];
+  for (const flag of new Set((row.tests?.items ?? []).map((t) => t.flag).filter((f): f is string => f?.startsWith('--') === true))) {
+    const name = flag.slice(2);
+    const key = ARG_KEY[component];
+    for (const item of (key ? merged.get(key)?.items : undefined) ?? []) {
+      const text = item.value.replace(/^--/, '');
+      const eq = text.indexOf('=');
+      if ((eq < 0 ? text : text.slice(0, eq)).replace(/[+-]+$/, '') === name) out.push(`--${text} (${item.file})`);
+    }
+    const k3sKey = K3S_KEY_OF[`${component} ${flag}`];
+    for (const item of (k3sKey ? merged.get(k3sKey)?.items : undefined) ?? []) out.push(`${k3sKey}: ${item.value} (${item.file})`);
+  }
+  return out;
 }
 
 /** The lines K3s will log at its next start, from the files (and unit flags) it reads. */
@@ -117,6 +151,7 @@ function predicted(ctx: Context, observed: Observed | undefined, ranBefore: bool
   const unitName = ctx.role === 'server' ? 'k3s' : 'k3s-agent';
   return {
     datastore,
+    merged,
     problems: problems.map((p) => `${p.path} ${p.message}`),
     obs: {
       lines(component, units) {
@@ -252,7 +287,11 @@ export function judgeBenchmark(ctx: Context): Finding[] {
       status = 'warn';
       reason = `kube-bench fails this scored check on the ${prediction.datastore === 'sqlite' ? 'default SQLite datastore' : `${prediction.datastore} datastore`}: K3s passes etcd's TLS flags and writes etcd's files only with etcd. Fix: cluster-init: true in K3s' configuration (embedded etcd; an existing SQLite server moves to it at its next start) or an external etcd with TLS.`;
     }
-    if (status !== 'pass' && note) reason = `${reason} ${note}`.trim();
+    if (status !== 'pass') {
+      const sources = flagSources(prediction.merged, row);
+      if (sources.length > 0) reason = `${reason} Set by: ${sources.join('; ')}.`;
+      if (note) reason = `${reason} ${note}`.trim();
+    }
     findings.push({ ...base, status, actual: clip(v.actual), reason: (reason + stale).trim() });
   }
   return findings;

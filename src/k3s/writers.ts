@@ -54,10 +54,12 @@ export function kubeletWrites(config: Config, version: K3sVersion): Written[] {
   if (hasPodSecurityPolicy(version)) out.push({ key: 'kubelet-arg', flag: 'make-iptables-util-chains', value: 'true' });
   out.push({ key: 'kubelet-arg', flag: 'streaming-connection-idle-timeout', value: '5m' });
   if (config.kubelet.tlsCipherSuites) out.push({ key: 'kubelet-arg', flag: 'tls-cipher-suites', value: GUIDE_KUBELET_CIPHERS });
-  // K3s logs the line inside msg="...": the last flag's value carries the closing quote, and
-  // kube-bench's valid_elements would then reject the last cipher. A flag that sorts after
-  // tls-cipher-suites keeps it off the end (and TLS 1.2 is the floor the ciphers imply anyway).
-  if (config.kubelet.tlsCipherSuites) out.push({ key: 'kubelet-arg', flag: 'tls-min-version', value: 'VersionTLS12', guide: 'keeps --tls-cipher-suites from being the last flag of the logged kubelet line' });
+  // K3s logs the line inside msg="..." (logrus' text format under systemd; a real line of K3s
+  // v1.33 ends `--node-labels= --read-only-port=0"`): the last flag's value carries the closing
+  // quote, and kube-bench reads it with it (findValue's [^\s]*), so 4.2.4's eq 0 and 4.2.12's
+  // valid_elements would fail on it. A flag that sorts after read-only-port and tls-cipher-suites
+  // keeps them off the end; TLS 1.2 is the floor the guide's ciphers imply anyway.
+  out.push({ key: 'kubelet-arg', flag: 'tls-min-version', value: 'VersionTLS12', guide: 'keeps read-only-port and tls-cipher-suites off the end of the logged kubelet line' });
   if (config.kubelet.podMaxPids !== undefined) out.push({ key: 'kubelet-arg', flag: 'pod-max-pids', value: String(config.kubelet.podMaxPids) });
   // K3s v1.32.1-v1.32.3 dropped it from the kubelet's command line, where kube-bench's 4.2.4 looks;
   // pinned from v1.30 on (whether v1.30/v1.31 moved the kubelet to a config file is not known).

@@ -42,7 +42,7 @@ test('invalid YAML names the line', (t) => {
 test('an unknown key says what it may have meant', (t) => {
   const found = problems('rol: server\n');
   t.is(found.length, 1);
-  t.regex(found[0]!, /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold, metrics, watch$/);
+  t.regex(found[0]!, /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold, benchmark, admission, kubelet, metrics, watch$/);
 });
 
 test('wrong types and values name the key and the expectation', (t) => {
@@ -71,7 +71,12 @@ test('the K3s settings have defaults: the guide\'s namespaces, retention minimum
   t.is(config.terminatedPodGcThreshold, 10);
   t.false(config.rancherManaged);
   t.deepEqual(config.disable, []);
-  t.is(config.eventRateLimit, undefined);
+  // The guide's tab enables EventRateLimit: on by default with server-wide limits; false switches it off.
+  t.deepEqual(config.eventRateLimit, { limits: [{ type: 'Server', qps: 5000, burst: 20000 }] });
+  t.is(parseConfig('eventRateLimit: false\n', FILE).eventRateLimit, undefined);
+  t.deepEqual(problems('eventRateLimit: true\n'), ['eventRateLimit: expected a mapping, got boolean true']);
+  t.deepEqual([config.admission.alwaysPullImages, config.admission.denyServiceExternalIPs, config.kubelet.tlsCipherSuites, config.kubelet.podMaxPids], [false, false, true, undefined]);
+  t.is(config.benchmark, undefined);
   t.is(config.k3sVersion, undefined);
 });
 

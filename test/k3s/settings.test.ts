@@ -17,9 +17,10 @@ test('a v1.25+ server drop-in: + for list flags, the guide\'s values, psa.yaml w
   t.deepEqual(Object.keys(doc), ['protect-kernel-defaults', 'kubelet-arg+', 'secrets-encryption', 'kube-apiserver-arg+', 'kube-controller-manager-arg+']);
   t.true(doc['protect-kernel-defaults']);
   t.true(doc['secrets-encryption']);
-  t.deepEqual(doc['kubelet-arg+'], ['make-iptables-util-chains=true']);
+  // The guide's v1.25-v1.28 tab: make-iptables-util-chains belongs to the v1.24 tab only.
+  t.deepEqual(doc['kubelet-arg+'], ['streaming-connection-idle-timeout=5m', `tls-cipher-suites=${GUIDE_KUBELET_CIPHERS}`, 'tls-min-version=VersionTLS12']);
   t.deepEqual(doc['kube-apiserver-arg+'], [
-    'enable-admission-plugins=NodeRestriction,ServiceAccount',
+    'enable-admission-plugins=NodeRestriction,EventRateLimit',
     'audit-policy-file=/var/lib/rancher/k3s/server/audit.yaml',
     'audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log',
     'audit-log-maxage=30',
@@ -32,21 +33,27 @@ test('a v1.25+ server drop-in: + for list flags, the guide\'s values, psa.yaml w
   t.deepEqual(doc['kube-controller-manager-arg+'], ['terminated-pod-gc-threshold=10']);
 });
 
-test('v1.24 adds PodSecurityPolicy and no admission config file; EventRateLimit only with its configuration', (t) => {
+test('v1.24 adds PodSecurityPolicy; EventRateLimit comes with its configuration file, and eventRateLimit: false drops both', (t) => {
   const old = parse(renderDropIn(k3sSettings(defaultConfig(), v('v1.24.17')), 'server', v('v1.24.17')));
-  t.is(old['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction,PodSecurityPolicy,ServiceAccount');
-  t.false(old['kube-apiserver-arg+'].some((a: string) => a.startsWith('admission-control-config-file')));
-  const erl = parseConfig(ERL, 'c.yaml');
-  const oldErl = parse(renderDropIn(k3sSettings(erl, v('v1.24.17')), 'server', v('v1.24.17')));
-  t.is(oldErl['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction,PodSecurityPolicy,ServiceAccount,EventRateLimit');
-  t.true(oldErl['kube-apiserver-arg+'].includes('admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml'));
-  const newErl = parse(renderDropIn(k3sSettings(erl, v('v1.30')), 'server', v('v1.30')));
-  t.is(newErl['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction,ServiceAccount,EventRateLimit');
+  t.is(old['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction,PodSecurityPolicy,NamespaceLifecycle,ServiceAccount,EventRateLimit');
+  t.true(old['kube-apiserver-arg+'].includes('admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml'));
+  t.true(old['kubelet-arg+'].includes('make-iptables-util-chains=true'), "the guide's v1.24 tab");
+  const off = parseConfig('eventRateLimit: false\n', 'c.yaml');
+  const oldOff = parse(renderDropIn(k3sSettings(off, v('v1.24.17')), 'server', v('v1.24.17')));
+  t.is(oldOff['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction,PodSecurityPolicy,NamespaceLifecycle,ServiceAccount');
+  t.false(oldOff['kube-apiserver-arg+'].some((a: string) => a.startsWith('admission-control-config-file')), 'v1.24 without EventRateLimit needs no admission configuration');
+  const newOff = parse(renderDropIn(k3sSettings(off, v('v1.30')), 'server', v('v1.30')));
+  t.is(newOff['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction');
+  t.true(newOff['kube-apiserver-arg+'].includes('admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml'), 'PodSecurity still reads it');
+  const erl = parse(renderDropIn(k3sSettings(parseConfig(ERL, 'c.yaml'), v('v1.30')), 'server', v('v1.30')));
+  t.is(erl['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction,EventRateLimit');
 });
 
 test('an agent gets only the kubelet flags; sized values come from the config', (t) => {
   const agent = parse(renderDropIn(k3sSettings(defaultConfig(), v('v1.28')), 'agent', v('v1.28')));
-  t.deepEqual(agent, { 'protect-kernel-defaults': true, 'kubelet-arg+': ['make-iptables-util-chains=true'] });
+  t.deepEqual(agent, { 'protect-kernel-defaults': true, 'kubelet-arg+': ['streaming-connection-idle-timeout=5m', `tls-cipher-suites=${GUIDE_KUBELET_CIPHERS}`, 'tls-min-version=VersionTLS12'] });
+  const knobs = parseConfig('kubelet: {tlsCipherSuites: false, podMaxPids: 4096}\n', 'c.yaml');
+  t.deepEqual(parse(renderDropIn(k3sSettings(knobs, v('v1.33')), 'agent', v('v1.33')))['kubelet-arg+'], ['streaming-connection-idle-timeout=5m', 'tls-min-version=VersionTLS12', 'pod-max-pids=4096', 'read-only-port=0']);
   const config = parseConfig('audit: {logMaxAge: 90, logMaxBackup: 20, logMaxSize: 200}\nterminatedPodGcThreshold: 1000\n', 'c.yaml');
   const server = parse(renderDropIn(k3sSettings(config, v('v1.28')), 'server', v('v1.28')));
   t.true(server['kube-apiserver-arg+'].includes('audit-log-maxage=90'));
@@ -65,8 +72,13 @@ test('the Rancher template carries the same flags as the drop-in, by version ran
     t.is(cluster.spec.kubernetesVersion, version);
     t.true(cluster.spec.enableNetworkPolicy);
     const global = cluster.spec.rkeConfig.machineGlobalConfig;
-    // Identical apart from the admission config file, which Rancher's PSA template replaces.
-    t.deepEqual(global['kube-apiserver-arg'], drop['kube-apiserver-arg+'].filter((a: string) => !a.startsWith('admission-control-config-file')), version);
+    // Identical apart from the admission config file, which Rancher's PSA template replaces, and
+    // EventRateLimit, which cannot run without the configuration that file carries.
+    const withoutFile = drop['kube-apiserver-arg+']
+      .filter((a: string) => !a.startsWith('admission-control-config-file'))
+      .map((a: string) => (a.startsWith('enable-admission-plugins=') ? a.replace(',EventRateLimit', '') : a));
+    t.deepEqual(global['kube-apiserver-arg'], withoutFile, version);
+    t.regex(drop['kube-apiserver-arg+'][0], /,EventRateLimit$/, 'the drop-in enables it');
     t.deepEqual(global['kube-controller-manager-arg'], drop['kube-controller-manager-arg+']);
     t.is(global['secrets-encryption'], drop['secrets-encryption']);
     const selector = cluster.spec.rkeConfig.machineSelectorConfig[0].config;
