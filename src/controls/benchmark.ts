@@ -166,7 +166,7 @@ function predicted(ctx: Context, observed: Observed | undefined, ranBefore: bool
         const text = safeText(ctx.host, path);
         if (text !== null || ranBefore) return text;
         // Before K3s' first start: what K3s will create.
-        if (path.endsWith('/agent/kubelet.kubeconfig')) return 'apiVersion: v1\nkind: Config\n';
+        if (path.endsWith('/agent/kubelet.kubeconfig')) return '{"apiVersion":"v1","kind":"Config"}';
         if (path.endsWith('/cred/encryption-config.json')) return '{"kind":"EncryptionConfiguration","apiVersion":"apiserver.config.k8s.io/v1","resources":[{"resources":["secrets"],"providers":[{"aescbc":{}},{"identity":{}}]}]}';
         return null;
       },
@@ -355,7 +355,7 @@ export function judgeFlags(name: Parameters<typeof benchmarkRows>[0], version: P
     managedEtcd: role === 'server' && datastoreOf(merged) === 'etcd',
     running: true,
     files: () => null,
-    text: (path) => (path.endsWith('/agent/kubelet.kubeconfig') ? 'apiVersion: v1\nkind: Config\n' : null),
+    text: (path) => (path.endsWith('/agent/kubelet.kubeconfig') ? '{"apiVersion":"v1","kind":"Config"}' : null),
     cluster: () => null,
   };
   const out: Record<string, Verdict> = {};

@@ -8,7 +8,8 @@
  */
 import { rendered } from './memo.js';
 import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig, type KnownText, type MergedConfig } from '../k3s/config-files.js';
-import { validateAdmissionConfiguration } from '../k3s/psa.js';
+import { admissionConfiguration, validateAdmissionConfiguration } from '../k3s/psa.js';
+import { psaFileSpec } from './pod-security.js';
 import { atLeast } from '../k3s/version.js';
 import { parse as parseYaml } from 'yaml';
 import { k3sSources, k3sVersionOf, rancherManagement } from '../k3s/node.js';
@@ -59,8 +60,10 @@ export function judgeEffective(ctx: Context): Finding[] {
   for (const w of wipes) {
     findings.push({
       item: `${w.file}: ${w.key}`,
-      // The flags it drops are judged, with the file named, by the kube-bench control's rows.
-      status: 'warn',
+      // The hardening k3s-hostprep wrote is lost (kube-bench's rows then judge what is left, naming
+      // the file): a FAIL even where the lost flags serve only unscored checks, as the drop-in no
+      // longer takes effect.
+      status: 'fail',
       expected: `${w.key}+ (appends), or no ${w.key}`,
       actual: `${w.key} (replaces)`,
       reason: `${w.file} sorts after ${K3S_DROPIN_FILE} and sets ${w.key} without "+": every value k3s-hostprep gives ${w.key} is dropped. Write "${w.key}+:" in ${w.file}.`,
@@ -141,6 +144,8 @@ export function refusedStart(ctx: Context, merged: MergedConfig): Finding[] {
       try {
         const text = ctx.host.readText(configFlag.value);
         if (text === null) admissionProblem = `${configFlag.value} does not exist`;
+        // psa.yaml as apply writes it is known without parsing it (the boot path loads no YAML library).
+        else if (configFlag.value === PSA_FILE && text === renderManaged(psaFileSpec(ctx).body)) admission = structuredClone(admissionConfiguration(ctx.config, version));
         else admission = parseYaml(text.replace(/^#.*\n/gm, ''));
       } catch (error) {
         admissionProblem = `${configFlag.value} cannot be read or parsed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
