@@ -136,7 +136,7 @@ it('an agent: the drop-in carries only the kubelet flags; nothing under /var/lib
   s.dispose();
 });
 
-it('a Rancher-managed server: no drop-in and no psa.yaml, host-level controls and policy.yaml stay, flags skipped', async (t) => {
+it('a Rancher-managed server: no drop-in and no psa.yaml, host-level controls and policy.yaml stay, flags judged', async (t) => {
   const s = new Sandbox({ kernel: HOSTILE });
   const rancher = '{"kube-apiserver-arg":["audit-log-maxage=30"],"protect-kernel-defaults":true}\n';
   s.write('/etc/rancher/k3s/config.yaml.d/50-rancher.yaml', rancher, 0o600);
@@ -149,8 +149,9 @@ it('a Rancher-managed server: no drop-in and no psa.yaml, host-level controls an
   t.is(s.kernel('kernel.panic'), '10', 'host-level controls still run');
   t.is(read(s, '/etc/rancher/k3s/config.yaml.d/50-rancher.yaml'), rancher, 'Rancher\'s file untouched');
   const flags = control(report, 'k3s-config').findings[0]!;
-  t.is(flags.status, 'skip');
+  t.is(flags.status, 'pass');
   t.regex(flags.reason, /the cluster spec's business/);
+  t.true(control(report, 'kube-bench').findings.some((f) => f.cis === '1.2.15' && f.status === 'pass'), 'flag checks still judged');
   t.is(control(report, 'pod-security').findings[0]!.status, 'skip');
   const template = await s.cli('render', 'rancher-cluster', '--k3s-version', 'v1.28.5+k3s1');
   t.is(template.exitCode, 0);

@@ -22,7 +22,7 @@ import { benchmarkRows } from '../k3s/benchmarks/index.js';
 import { mergeK3sConfig, type MergedConfig } from '../k3s/config-files.js';
 import { componentArgs, componentsOf, datastoreOf, runningLine, type Datastore } from '../k3s/k3s-args.js';
 import { auditOutput, describeTests, judgeRow, type FileFact, type KubeBenchState, type Observation, type Verdict } from '../k3s/kube-bench.js';
-import { k3sSources, k3sVersionOf } from '../k3s/node.js';
+import { k3sSources, k3sVersionOf, orderedSources, rancherManagement } from '../k3s/node.js';
 import type { BenchRow, Component } from '../k3s/rows.js';
 import { rowNote } from '../k3s/writers.js';
 import { ownDropIn } from './k3s-config.js';
@@ -143,8 +143,9 @@ export function flagSources(merged: MergedConfig, row: BenchRow): string[] {
 /** The lines K3s will log at its next start, from the files (and unit flags) it reads. */
 function predicted(ctx: Context, observed: Observed | undefined, ranBefore: boolean): Prediction {
   const { version } = k3sVersionOf(ctx);
-  const { files, unit, problems } = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
-  const merged = mergeK3sConfig(unit ? [...files, unit] : files);
+  const sources = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
+  const problems = sources.problems;
+  const merged = mergeK3sConfig(orderedSources(sources));
   const lines = new Map<Component, string>();
   for (const c of componentsOf(ctx.role)) lines.set(c, runningLine(c, componentArgs(c, version, merged)));
   const datastore = datastoreOf(merged);
@@ -235,6 +236,7 @@ export function judgeBenchmark(ctx: Context): Finding[] {
   const observed = ctx.observed;
   const ranBefore = (observed !== undefined && Object.values(observed.journal).some((l) => l.length > 0)) || ctx.host.lstat('/var/lib/rancher/k3s/agent/kubelet.kubeconfig') !== null;
   const prediction = predicted(ctx, observed, ranBefore);
+  const rancher = rancherManagement(ctx);
   const live = observed?.active === true && ranBefore ? journalObservation(ctx.host, observed) : null;
   const findings: Finding[] = [];
   if (prediction.problems.length > 0) {
@@ -288,6 +290,7 @@ export function judgeBenchmark(ctx: Context): Finding[] {
       reason = `kube-bench fails this scored check on the ${prediction.datastore === 'sqlite' ? 'default SQLite datastore' : `${prediction.datastore} datastore`}: K3s passes etcd's TLS flags and writes etcd's files only with etcd. Fix: cluster-init: true in K3s' configuration (embedded etcd; an existing SQLite server moves to it at its next start) or an external etcd with TLS.`;
     }
     if (status !== 'pass') {
+      if (rancher.managed && row.reads.kind === 'line') reason = `${reason} Rancher manages K3s' flags here (${rancher.why}): fix it in the cluster spec (rkeConfig machineGlobalConfig / machineSelectorConfig; k3s-hostprep render rancher-cluster prints the hardened template).`;
       const sources = flagSources(prediction.merged, row);
       if (sources.length > 0) reason = `${reason} Set by: ${sources.join('; ')}.`;
       if (note) reason = `${reason} ${note}`.trim();

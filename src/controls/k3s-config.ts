@@ -7,12 +7,12 @@
  * without "+" wipes our values, and the report names it. Rancher-managed nodes get no drop-in.
  */
 import { rendered } from './memo.js';
-import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig, type KnownText, type MergedConfig } from '../k3s/config-files.js';
+import { K3S_CONFIG_FILE, K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig, type KnownText, type MergedConfig } from '../k3s/config-files.js';
 import { admissionConfiguration, validateAdmissionConfiguration } from '../k3s/psa.js';
 import { psaFileSpec } from './pod-security.js';
 import { atLeast } from '../k3s/version.js';
 import { parse as parseYaml } from 'yaml';
-import { k3sSources, k3sVersionOf, rancherManagement } from '../k3s/node.js';
+import { k3sSources, k3sVersionOf, orderedSources, rancherManagement } from '../k3s/node.js';
 import { dropInKeys, dropInValues, k3sSettings, renderDropIn } from '../k3s/settings.js';
 import { applyChanges, planFile, renderManaged, verifyFile, type FileSpec } from './managed.js';
 import { K3S_DROPIN_FILE, PSA_FILE, publicAncestorMode } from './paths.js';
@@ -39,7 +39,8 @@ export function ownDropIn(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): KnownT
 
 /** The effective flags judged against the benchmark, and the later files that wipe our keys. */
 export function judgeEffective(ctx: Context): Finding[] {
-  const { files, unit, problems } = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
+  const sources = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
+  const { files, problems } = sources;
   // A file this user may not read (check as non-root) is unreadable, not broken: K3s, as root, reads it.
   const unreadable = problems.filter((p) => /^cannot be read: (EACCES|EPERM)/.test(p.message));
   const findings: Finding[] = problems.map((p) =>
@@ -54,7 +55,16 @@ export function judgeEffective(ctx: Context): Finding[] {
         },
   );
   if (unreadable.length > 0) return findings;
-  const merged = mergeK3sConfig(unit ? [...files, unit] : files);
+  const merged = mergeK3sConfig(orderedSources(sources));
+  if (sources.configFile.path !== K3S_CONFIG_FILE) {
+    findings.push({
+      item: 'K3s configuration file',
+      status: 'fail',
+      expected: `${K3S_CONFIG_FILE} and ${K3S_DROPIN_DIR}`,
+      actual: `${sources.configFile.path} (${sources.configFile.from})`,
+      reason: `K3s reads ${sources.configFile.path} and ${sources.configFile.path}.d (${sources.configFile.from}), not ${K3S_DROPIN_DIR}: ${K3S_DROPIN_FILE} is ignored. Remove the override, or move its settings into ${K3S_CONFIG_FILE}.`,
+    });
+  }
   const wipes = laterReplacements(files, K3S_DROPIN_FILE, dropInKeys(ctx.role));
   if (ctx.role === 'server') findings.push(...refusedStart(ctx, merged));
   for (const w of wipes) {
@@ -93,17 +103,19 @@ export const k3sConfig: Control = {
   verify(ctx: Context): Finding[] {
     const rancher = rancherManagement(ctx);
     if (rancher.managed) {
+      // The node is still judged on what K3s will run (the kube-bench control's rows, and here
+      // whether K3s will start); only the fix moves to the cluster spec.
       const findings: Finding[] = [{
         item: 'K3s flags',
-        status: 'skip',
-        expected: 'set by the Rancher cluster spec',
+        status: 'pass',
+        expected: 'set by the Rancher cluster spec, no k3s-hostprep drop-in',
         actual: 'Rancher-managed node',
-        reason: `${rancher.why}: Rancher owns K3s' flags; they are the cluster spec's business (k3s-hostprep render rancher-cluster prints the hardened template).`,
+        reason: `${rancher.why}: Rancher owns K3s' flags; they are judged like any node's, and fixed in the cluster spec (rkeConfig machineGlobalConfig / machineSelectorConfig; k3s-hostprep render rancher-cluster prints the hardened template), the cluster spec's business.`,
       }];
       if (ctx.host.lstat(K3S_DROPIN_FILE) !== null) {
         findings.push({ item: K3S_DROPIN_FILE, status: 'warn', expected: 'absent on a Rancher-managed node', actual: 'present', reason: `${K3S_DROPIN_FILE} competes with Rancher's flags; remove it.` });
       }
-      return findings;
+      return [...findings, ...judgeEffective(ctx)];
     }
     return [verifyFile(ctx.host, dropInSpec(ctx)), ...judgeEffective(ctx)];
   },

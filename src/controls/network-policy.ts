@@ -8,7 +8,7 @@ import { rendered } from './memo.js';
 import type { K3sComponent } from '../config/schema.js';
 import { K3S_COMPONENTS } from '../config/schema.js';
 import { mergeK3sConfig } from '../k3s/config-files.js';
-import { k3sSources, k3sVersionOf } from '../k3s/node.js';
+import { k3sSources, k3sVersionOf, orderedSources } from '../k3s/node.js';
 import { ownDropIn } from './k3s-config.js';
 import { renderPolicy } from '../k3s/policy.js';
 import { hasPodSecurityPolicy } from '../k3s/version.js';
@@ -19,8 +19,7 @@ import type { Context } from './types.js';
 /** Components left out: the config's `disable`, and K3s' own `disable` flag in its configuration files and unit. */
 export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role' | 'k3s'>): Set<K3sComponent> {
   const disabled = new Set<K3sComponent>(ctx.config.disable);
-  const { files, unit } = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
-  const merged = mergeK3sConfig(unit ? [...files, unit] : files);
+  const merged = mergeK3sConfig(orderedSources(k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)])));
   for (const item of merged.get('disable')?.items ?? []) {
     for (const name of item.value.split(',').map((s) => s.trim())) {
       if ((K3S_COMPONENTS as readonly string[]).includes(name)) disabled.add(name as K3sComponent);

@@ -98,7 +98,7 @@ test('v1.24: psa.yaml only for EventRateLimit (none when it is off), PodSecurity
   t.true(fs.existsSync(host.file(PSA)));
 });
 
-test('Rancher-managed (50-rancher.yaml): no drop-in, no psa.yaml, flags skipped as the cluster spec\'s business', async (t) => {
+test('Rancher-managed (50-rancher.yaml): no drop-in, no psa.yaml, flags judged with the fix in the cluster spec', async (t) => {
   const host = new TestHost(COMPLIANT);
   host.write('/etc/rancher/k3s/config.yaml.d/50-rancher.yaml', '{"kube-apiserver-arg":["audit-log-maxage=30"],"protect-kernel-defaults":true}');
   const ctx = context(host, { k3s: 'v1.28' });
@@ -109,13 +109,14 @@ test('Rancher-managed (50-rancher.yaml): no drop-in, no psa.yaml, flags skipped 
   t.false(fs.existsSync(host.file(PSA)));
   t.true(fs.existsSync(host.file(POLICY)), 'network policies stay: K3s applies its manifests directory');
   const [flags] = k3sConfig.verify(ctx);
-  t.is(flags!.status, 'skip');
-  t.regex(flags!.reason, /50-rancher\.yaml exists: Rancher owns K3s' flags; they are the cluster spec's business/);
+  t.is(flags!.status, 'pass', 'no drop-in is right here');
+  t.regex(flags!.reason, /50-rancher\.yaml exists \(a regular file owned by root\): Rancher owns K3s' flags; they are judged like any node's, and fixed in the cluster spec/);
+  t.true(benchmark.verify(ctx).some((f) => f.cis === '1.2.17' && f.status === 'pass'), "Rancher's audit-log-maxage=30 is judged");
   t.regex(podSecurity.verify(ctx)[0]!.reason, /Rancher's pod security admission template/);
   // The config can say so too.
   const host2 = new TestHost(COMPLIANT);
   const ctx2 = context(host2, { k3s: 'v1.28', config: parseConfig('rancherManaged: true\n', 'c.yaml') });
-  t.is(k3sConfig.verify(ctx2)[0]!.status, 'skip');
+  t.is(k3sConfig.verify(ctx2)[0]!.status, 'pass');
   t.regex(k3sConfig.verify(ctx2)[0]!.reason, /rancherManaged: true in c\.yaml/);
 });
 
