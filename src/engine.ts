@@ -7,6 +7,7 @@ import type { ApplyOutcome, Context, Control, ControlPlan, Finding } from './con
 import { describeError } from './errors.js';
 import { k3sVersionOf } from './k3s/node.js';
 import { benchmarkOf } from './k3s/benchmarks/select.js';
+import { cisOf } from './k3s/benchmarks/refs.js';
 import { controlStatus, type Command, type ControlResult, type Report } from './report/model.js';
 import type { RoleChoice } from './role.js';
 import { VERSION } from './version.js';
@@ -50,10 +51,10 @@ function withBlocked(findings: Finding[], blocked: readonly Finding[]): Finding[
   return out;
 }
 
-function result(control: Control, findings: Finding[], changes: ControlResult['changes']): ControlResult {
+function result(ctx: Context, control: Control, findings: Finding[], changes: ControlResult['changes']): ControlResult {
   return {
     id: control.id,
-    cis: control.cis ?? null,
+    cis: (control.checks ? cisOf(ctx, control.checks) : control.cis) ?? null,
     title: control.title,
     scored: control.scored,
     status: controlStatus(findings, control.scored),
@@ -73,7 +74,7 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
   if (options.command === 'plan') {
     for (const control of controls) {
       if (!applies(control, ctx)) {
-        results.push(result(control, notApplicable(control, ctx), []));
+        results.push(result(ctx, control, notApplicable(control, ctx), []));
         continue;
       }
       const plan = safePlan(control, ctx);
@@ -81,7 +82,7 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
         ? [{ item: control.id, status: 'fail', expected: 'no change needed', actual: `${plan.changes.length} change(s) pending`, reason: 'apply would change this' }]
         : [];
       const findings = [...plan.blocked, ...pending];
-      results.push(result(control, findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }], plan.changes));
+      results.push(result(ctx, control, findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }], plan.changes));
     }
   } else {
     const done = new Map<string, ApplyOutcome['done']>();
@@ -103,11 +104,11 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
     }
     for (const control of controls) {
       if (!applies(control, ctx)) {
-        results.push(result(control, notApplicable(control, ctx), []));
+        results.push(result(ctx, control, notApplicable(control, ctx), []));
         continue;
       }
       const findings = withBlocked(safeVerify(control, ctx), blocked.get(control.id) ?? []);
-      results.push(result(control, findings, done.get(control.id) ?? []));
+      results.push(result(ctx, control, findings, done.get(control.id) ?? []));
     }
   }
 

@@ -4,6 +4,7 @@
  * unless they are disabled; on K3s v1.24 and older also the guide's PodSecurityPolicies and
  * their RBAC. No policy/v1beta1 object is written for v1.25 and newer.
  */
+import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
 import { rendered } from './memo.js';
 import type { K3sComponent } from '../config/schema.js';
 import { K3S_COMPONENTS } from '../config/schema.js';
@@ -45,12 +46,12 @@ export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'r
 
 export const networkPolicy = fileControl({
   id: 'network-policy',
-  cis: '5.3.2',
+  checks: CHECKS.networkPolicy,
   title: 'Network policies (and PodSecurityPolicies up to v1.24) in K3s\' manifests directory',
   scored: true,
   roles: ['server'],
   remediation: `Write ${POLICY_FILE} (mode 0600) with a NetworkPolicy per namespace; K3s applies it at start.`,
   path: POLICY_FILE,
   file: policyFileSpec,
-  cisFor: (ctx) => (hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? '5.3.2, 5.2.1' : '5.3.2'),
+  cisFor: (ctx) => cisOf(ctx, hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? CHECKS.networkPolicy : CHECKS.networkPolicy.slice(0, 1)),
 });

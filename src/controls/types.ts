@@ -3,6 +3,7 @@ import type { Config, Role } from '../config/schema.js';
 import type { K3sVersionChoice } from '../k3s/version.js';
 import type { BenchmarkChoice } from '../k3s/benchmarks/index.js';
 import type { Observed } from './benchmark.js';
+import type { CheckRef } from '../k3s/benchmarks/refs.js';
 
 export type { Role };
 
@@ -69,6 +70,8 @@ export interface Control {
   id: string;
   /** The check id in the selected benchmark, where one control stands for one check. */
   cis?: string;
+  /** The checks of the selected benchmark the control serves, resolved to that benchmark's ids (its cis). */
+  checks?: readonly CheckRef[];
   title: string;
   /** Scored controls fail the run; unscored ones warn. */
   scored: boolean;

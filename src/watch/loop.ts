@@ -4,6 +4,7 @@
  * that drifted, and writes the metrics file. A cycle is the engine's check: it reads /proc/sys
  * and the files directly and starts no process.
  */
+import { cisOf } from '../k3s/benchmarks/refs.js';
 import { acquireRunLock } from '../host/lock.js';
 import * as fs from 'node:fs';
 import { CONTROLS } from '../controls/index.js';
@@ -154,6 +155,7 @@ export async function watch(options: WatchOptions): Promise<WatchStats> {
   const remediate = async (control: Control) => {
     const counts = remediations.get(control.id) ?? { ok: 0, failed: 0 };
     remediations.set(control.id, counts);
+    const cis = control.checks ? cisOf(ctx, control.checks) : control.cis;
     let report: Report;
     try {
       // The same lock as apply: a remediation never runs beside an apply (it waits briefly, then
@@ -166,18 +168,18 @@ export async function watch(options: WatchOptions): Promise<WatchStats> {
       }
     } catch (error) {
       counts.failed++;
-      log(PRIORITY.err, 'remediation failed', { control: control.id, cis: control.cis, reason: describeError(error) });
+      log(PRIORITY.err, 'remediation failed', { control: control.id, cis, reason: describeError(error) });
       return;
     }
     const result = report.controls[0];
     const changes = result?.changes.map(describeChange).join('; ') || 'none';
     if (report.hostErrors.length === 0 && result?.status === 'pass') {
       counts.ok++;
-      log(PRIORITY.notice, 'remediated', { control: control.id, cis: control.cis, changes });
+      log(PRIORITY.notice, 'remediated', { control: control.id, cis, changes });
     } else {
       counts.failed++;
       const reasons = [...report.hostErrors, ...(result?.findings ?? []).filter((f) => f.status !== 'pass' && f.status !== 'skip').map((f) => `${f.item}: ${f.reason}`)];
-      log(PRIORITY.err, 'remediation failed', { control: control.id, cis: control.cis, changes, reason: reasons.join('; ') || `status ${result?.status}` });
+      log(PRIORITY.err, 'remediation failed', { control: control.id, cis, changes, reason: reasons.join('; ') || `status ${result?.status}` });
     }
   };
 
