@@ -204,6 +204,12 @@ it('a K3s version that does not parse exits 2 and writes nothing, wherever it ca
   const flag = await s.cli('apply', '--k3s-version', 'latest');
   t.is(flag.exitCode, 2);
   t.regex(flag.stderr, /--k3s-version: expected a K3s version/);
+  const twoBuilds = await s.cli('check', '--k3s-version', 'v1.28.5+k3s1+extra');
+  t.is(twoBuilds.exitCode, 2, 'one build suffix at most');
+  t.regex(twoBuilds.stderr, /--k3s-version: expected a K3s version such as v1\.28\.5\+k3s1 or v1\.28, got "v1\.28\.5\+k3s1\+extra"/);
+  const unknown = await s.cli('check', '--benchmark', 'cis-1.9');
+  t.is(unknown.exitCode, 2);
+  t.regex(unknown.stderr, /--benchmark: unknown benchmark "cis-1\.9"; expected one of k3s-cis-1\.23, k3s-cis-1\.24, k3s-cis-1\.7, k3s-cis-1\.8, k3s-cis-1\.9/);
   s.setup.push('export INSTALL_K3S_VERSION=stable');
   const env = await s.cli('apply');
   t.is(env.exitCode, 2);

@@ -215,7 +215,16 @@ export const configSpec: Spec = {
         logMaxSize: retention('logMaxSize', 'audit-log-maxsize', '1.2.22'),
       },
     },
-    k3sVersion: { type: 'string', check: (v) => { const p = parseK3sVersion(v); return isVersion(p) ? null : p.error; } },
+    k3sVersion: {
+      type: 'any',
+      check: (v) => {
+        // YAML reads an unquoted 1.28 as a number (and 1.30 as 1.3): say how to write it.
+        if (typeof v === 'number') return `expected a string, got number ${v}: quote it, as in k3sVersion: "v${String(v)}"${/\.\d$/.test(String(v)) ? ' (YAML has already dropped a trailing zero: 1.30 reads as 1.3)' : ''}`;
+        if (typeof v !== 'string') return `expected a string such as "v1.28.5+k3s1"`;
+        const p = parseK3sVersion(v);
+        return isVersion(p) ? null : p.error;
+      },
+    },
     rancherManaged: { type: 'bool' },
     disable: { type: 'array', items: { type: 'string', enum: K3S_COMPONENTS }, unique: true },
     networkPolicy: { type: 'object', fields: { namespaces: namespaceList } },

@@ -24,6 +24,7 @@ import { componentArgs, componentsOf, datastoreOf, runningLine, type Datastore }
 import { auditOutput, describeTests, judgeRow, type FileFact, type KubeBenchState, type Observation, type Verdict } from '../k3s/kube-bench.js';
 import { k3sSources, k3sVersionOf, orderedSources, rancherManagement } from '../k3s/node.js';
 import type { BenchRow, Component } from '../k3s/rows.js';
+import { NEWEST_LINE, parseK3sVersion, type K3sVersion } from '../k3s/version.js';
 import { rowNote } from '../k3s/writers.js';
 import { ownDropIn } from './k3s-config.js';
 import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding, Status } from './types.js';
@@ -239,6 +240,18 @@ export function judgeBenchmark(ctx: Context): Finding[] {
   const rancher = rancherManagement(ctx);
   const live = observed?.active === true && ranBefore ? journalObservation(ctx.host, observed) : null;
   const findings: Finding[] = [];
+  const { version } = k3sVersionOf(ctx);
+  const newest = parseK3sVersion(NEWEST_LINE) as K3sVersion;
+  if (version.minor > newest.minor) {
+    findings.push({
+      item: 'K3s version',
+      status: 'warn',
+      expected: `${NEWEST_LINE} or older (the K3s lines whose default arguments k3s-hostprep knows)`,
+      actual: version.text,
+      reason: `K3s ${version.text} is newer than ${NEWEST_LINE}, the newest line k3s-hostprep knows: the flags K3s will run with are predicted from ${NEWEST_LINE}'s defaults, which it may have changed. Judge the running node too (check once K3s is up).`,
+      cis: choice.name,
+    });
+  }
   if (prediction.problems.length > 0) {
     findings.push({
       item: 'K3s configuration',

@@ -50,8 +50,8 @@ export interface Context {
   role: Role;
   /** Replace files that k3s-hostprep did not write, keeping a backup. */
   force: boolean;
-  /** The K3s version prepared for, and where it came from; the newest line when absent. */
-  k3s?: K3sVersionChoice;
+  /** The K3s version prepared for, and where it came from: chosen once at the edge (chooseK3sVersion). */
+  k3s: K3sVersionChoice;
   /** The kube-bench benchmark judged with, and why; kube-bench's choice for the version when absent. */
   benchmark?: BenchmarkChoice;
   /** What K3s logged and the cluster answered, gathered before verify; absent: judged from the files alone. */

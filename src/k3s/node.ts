@@ -6,10 +6,11 @@ import { K3S_CONFIG_FILE, RANCHER_DROPIN, readK3sConfig, type ConfigProblem, typ
 import { ENV_FLAGS, commandLineFlags } from './unit-flags.js';
 import { configFileOf, loadUnit, type LoadedUnit } from './unit-sources.js';
 import { describeError } from '../errors.js';
-import { defaultK3sChoice, type K3sVersionChoice } from './version.js';
+import type { K3sVersionChoice } from './version.js';
 
-export function k3sVersionOf(ctx: { k3s?: K3sVersionChoice }): K3sVersionChoice {
-  return ctx.k3s ?? defaultK3sChoice();
+/** The version chosen at the edge (chooseK3sVersion): every judgement depends on it, so it is never guessed here. */
+export function k3sVersionOf(ctx: { k3s: K3sVersionChoice }): K3sVersionChoice {
+  return ctx.k3s;
 }
 
 export interface RancherManagement {

@@ -3,7 +3,7 @@ import { k3sVersionOf } from '../node.js';
 import type { K3sVersionChoice } from '../version.js';
 import { k3sBenchmark, type BenchmarkChoice } from './index.js';
 
-export function benchmarkOf(ctx: { k3s?: K3sVersionChoice; benchmark?: BenchmarkChoice }): BenchmarkChoice {
+export function benchmarkOf(ctx: { k3s: K3sVersionChoice; benchmark?: BenchmarkChoice }): BenchmarkChoice {
   if (ctx.benchmark) return ctx.benchmark;
   const { version } = k3sVersionOf(ctx);
   return { name: k3sBenchmark(version), source: `kube-bench's choice for K3s v${version.major}.${version.minor}` };
