@@ -29,7 +29,7 @@ export interface Written {
   value: string;
   /** For enable-admission-plugins: the plugins, each judged by its own row. */
   plugins?: string[];
-  /** Why it is written when no row of a benchmark tests it (the guide asks for it). */
+  /** Why it is written where no row of the selected benchmark tests it: the guide asks for it. */
   guide?: string;
 }
 
@@ -51,21 +51,24 @@ export function needsAdmissionConfig(config: Config, version: K3sVersion): boole
 /** The kubelet flags for every node. */
 export function kubeletWrites(config: Config, version: K3sVersion): Written[] {
   const out: Written[] = [];
-  if (hasPodSecurityPolicy(version)) out.push({ key: 'kubelet-arg', flag: 'make-iptables-util-chains', value: 'true' });
+  if (hasPodSecurityPolicy(version)) out.push({ key: 'kubelet-arg', flag: 'make-iptables-util-chains', value: 'true', guide: "the hardening guide's v1.24 tab" });
   out.push({ key: 'kubelet-arg', flag: 'streaming-connection-idle-timeout', value: '5m' });
-  if (config.kubelet.tlsCipherSuites) out.push({ key: 'kubelet-arg', flag: 'tls-cipher-suites', value: GUIDE_KUBELET_CIPHERS });
+  if (config.kubelet.tlsCipherSuites) out.push({ key: 'kubelet-arg', flag: 'tls-cipher-suites', value: GUIDE_KUBELET_CIPHERS, guide: "the hardening guide's kubelet-arg" });
   // K3s logs the line inside msg="..." (logrus' text format under systemd; a real line of K3s
   // v1.33 ends `--node-labels= --read-only-port=0"`): the last flag's value carries the closing
   // quote, and kube-bench reads it with it (findValue's [^\s]*), so 4.2.4's eq 0 and 4.2.12's
   // valid_elements would fail on it. A flag that sorts after read-only-port and tls-cipher-suites
   // keeps them off the end; TLS 1.2 is the floor the guide's ciphers imply anyway.
   out.push({ key: 'kubelet-arg', flag: 'tls-min-version', value: 'VersionTLS12', guide: 'keeps read-only-port and tls-cipher-suites off the end of the logged kubelet line' });
-  if (config.kubelet.podMaxPids !== undefined) out.push({ key: 'kubelet-arg', flag: 'pod-max-pids', value: String(config.kubelet.podMaxPids) });
+  if (config.kubelet.podMaxPids !== undefined) out.push({ key: 'kubelet-arg', flag: 'pod-max-pids', value: String(config.kubelet.podMaxPids), guide: "the hardening guide's manual operation for a pod PID limit" });
   // K3s v1.32.1-v1.32.3 dropped it from the kubelet's command line, where kube-bench's 4.2.4 looks;
   // pinned from v1.30 on (whether v1.30/v1.31 moved the kubelet to a config file is not known).
   if (atLeast(version, 30) || kubeletConfigFileEra(version)) out.push({ key: 'kubelet-arg', flag: 'read-only-port', value: '0' });
   return out;
 }
+
+/** k3s-cis-1.23 skips the audit log checks (K3s leaves auditing to the operator); the guide writes them. */
+const AUDIT_GUIDE = "the hardening guide's audit logging";
 
 /** The API server and controller manager flags for servers. */
 export function serverWrites(config: Config, version: K3sVersion, options: { admissionConfigFile: boolean } = { admissionConfigFile: true }): Written[] {
@@ -73,12 +76,12 @@ export function serverWrites(config: Config, version: K3sVersion, options: { adm
   const plugins = enabledPlugins(config, version).filter((p) => withFile || p !== 'EventRateLimit');
   const out: Written[] = [
     { key: 'kube-apiserver-arg', flag: 'enable-admission-plugins', value: plugins.join(','), plugins },
-    { key: 'kube-apiserver-arg', flag: 'audit-policy-file', value: AUDIT_POLICY_FILE },
-    { key: 'kube-apiserver-arg', flag: 'audit-log-path', value: AUDIT_LOG_FILE },
-    { key: 'kube-apiserver-arg', flag: 'audit-log-maxage', value: String(config.audit.logMaxAge) },
-    { key: 'kube-apiserver-arg', flag: 'audit-log-maxbackup', value: String(config.audit.logMaxBackup) },
-    { key: 'kube-apiserver-arg', flag: 'audit-log-maxsize', value: String(config.audit.logMaxSize) },
-    { key: 'kube-apiserver-arg', flag: 'request-timeout', value: '300s' },
+    { key: 'kube-apiserver-arg', flag: 'audit-policy-file', value: AUDIT_POLICY_FILE, guide: AUDIT_GUIDE },
+    { key: 'kube-apiserver-arg', flag: 'audit-log-path', value: AUDIT_LOG_FILE, guide: AUDIT_GUIDE },
+    { key: 'kube-apiserver-arg', flag: 'audit-log-maxage', value: String(config.audit.logMaxAge), guide: AUDIT_GUIDE },
+    { key: 'kube-apiserver-arg', flag: 'audit-log-maxbackup', value: String(config.audit.logMaxBackup), guide: AUDIT_GUIDE },
+    { key: 'kube-apiserver-arg', flag: 'audit-log-maxsize', value: String(config.audit.logMaxSize), guide: AUDIT_GUIDE },
+    { key: 'kube-apiserver-arg', flag: 'request-timeout', value: '300s', guide: "the hardening guide's manual operation for the request timeout" },
     { key: 'kube-apiserver-arg', flag: 'service-account-lookup', value: 'true' },
   ];
   if (atLeast(version, 29)) {
@@ -112,6 +115,9 @@ export function idsFor(rows: readonly BenchRow[], w: Written): string[] {
 export function rowNote(row: BenchRow, ctx: { config: Config }): string | null {
   const tests = row.tests?.items ?? [];
   const has = (flag: string, value?: string) => tests.some((t) => t.flag === flag && (value === undefined || t.value === value));
+  if (row.reads.kind === 'process' && tests.some((t) => t.flag?.startsWith('--'))) {
+    return "kube-bench's audit reads the process list of containerd (K3s' $apiserverbin), which never carries API server flags: it warns whatever the node holds.";
+  }
   if (has('--enable-admission-plugins', 'AlwaysPullImages') && !ctx.config.admission.alwaysPullImages) {
     return 'Left to the operator: AlwaysPullImages makes every pod pull its images and fails pods on nodes without registry access. Set admission.alwaysPullImages: true in the k3s-hostprep configuration to enable it.';
   }
