@@ -81,6 +81,6 @@ test('each unscored check the guide leaves to the operator warns with its knob n
     }
     // Where kube-bench's audit reads containerd's process list (k3s-cis-1.23's and 1.7's
     // AlwaysPullImages) no knob helps; pod-max-pids arrived with k3s-cis-1.7, DenyServiceExternalIPs with 1.9.
-    t.is(knobs, ({ 'k3s-cis-1.23': 0, 'k3s-cis-1.24': 1, 'k3s-cis-1.7': 1, 'k3s-cis-1.8': 2, 'k3s-cis-1.9': 3 } as Record<string, number>)[name], name);
+    t.is(knobs, ({ 'k3s-cis-1.23': 0, 'k3s-cis-1.24': 1, 'k3s-cis-1.7': 1, 'k3s-cis-1.8': 2, 'k3s-cis-1.9': 3 } as Record<string, number>)[name]!, name);
   }
 });
