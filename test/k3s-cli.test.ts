@@ -190,7 +190,7 @@ it('audit retention below the benchmark minimum exits 2 and writes nothing', asy
   for (const command of ['apply', 'plan', 'check']) {
     const r = await s.cli(command);
     t.is(r.exitCode, 2, command);
-    t.regex(r.stderr, /config\.yaml: audit\.logMaxAge: expected an integer of at least 30 \(the CIS benchmark's minimum for --audit-log-maxage, check 1\.2\.20\), got 7/);
+    t.regex(r.stderr, /config\.yaml: audit\.logMaxAge: expected an integer of at least 30 \(kube-bench's minimum for --audit-log-maxage\), got 7/);
   }
   t.deepEqual(s.list('var-lib'), []);
   t.deepEqual(s.list('etc-sysctl.d'), []);

@@ -33,7 +33,7 @@ export interface EventRateLimitLimit {
   cacheSize?: number;
 }
 
-/** The benchmark's minimums for audit log retention (CIS 1.2.20-1.2.22, k3s-cis-1.24). */
+/** kube-bench's minimums for audit log retention (the same in every supported benchmark, under different ids). */
 export const AUDIT_MINIMUMS = { logMaxAge: 30, logMaxBackup: 10, logMaxSize: 100 } as const;
 
 export interface Config {
@@ -180,10 +180,12 @@ export const eventRateLimitSpec: Spec = {
   },
 };
 
-const retention = (key: keyof typeof AUDIT_MINIMUMS, flag: string, cis: string): Spec => ({
+// The check's id differs between benchmarks (1.2.20 in k3s-cis-1.24, 1.2.17 in k3s-cis-1.9) and the
+// configuration is read before the benchmark is chosen: the message names the flag.
+const retention = (key: keyof typeof AUDIT_MINIMUMS, flag: string): Spec => ({
   type: 'int',
   min: AUDIT_MINIMUMS[key],
-  why: `the CIS benchmark's minimum for --${flag}, check ${cis}`,
+  why: `kube-bench's minimum for --${flag}`,
 });
 
 /** Extra kernel parameters: a sysctl key and an integer or one-line value; none may weaken the six. */
@@ -210,9 +212,9 @@ export const configSpec: Spec = {
       type: 'object',
       fields: {
         policy: auditPolicySpec,
-        logMaxAge: retention('logMaxAge', 'audit-log-maxage', '1.2.20'),
-        logMaxBackup: retention('logMaxBackup', 'audit-log-maxbackup', '1.2.21'),
-        logMaxSize: retention('logMaxSize', 'audit-log-maxsize', '1.2.22'),
+        logMaxAge: retention('logMaxAge', 'audit-log-maxage'),
+        logMaxBackup: retention('logMaxBackup', 'audit-log-maxbackup'),
+        logMaxSize: retention('logMaxSize', 'audit-log-maxsize'),
       },
     },
     k3sVersion: {

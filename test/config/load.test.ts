@@ -82,9 +82,9 @@ test('the K3s settings have defaults: the guide\'s namespaces, retention minimum
 
 test('audit retention below the benchmark minimum is refused, naming the check', (t) => {
   t.deepEqual(problems('audit:\n  logMaxAge: 7\n  logMaxBackup: 3\n  logMaxSize: 10\n'), [
-    "audit.logMaxAge: expected an integer of at least 30 (the CIS benchmark's minimum for --audit-log-maxage, check 1.2.20), got 7",
-    "audit.logMaxBackup: expected an integer of at least 10 (the CIS benchmark's minimum for --audit-log-maxbackup, check 1.2.21), got 3",
-    "audit.logMaxSize: expected an integer of at least 100 (the CIS benchmark's minimum for --audit-log-maxsize, check 1.2.22), got 10",
+    "audit.logMaxAge: expected an integer of at least 30 (kube-bench's minimum for --audit-log-maxage), got 7",
+    "audit.logMaxBackup: expected an integer of at least 10 (kube-bench's minimum for --audit-log-maxbackup), got 3",
+    "audit.logMaxSize: expected an integer of at least 100 (kube-bench's minimum for --audit-log-maxsize), got 10",
   ]);
 });
 
