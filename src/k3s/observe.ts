@@ -38,6 +38,63 @@ export function k3sRanSinceBoot(host: Host): boolean {
   return UNITS.some((u) => host.lstat(`/run/systemd/units/invocation:${u}`) !== null);
 }
 
+interface Obj {
+  metadata?: { name?: string; namespace?: string };
+  rules?: unknown;
+  spec?: { serviceAccount?: string; serviceAccountName?: string; automountServiceAccountToken?: boolean };
+  automountServiceAccountToken?: boolean;
+}
+
+const items = (json: string): Obj[] => {
+  const parsed = JSON.parse(json) as { items?: Obj[] };
+  return Array.isArray(parsed.items) ? parsed.items : [];
+};
+
+/** kube-bench's 5.1.1 audit: the custom-columns lines of cluster role bindings that mention cluster-admin. */
+export function clusterAdminLines(customColumns: string): string {
+  return customColumns.split('\n').filter((l) => l.includes('cluster-admin')).join('\n');
+}
+
+const ROLE_WHITELIST = ['aqua-kube-enforcer'];
+const CLUSTER_ROLE_WHITELIST = [
+  'cluster-admin', 'k3s-cloud-controller-manager', 'local-path-provisioner-role', 'system:kube-controller-manager', 'system:kubelet-api-admin',
+  'system:controller:namespace-controller', 'system:controller:disruption-controller', 'system:controller:generic-garbage-collector',
+  'system:controller:horizontal-pod-autoscaler', 'system:controller:resourcequota-controller', 'aqua-kube-enforcer', 'aqua-server-cluster-role',
+];
+
+/** kube-bench's 5.1.3 audit: a line per Role and ClusterRole, not compliant when a rule holds ["*"] (its jq -c | grep). */
+export function wildcardLines(rolesJson: string, clusterRolesJson: string): string {
+  const wild = (o: Obj) => JSON.stringify(o.rules ?? null).includes('["*"]');
+  const roles = items(rolesJson).map((r) => {
+    const name = r.metadata?.name ?? '';
+    const compliant = ROLE_WHITELIST.includes(name) || !wild(r);
+    return `**role_name: ${name}  role_namespace: ${r.metadata?.namespace ?? ''} is_compliant: ${compliant}`;
+  });
+  const clusterRoles = items(clusterRolesJson).map((r) => {
+    const name = r.metadata?.name ?? '';
+    const compliant = CLUSTER_ROLE_WHITELIST.includes(name) || !wild(r);
+    return `**clusterrole_name: ${name} is_compliant: ${compliant}`;
+  });
+  return [...roles, ...clusterRoles].join('\n');
+}
+
+/** kube-bench's 5.1.6 audit: a line per pod, compliant when neither it nor its ServiceAccount mounts a token. */
+export function podTokenLines(podsJson: string, serviceAccountsJson: string): string {
+  const sa = new Map(items(serviceAccountsJson).map((a) => [`${a.metadata?.namespace}/${a.metadata?.name}`, a]));
+  const notset = (v: boolean | undefined | null) => (v === undefined || v === null ? 'notset' : String(v));
+  return items(podsJson)
+    .map((p) => {
+      const ns = p.metadata?.namespace ?? '';
+      const account = p.spec?.serviceAccount ?? p.spec?.serviceAccountName ?? '';
+      const found = sa.get(`${ns}/${account}`);
+      const svacc = found ? notset(found.automountServiceAccountToken) : '';
+      const pod = notset(p.spec?.automountServiceAccountToken);
+      const compliant = (svacc === 'false' && (pod === 'false' || pod === 'notset')) || (svacc === 'true' && pod === 'false');
+      return `**namespace: ${ns} pod_name: ${p.metadata?.name ?? ''} service_account: ${account} pod_is_automountserviceaccounttoken: ${pod} svacc_is_automountServiceAccountToken: ${svacc} is_compliant: ${compliant}`;
+    })
+    .join('\n');
+}
+
 export async function observe(host: Host): Promise<Observed | undefined> {
   if (!host.live) return undefined;
   if (!k3sRanSinceBoot(host)) {
@@ -60,7 +117,22 @@ export async function observe(host: Host): Promise<Observed | undefined> {
     const r = await host
       .run('k3s', ['kubectl', '--kubeconfig', KUBECONFIG, '--request-timeout=5s', 'get', 'serviceaccounts', '--all-namespaces', '--field-selector', 'metadata.name=default', '-o', 'custom-columns=N:.metadata.namespace,SA:.metadata.name,ASA:.automountServiceAccountToken', '--no-headers'], { timeoutMs: 15_000 })
       .catch((error: unknown) => ({ exitCode: -1, stdout: '', stderr: String(error), command: 'k3s kubectl' }));
-    if (r.exitCode === 0) cluster = { serviceaccounts: serviceAccountLines(r.stdout) };
+    if (r.exitCode === 0) {
+      cluster = { serviceaccounts: serviceAccountLines(r.stdout) };
+      // The API answers: the other cluster checks' objects, each left "not judged" when its query fails.
+      const get = (args: string[]) =>
+        host.run('k3s', ['kubectl', '--kubeconfig', KUBECONFIG, '--request-timeout=5s', 'get', ...args], { timeoutMs: 15_000 }).then((x) => (x.exitCode === 0 ? x.stdout : null), () => null);
+      const bindings = await get(['clusterrolebindings', '-o=custom-columns=ROLE:.roleRef.name,NAME:.metadata.name,SUBJECT:.subjects[*].name', '--no-headers']);
+      if (bindings !== null) cluster.clusterrolebindings = clusterAdminLines(bindings);
+      const [roles, clusterRoles] = [await get(['roles', '--all-namespaces', '-o', 'json']), await get(['clusterroles', '-o', 'json'])];
+      const [pods, accounts] = [await get(['pods', '--all-namespaces', '-o', 'json']), await get(['serviceaccounts', '--all-namespaces', '-o', 'json'])];
+      try {
+        if (roles !== null && clusterRoles !== null) cluster.roles = wildcardLines(roles, clusterRoles);
+        if (pods !== null && accounts !== null) cluster.pods = podTokenLines(pods, accounts);
+      } catch {
+        // An answer that is not JSON leaves the check not judged, with the reason below.
+      }
+    }
     else clusterWhy = `the API did not answer through ${KUBECONFIG} (${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`})`;
   }
   return { active, journal, managedEtcd, cluster, clusterWhy };
