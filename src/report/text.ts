@@ -40,16 +40,41 @@ export function isPending(reason: string): boolean {
   return reason === PENDING_REASON;
 }
 
-/** What apply cannot settle, with the remediation of each control concerned. */
-export function reasons(report: Report, keep: (f: Report['controls'][number]['findings'][number]) => boolean = () => true): string[] {
+type ControlResult = Report['controls'][number];
+type ReportFinding = ControlResult['findings'][number];
+
+/** A value that came from K3s' unit: "... (/etc/systemd/system/k3s.service (ExecStart))". */
+const FROM_UNIT = /\((\/\S+\.service) \(ExecStart\)\)/;
+
+/**
+ * What fixes one finding, when it is not what the control's remediation says: the finding's own
+ * fix; a flag in K3s' unit, which apply never edits; a warning, whose reason already says what
+ * to do (apply has nothing more to do for it). Undefined: the control's remediation applies.
+ */
+export function findingRemediation(f: ReportFinding): string | null | undefined {
+  if (f.fix !== undefined) return f.fix;
+  const unit = FROM_UNIT.exec(f.actual);
+  if (unit && f.status !== 'pass') {
+    return `the value comes from ExecStart in ${unit[1]}, which apply does not edit: change that flag there (or in a drop-in under ${unit[1]}.d that resets ExecStart=), then systemctl daemon-reload and restart K3s`;
+  }
+  if (f.status === 'warn') return null;
+  return undefined;
+}
+
+/** What apply cannot settle, with what fixes it: a finding's own fix, else its control's remediation. */
+export function reasons(report: Report, keep: (f: ReportFinding) => boolean = () => true): string[] {
   const out: string[] = [];
   const problems = report.controls.flatMap((c) => c.findings.filter((f) => (f.status === 'fail' || f.status === 'error' || f.status === 'warn') && keep(f)).map((f) => ({ c, f })));
   if (problems.length > 0) {
     out.push('', 'Reasons:');
     for (const { c, f } of problems) out.push(`  [${f.status.toUpperCase()}] ${c.id} ${f.item}: ${f.reason}`);
-    const remediations = [...new Set(problems.map(({ c }) => c))];
-    out.push('', 'Remediation:');
-    for (const c of remediations) out.push(`  ${c.id}: ${c.remediation}`);
+    const lines: string[] = [];
+    for (const { c, f } of problems) {
+      const own = findingRemediation(f);
+      const line = own === undefined ? `  ${c.id}: ${c.remediation}` : own === null ? null : `  ${c.id} ${f.item}: ${own}`;
+      if (line !== null && !lines.includes(line)) lines.push(line);
+    }
+    if (lines.length > 0) out.push('', 'Remediation:', ...lines);
   }
   return out;
 }
