@@ -8,7 +8,7 @@
 import test from 'ava';
 import fs from 'fs-extra';
 import * as path from 'node:path';
-import { CLI, COMPLIANT, HOSTILE, Sandbox, isRoot } from '../helpers/sandbox.js';
+import { CLI, COMPLIANT, HOSTILE, Sandbox, asNobody, isRoot } from '../helpers/sandbox.js';
 import { CONFIG_A, CONFIG_B } from '../helpers/crash.js';
 
 const it = isRoot() ? test : test.skip;
