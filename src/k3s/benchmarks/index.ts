@@ -12,9 +12,9 @@ import { K3S_CIS_1_7 } from './k3s-cis-1.7.js';
 import { K3S_CIS_1_8 } from './k3s-cis-1.8.js';
 import { K3S_CIS_1_9 } from './k3s-cis-1.9.js';
 
-import { BENCHMARK_NAMES, type BenchmarkName } from './names.js';
+import { BENCHMARK_NAMES, isBenchmarkName, type BenchmarkName } from './names.js';
 
-export { BENCHMARK_NAMES, type BenchmarkName };
+export { BENCHMARK_NAMES, isBenchmarkName, type BenchmarkName };
 
 const ROWS: Record<BenchmarkName, readonly BenchRow[]> = {
   'k3s-cis-1.23': K3S_CIS_1_23,
@@ -28,9 +28,6 @@ export function benchmarkRows(name: BenchmarkName): readonly BenchRow[] {
   return ROWS[name];
 }
 
-export function isBenchmarkName(name: string): name is BenchmarkName {
-  return (BENCHMARK_NAMES as readonly string[]).includes(name);
-}
 
 /** kube-bench's k3sBenchmark, on "1.<minor>". */
 export function k3sBenchmark(version: K3sVersion): BenchmarkName {
