@@ -231,6 +231,23 @@ const parse = (t: string) => {
   }
 };
 
+/**
+ * What fixes a failing flag check when apply cannot: a flag K3s' unit sets (apply never edits the
+ * unit), or any flag on a Rancher-managed node (its cluster spec owns them).
+ */
+function fixOf(row: BenchRow, merged: MergedConfig, rancher: { managed: boolean; why: string }): string | undefined {
+  if (row.reads.kind !== 'line') return undefined;
+  const unit = flagSources(merged, row)
+    .map((s) => /\((\/\S+\.(?:service|conf)) \(ExecStart\)\)$/.exec(s)?.[1])
+    .find((u) => u !== undefined);
+  if (unit) {
+    const service = unit.replace(/\.d\/[^/]+\.conf$/, '');
+    return `the value comes from ExecStart in ${unit}, which apply does not edit: change that flag there (or in a drop-in under ${service}.d that resets ExecStart=), then systemctl daemon-reload and restart K3s`;
+  }
+  if (rancher.managed) return `set it in the Rancher cluster spec (rkeConfig machineGlobalConfig / machineSelectorConfig): ${rancher.why}`;
+  return undefined;
+}
+
 /** One finding per check of the benchmark. */
 export function judgeBenchmark(ctx: Context): Finding[] {
   const choice = benchmarkOf(ctx);
@@ -308,7 +325,8 @@ export function judgeBenchmark(ctx: Context): Finding[] {
       if (sources.length > 0) reason = `${reason} Set by: ${sources.join('; ')}.`;
       if (note) reason = `${reason} ${note}`.trim();
     }
-    findings.push({ ...base, status, actual: clip(v.actual), reason: (reason + stale).trim() });
+    const fix = status === 'pass' ? undefined : fixOf(row, prediction.merged, rancher);
+    findings.push({ ...base, status, actual: clip(v.actual), reason: (reason + stale).trim(), ...(fix ? { fix } : {}) });
   }
   return findings;
 }

@@ -53,5 +53,6 @@ export const networkPolicy = fileControl({
   remediation: `Write ${POLICY_FILE} (mode 0600) with a NetworkPolicy per namespace; K3s applies it at start.`,
   path: POLICY_FILE,
   file: policyFileSpec,
-  cisFor: (ctx) => cisOf(ctx, hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? CHECKS.networkPolicy : CHECKS.networkPolicy.slice(0, 1)),
+  // Up to v1.24 the same file carries the PodSecurityPolicies (5.2.1).
+  cisFor: (ctx) => cisOf(ctx, hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? [...CHECKS.networkPolicy, ...CHECKS.podSecurity] : CHECKS.networkPolicy),
 });

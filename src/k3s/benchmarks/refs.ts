@@ -33,7 +33,7 @@ export const CHECKS = {
   auditLogDir: [{ flag: '--audit-log-path' }],
   /** The kubelet refuses kernel values it would change: what the kernel parameters are set for. */
   protectKernelDefaults: [{ flag: '--protect-kernel-defaults' }],
-  networkPolicy: [{ text: /all Namespaces have NetworkPolicies defined/i }, { text: /active policy control mechanism/i }],
+  networkPolicy: [{ text: /all Namespaces have NetworkPolicies defined/i }],
   podSecurity: [{ text: /active policy control mechanism/i }],
   eventRateLimit: [{ flag: '--enable-admission-plugins', value: 'EventRateLimit' }],
 } satisfies Record<string, readonly CheckRef[]>;
