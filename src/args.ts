@@ -4,7 +4,7 @@ import { UsageError } from './errors.js';
 import type { Role } from './config/schema.js';
 import { isVersion, parseK3sVersion } from './k3s/version.js';
 
-export const COMMANDS = ['apply', 'check', 'plan', 'render', 'install', 'uninstall', 'service-accounts', 'watch'] as const;
+export const COMMANDS = ['apply', 'check', 'plan', 'render', 'install', 'uninstall', 'service-accounts', 'watch', 'validate'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Invocation {
@@ -61,6 +61,7 @@ const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
   uninstall: ['help', 'force', 'root'],
   'service-accounts': ['help', 'json', 'timeout'],
   watch: ['help', 'config', 'role', 'k3s-version', 'cycles'],
+  validate: ['help', 'config', 'root'],
 };
 
 export function parseInvocation(argv: readonly string[]): Invocation {

@@ -204,6 +204,16 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       if (report.exitCode !== 0) err.write(`k3s-hostprep: ${invocation.command}: ${report.hostErrors[0] ?? report.blocked[0]?.reason ?? 'failed'}\n`);
       return report.exitCode;
     }
+    if (invocation.command === 'validate') {
+      // The file must exist: validating nothing would say yes to a typo in the path.
+      const shown = invocation.config ?? host.realPath(DEFAULT_CONFIG_PATH);
+      if (invocation.config === undefined && host.lstat(DEFAULT_CONFIG_PATH) === null) throw new ConfigError(shown, ['cannot read the configuration file: no such file']);
+      const config = await loadConfig(host, invocation.config);
+      // A k3sVersion that does not parse, or is too old, is a configuration error like any other key.
+      if (config.k3sVersion !== undefined) await chooseK3sVersion(host, undefined, config, undefined);
+      out.write(`k3s-hostprep: ${shown}: valid\n`);
+      return EXIT.compliant;
+    }
     const config = await loadConfig(host, invocation.config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
     const k3s = await chooseK3sVersion(host, invocation.k3sVersion, config, process.env.INSTALL_K3S_VERSION);

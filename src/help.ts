@@ -18,6 +18,7 @@ Usage:
   k3s-hostprep uninstall [--root DIR]                disable and remove what install put in place
   k3s-hostprep service-accounts [--timeout SECONDS]  CIS 5.1.5: default service accounts mount no API token
   k3s-hostprep watch  [options]                      verify at an interval and on change; log drift
+  k3s-hostprep validate [--config FILE]              validate a configuration file only; changes nothing
   k3s-hostprep --version | --help | <command> --help
 
 Options:
@@ -114,6 +115,16 @@ node_exporter textfile after every cycle. Runs until SIGTERM or SIGINT; restart 
   --cycles N         run N cycles back to back, print resource use as JSON and exit (tests, benchmarks)
   --config FILE      configuration (default /etc/k3s-hostprep/config.yaml, optional)
   --role server|agent  node role (default: config, else the installed k3s/k3s-agent unit, else server)
+`,
+  validate: `Usage: k3s-hostprep validate [--config FILE] [--root DIR]
+
+Validates a configuration file, as every command reads it, and nothing else: reads no other file, changes
+nothing. Exits 0 when it is valid; 2 with the file, the key and what was expected when it is not (the same
+message apply would stop with). For configuration management tools that validate a new file before it
+replaces the old one (e.g. Ansible's validate: k3s-hostprep validate --config %s).
+
+  --config FILE      the file to validate (default /etc/k3s-hostprep/config.yaml, which must exist)
+  --root DIR         the default file of an offline root
 `,
 };
 
