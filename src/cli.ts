@@ -99,9 +99,9 @@ function writeOutputs(report: Report, ctx: { host: Host; config: Config }, invoc
       code = EXIT.host;
     }
   }
-  // Metrics describe this machine: an offline root (--root) gets none.
+  // Metrics describe this machine: an offline root (--root) gets none; plan changes nothing, not even them.
   const metricsPath = ctx.config.metrics.textfilePath;
-  if (metricsPath !== undefined && ctx.host.live) {
+  if (metricsPath !== undefined && ctx.host.live && report.command !== 'plan') {
     try {
       writeMetricsFile(ctx.host, metricsPath, renderMetrics({ report, now: Date.now() }));
     } catch (error) {
