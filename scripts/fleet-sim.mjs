@@ -71,6 +71,11 @@ async function freePorts(n) {
   return ports;
 }
 
+/** Every node healthy (the benchmark's fleet): node01..node03 servers, the rest agents. */
+export function healthyMix(count) {
+  return defaultMix(Math.max(count, 8)).slice(0, count).map((n) => ({ ...n, badConfig: false, conflict: false, unreachable: false }));
+}
+
 export function defaultMix(count) {
   if (count < 8) throw new Error('fleet-sim: at least 8 nodes');
   return Array.from({ length: count }, (_, i) => {
@@ -257,11 +262,10 @@ export function ansibleEnv(dir) {
   return { ...process.env, ANSIBLE_CONFIG: path.join(dir, 'ansible.cfg'), ANSIBLE_HOME: path.join(dir, 'ansible', 'home'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' };
 }
 
-export async function up(dir, count) {
+export async function up(dir, count, mix = defaultMix(count)) {
   fs.mkdirSync(path.join(dir, 'ssh'), { recursive: true, mode: 0o700 });
   for (const d of ['cp', 'ansible/tmp', 'ansible/home']) fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o700 });
   if (!fs.existsSync(path.join(dir, 'ssh', 'id_ed25519'))) sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-controller', '-f', path.join(dir, 'ssh', 'id_ed25519')]);
-  const mix = defaultMix(count);
   const ports = await freePorts(count);
   const id = freeId();
   const nodes = [];

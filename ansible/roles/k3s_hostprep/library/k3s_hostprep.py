@@ -76,13 +76,11 @@ config_changed:
   type: bool
 '''
 
-import hashlib
 import json
 import os
-import shutil
+import re
 import stat
 import subprocess
-import tarfile
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -94,6 +92,7 @@ HEADER = '# Written by Ansible (role k3s_hostprep): edit the role variables, not
 
 
 def sha256_file(path):
+    import hashlib  # only when a release is installed: a converged node's run stays short
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(1 << 20), b''):
@@ -127,6 +126,7 @@ def write_atomic(path, data, mode):
 
 def extract(module, tarball, into):
     """Unpacks the release, refusing anything but plain files and directories inside it."""
+    import tarfile
     with tarfile.open(tarball, 'r:gz') as tar:
         members = tar.getmembers()
         for m in members:
@@ -204,6 +204,8 @@ def main():
     ), supports_check_mode=True)
     p = module.params
     want = p['release_sha256'].strip().lower()
+    if not re.match(r'^[0-9a-f]{64}$', want):
+        module.fail_json(msg='release_sha256 (k3s_hostprep_release_sha256): expected 64 hex digits, got %r' % p['release_sha256'])
     check = module.check_mode
     result = dict(changed=False, installed=False, config_changed=False, diff=[])
     work = None
@@ -318,6 +320,7 @@ def main():
         if config_tmp is not None and os.path.exists(config_tmp):
             os.unlink(config_tmp)
         if work is not None:
+            import shutil
             shutil.rmtree(work, ignore_errors=True)
 
 
