@@ -107,6 +107,19 @@ it('--check --diff on a fresh fleet: plans, shows the files, and changes no node
   t.false(fs.existsSync(path.join(node('node01').dir, 'usr-local-upper/bin/k3s-hostprep')));
 });
 
+it('a release whose SHA-256 does not match installs nothing and changes nothing', async (t) => {
+  t.timeout(400_000);
+  const n = node('node04');
+  const before = snapshot(n);
+  const wrong = 'f'.repeat(64);
+  const r = await play('--limit', n.name, '-e', `k3s_hostprep_release_sha256=${wrong}`);
+  t.like(r.recap.get(n.name), { failed: 1, changed: 0 });
+  t.regex(r.out, new RegExp(`"msg": "release tarball transferred has SHA-256 ${release.sha256}, expected ${wrong}: nothing installed"`));
+  t.deepEqual(snapshot(n), before);
+  const malformed = await play('--limit', n.name, '-e', 'k3s_hostprep_release_sha256=not-a-sha');
+  t.regex(malformed.out, /release_sha256 \(k3s_hostprep_release_sha256\): expected 64 hex digits/);
+});
+
 it('the first run converges every healthy node and reports the others with their reasons', async (t) => {
   t.timeout(400_000);
   const r = await play('-e', 'k3s_hostprep_serial=100%', '-e', 'k3s_hostprep_max_fail_percentage=100', '-e', 'k3s_version=v1.30.4+k3s1');

@@ -91,13 +91,19 @@ MARKER = STATE_DIR + '/release.json'
 HEADER = '# Written by Ansible (role k3s_hostprep): edit the role variables, not this file.\n'
 
 
-def sha256_file(path):
+def copy_hashed(source, into):
+    """Copies the tarball into the root-only scratch directory and hashes the copy in the same pass:
+    the transferred file sits in the ssh user's temporary directory, where that user could swap or
+    rewrite it between a check and a use. Only the copy is checked, and only the copy is unpacked."""
     import hashlib  # only when a release is installed: a converged node's run stays short
     h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
+    target = os.path.join(into, 'release.tar.gz')
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with open(source, 'rb') as src, os.fdopen(fd, 'wb') as dst:
+        for block in iter(lambda: src.read(1 << 20), b''):
             h.update(block)
-    return h.hexdigest()
+            dst.write(block)
+    return target, h.hexdigest()
 
 
 def installed_release(sha256):
@@ -127,13 +133,17 @@ def write_atomic(path, data, mode):
 def extract(module, tarball, into):
     """Unpacks the release, refusing anything but plain files and directories inside it."""
     import tarfile
+    os.mkdir(into, 0o700)
     with tarfile.open(tarball, 'r:gz') as tar:
         members = tar.getmembers()
         for m in members:
             parts = m.name.split('/')
             if m.name.startswith('/') or '..' in parts or not (m.isfile() or m.isdir()):
                 module.fail_json(msg='release tarball: refusing member %r (only plain files and directories inside it)' % m.name)
-        tar.extractall(into, members=members)
+        if hasattr(tarfile, 'data_filter'):
+            tar.extractall(into, members=members, filter='data')
+        else:
+            tar.extractall(into, members=members)
     found = [m.name for m in members if m.isfile() and m.name.split('/')[-1] == 'k3s-hostprep' and len(m.name.split('/')) == 2]
     if len(found) != 1:
         module.fail_json(msg='release tarball: expected one <dir>/k3s-hostprep, found %d' % len(found))
@@ -142,14 +152,11 @@ def extract(module, tarball, into):
     return exe
 
 
-def scratch(check):
-    """A private directory for the unpacked release: in the system's temporary directory in check mode
-    (nothing persistent is created), else under the role's state directory (same file system as its target)."""
-    if check:
-        return tempfile.mkdtemp(prefix='k3s-hostprep-ansible-')
-    if not os.path.isdir(STATE_DIR):
-        os.makedirs(STATE_DIR, 0o700)
-    return tempfile.mkdtemp(prefix='release-', dir=STATE_DIR)
+def scratch():
+    """A private directory (0700, root) for the tarball's copy, the unpacked release and, in check mode,
+    the new configuration; removed when the module ends. Under /var/lib rather than /tmp: a hardened
+    node mounts /tmp noexec, and the unpacked release must run."""
+    return tempfile.mkdtemp(prefix='.k3s-hostprep-ansible-', dir='/var/lib' if os.path.isdir('/var/lib') else None)
 
 
 def run(module, args):
@@ -221,11 +228,11 @@ def main():
                 tarball = fetch_file(module, p['release_url'])
             if tarball is None:
                 module.exit_json(changed=False, needs_release=True)
-            got = sha256_file(tarball)
+            work = scratch()
+            copy, got = copy_hashed(tarball, work)
             if got != want:
-                module.fail_json(msg='release tarball %s has SHA-256 %s, expected %s: nothing installed' % (p['release_url'] or 'transferred', got, want), exit_code=None)
-            work = scratch(check)
-            exe = extract(module, tarball, work)
+                module.fail_json(msg='release tarball %s has SHA-256 %s, expected %s: nothing installed' % (p['release_url'] or 'transferred', got, want))
+            exe = extract(module, copy, os.path.join(work, 'release'))
 
         # 2. The configuration: a new file replaces the old one only once the agent has validated it.
         config_path = p['config_path']
@@ -239,7 +246,7 @@ def main():
             # Check mode writes nothing beside the real file: the new one waits in a scratch directory.
             directory = os.path.dirname(config_path)
             if check:
-                work = work or scratch(check)
+                work = work or scratch()
                 directory = work
             elif not os.path.isdir(directory):
                 os.makedirs(directory, 0o755)
@@ -263,6 +270,8 @@ def main():
                 module.fail_json(msg=reason(err, 'k3s-hostprep install exited %d' % rc), exit_code=rc, install_output=out)
             if install:
                 st = os.lstat(BIN)
+                if not os.path.isdir(STATE_DIR):
+                    os.makedirs(STATE_DIR, 0o700)
                 marker = json.dumps({'sha256': want, 'ino': st.st_ino, 'size': st.st_size, 'mtime_ns': st.st_mtime_ns}).encode()
                 os.rename(write_atomic(MARKER, marker, 0o600), MARKER)
                 result['installed'] = True
