@@ -9,6 +9,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { REPO, isRoot } from './helpers/sandbox.js';
 
@@ -26,6 +27,10 @@ let sim: any;
 let dir: string;
 let nodes: Node[];
 let release: { tarball: string; sha256: string };
+/** The release over HTTP on 127.0.0.1, for k3s_hostprep_release_url; counts the downloads. */
+let server: http.Server;
+let releaseUrl: string;
+let downloads = 0;
 
 const healthy = () => nodes.filter((n) => !n.badConfig && !n.conflict && !n.unreachable);
 const node = (name: string) => nodes.find((n) => n.name === name)!;
@@ -69,10 +74,19 @@ test.before(async (t) => {
   dir = fs.mkdtempSync('/var/tmp/k3s-hostprep-fleet-test-');
   release = await sim.buildRelease(dir);
   nodes = await sim.up(dir, COUNT);
+  server = http.createServer((req, res) => {
+    if (req.url !== `/${path.basename(release.tarball)}`) return void res.writeHead(404).end();
+    downloads++;
+    res.writeHead(200, { 'content-type': 'application/gzip' });
+    fs.createReadStream(release.tarball).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  releaseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/${path.basename(release.tarball)}`;
 });
 
 test.after.always(() => {
   if (!haveTools || dir === undefined) return;
+  server?.close();
   sim.down(dir);
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -122,7 +136,9 @@ it('a release whose SHA-256 does not match installs nothing and changes nothing'
 
 it('the first run converges every healthy node and reports the others with their reasons', async (t) => {
   t.timeout(400_000);
-  const r = await play('-e', 'k3s_hostprep_serial=100%', '-e', 'k3s_hostprep_max_fail_percentage=100', '-e', 'k3s_version=v1.30.4+k3s1');
+  // This time the nodes download the release themselves (the check above had it transferred).
+  const r = await play('-e', 'k3s_hostprep_serial=100%', '-e', 'k3s_hostprep_max_fail_percentage=100', '-e', 'k3s_version=v1.30.4+k3s1', '-e', `k3s_hostprep_release_url=${releaseUrl}`);
+  t.is(downloads, COUNT - 1, 'every reachable node downloaded the release once');
   t.not(r.exitCode, 0, 'failed and unreachable nodes make the run fail');
   for (const n of healthy()) {
     t.like(r.recap.get(n.name), { changed: 1, failed: 0, unreachable: 0 }, n.name);

@@ -18,9 +18,9 @@ description:
     C(failed) when the agent exits 1 (not compliant), 2 (configuration error) or 3 (host error), with the agent's
     one-line reason as C(msg).
   - In check mode nothing on the node changes; the agent's C(plan) runs (against the new configuration and, when
-    the release is not installed yet, against the new release unpacked in a temporary directory).
+    the release is not installed yet, against the new release unpacked in a scratch directory).
   - In diff mode the file diffs of the agent's report are returned (and the configuration file's).
-  - Use it through the C(k3s_hostprep) role: its action plugin transfers the tarball only when the node needs it
+  - Use it through the C(k3s_hostprep) role, whose action plugin transfers the tarball only when the node needs it
     and writes each node's reports on the controller.
 options:
   release_sha256:
