@@ -82,7 +82,7 @@ def summarize(report_dir, hosts, run):
     width = max([len(o['host']) for o in nodes] + [4])
     lines = ['k3s-hostprep fleet report: %d node(s): %s' % (len(nodes), ', '.join('%d %s' % (v, k) for k, v in sorted(counts.items())))]
     for o in nodes:
-        detail = o.get('reason') or ('%d change(s)' % o.get('changes', 0) if o['state'] == 'compliant' else '')
+        detail = o.get('reason') or ('%d change(s)' % o.get('changes', 0) if 'changes' in o else '')
         lines.append('%s  %-14s %s' % (o['host'].ljust(width), o['state'], detail))
     write(os.path.join(report_dir, 'summary.txt'), '\n'.join(lines) + '\n')
 
@@ -145,7 +145,8 @@ class ActionModule(ActionBase):
             state = {1: 'not compliant', 2: 'config error', 3: 'host error'}.get(code, 'failed')
             outcome = {'state': state, 'reason': res.get('msg', ''), 'exit_code': code}
         elif self._play_context.check_mode:
-            outcome = {'state': 'would change' if res.get('changed') else 'compliant', 'changes': res.get('changes', 0)}
+            # plan says what apply would change, not whether the node would then be compliant.
+            outcome = {'state': 'would change' if res.get('changed') else 'nothing to change', 'changes': res.get('changes', 0)}
         else:
             outcome = {'state': 'compliant' if res.get('compliant') else 'not compliant', 'changes': res.get('changes', 0)}
             if not res.get('compliant'):
