@@ -241,3 +241,28 @@ it('render prints every artefact exactly as apply writes it', async (t) => {
   t.regex(noPsa.stderr, /gets no psa\.yaml/);
   s.dispose();
 });
+
+it('each way K3s would refuse to start makes check exit 1, naming the cause', async (t) => {
+  const s = new Sandbox({ kernel: HOSTILE });
+  s.write(CONFIG, 'eventRateLimit: false\n');
+  t.is((await s.cli('apply', '--k3s-version', 'v1.28.5+k3s1')).exitCode, 0);
+  t.is((await s.cli('check', '--k3s-version', 'v1.28.5+k3s1')).exitCode, 0, 'compliant as applied');
+  const cases: Array<[string, string, RegExp]> = [
+    ['EventRateLimit without its configuration', 'kube-apiserver-arg+: [enable-admission-plugins=EventRateLimit]\n', /enables EventRateLimit, but \/var\/lib\/rancher\/k3s\/server\/psa\.yaml gives it no configuration: the API server refuses to start \("limits: must not be empty"/],
+    ['PodSecurityPolicy on v1.25+', 'kube-apiserver-arg+: [enable-admission-plugins=PodSecurityPolicy]\n', /enables PodSecurityPolicy, which Kubernetes v1\.28\.5\+k3s1 no longer has: the API server refuses to start/],
+    ['a flag naming a missing file', 'kube-apiserver-arg+: [encryption-provider-config=/etc/k3s/missing.json]\n', /sets --encryption-provider-config=\/etc\/k3s\/missing\.json, which does not exist: the API server refuses to start/],
+    // Written after the drop-in's, so it is the one the API server takes (the last of a repeated flag).
+    ['an admission configuration that does not parse', 'LATER kube-apiserver-arg+: [admission-control-config-file=/etc/k3s/admission.yaml]\n', /\/etc\/k3s\/admission\.yaml: plugins: expected a list \(named in .*99-site\.yaml\): the API server refuses to start/],
+    ['a configuration file that does not parse', 'kube-apiserver-arg: [unclosed\n', /config\.yaml invalid YAML.*K3s refuses to start/],
+  ];
+  s.write('/etc/k3s/admission.yaml', 'apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins: {not: a list}\n', 0o600);
+  for (const [what, text, says] of cases) {
+    const later = text.startsWith('LATER ');
+    s.write(later ? '/etc/rancher/k3s/config.yaml.d/99-site.yaml' : '/etc/rancher/k3s/config.yaml', text.replace(/^LATER /, ''), 0o600);
+    const check = await s.cli('check', '--k3s-version', 'v1.28.5+k3s1');
+    t.is(check.exitCode, 1, what);
+    t.regex(check.stdout, says, what);
+    fs.rmSync(s.host(later ? '/etc/rancher/k3s/config.yaml.d/99-site.yaml' : '/etc/rancher/k3s/config.yaml'));
+  }
+  s.dispose();
+});
