@@ -1,7 +1,8 @@
 import test from 'ava';
 import { parse, stringify } from 'yaml';
 import { defaultConfig, parseConfig } from '../../src/config/load.js';
-import { admissionConfiguration, renderPsa, validateAdmissionConfiguration } from '../../src/k3s/psa.js';
+import { admissionConfiguration, renderPsa } from '../../src/k3s/psa.js';
+import { validateAdmissionConfiguration } from '../helpers/admission.js';
 import { parseK3sVersion, type K3sVersion } from '../../src/k3s/version.js';
 
 const v = (text: string) => parseK3sVersion(text) as K3sVersion;
