@@ -24,7 +24,7 @@ const dist = path.join(repo, 'dist');
 const LAZY = ['yaml', 'execa', 'systeminformation', 'diff'];
 
 /** Loads a CommonJS file like require() does, with the V8 code cache beside it when there is one. */
-const LOADER = String.raw`function loadCached(file) {
+const LOADER = `function loadCached(file) {
   const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module');
   const source = fs.readFileSync(file, 'utf8').replace(/^#!.*/, '');
   let cachedData;

@@ -146,7 +146,7 @@ figures.faults = [
     return ['sh', '-c', `${process.execPath} ${CLI} apply --config ${s.path('cfg.yaml')}; rc=$?; cmp -s /etc/sysctl.d/90-kubelet.conf ${s.path('old.conf')} || exit 99; ls -a /etc/sysctl.d | grep -q '\\.tmp$' && exit 98; exit $rc`];
   }),
   await fault('apply as uid 65534', /must run as root/, () => ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'apply']),
-  await fault('lock held by another run', /another run holds the lock/, (s) => ['sh', '-c', `mkdir -p -m 0700 /run/k3s-hostprep; flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} apply --wait 1; rc=$?; wait; exit $rc`]),
+  await fault('lock held by another run', /another run holds the lock/, () => ['sh', '-c', `mkdir -p -m 0700 /run/k3s-hostprep; flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} apply --wait 1; rc=$?; wait; exit $rc`]),
 ];
 
 const faultsHandled = figures.faults.filter((f) => f.exitCode === 3 && f.stderrLines === 1 && f.saysWhy && f.oldFileIntact && f.tempsLeft === 0).length;

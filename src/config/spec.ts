@@ -126,7 +126,9 @@ export function validate(spec: Spec, value: unknown, path: string): string[] {
       if (!Array.isArray(value)) return [`${at}: expected a list, got ${describe(value)}`];
       const problems: string[] = [];
       if (spec.minItems !== undefined && value.length < spec.minItems) problems.push(`${at}: expected at least ${spec.minItems} item(s), got ${value.length}`);
-      value.forEach((item, i) => problems.push(...validate(spec.items, item, join(path, i))));
+      value.forEach((item, i) => {
+        problems.push(...validate(spec.items, item, join(path, i)));
+      });
       if (spec.unique) {
         const seen = new Set<string>();
         for (const item of value) {
