@@ -6,7 +6,7 @@ import { rendered } from './memo.js';
 import type { AuditPolicy } from '../config/schema.js';
 import { emitYaml } from '../yaml/emit.js';
 import { fileControl, type FileSpec } from './managed.js';
-import { AUDIT_POLICY_FILE, K3S_SERVER_DIR, newAncestorMode } from './paths.js';
+import { AUDIT_POLICY_FILE, K3S_SERVER_DIR, newAncestorMode } from '../k3s/paths.js';
 import type { Context } from './types.js';
 
 const HEADER = '# API server audit policy (CIS 3.2.1), used through --audit-policy-file.\n';

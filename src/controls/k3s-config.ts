@@ -12,7 +12,7 @@ import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig, type KnownText } fro
 import { k3sSources, k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { dropInKeys, dropInValues, k3sSettings, renderDropIn } from '../k3s/settings.js';
 import { applyChanges, planFile, renderManaged, verifyFile, type FileSpec } from './managed.js';
-import { K3S_DROPIN_FILE, publicAncestorMode } from './paths.js';
+import { K3S_DROPIN_FILE, publicAncestorMode } from '../k3s/paths.js';
 import type { Context, Control, ControlPlan, Finding } from './types.js';
 
 export function dropInSpec(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): FileSpec {

@@ -7,9 +7,9 @@ import { describeError } from '../errors.js';
 import { renderSysctlConf } from '../sysctl/conf.js';
 import { sysctlPath } from '../host/host.js';
 import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
-import { publicAncestorMode } from './paths.js';
+import { publicAncestorMode } from '../k3s/paths.js';
 import type { Config } from '../config/schema.js';
-import { KUBELET_SYSCTLS, SYSCTL_FILE, desiredSysctls, kubeletMessage, sameSysctlValue, type DesiredSysctl } from './kubelet-sysctls.js';
+import { KUBELET_SYSCTLS, SYSCTL_FILE, desiredSysctls, kubeletMessage, sameSysctlValue, type DesiredSysctl } from '../k3s/kubelet-sysctls.js';
 import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding } from './types.js';
 import { fail, pass } from './types.js';
 

@@ -5,15 +5,14 @@
  * their RBAC. No policy/v1beta1 object is written for v1.25 and newer.
  */
 import { rendered } from './memo.js';
-import type { K3sComponent } from '../config/schema.js';
-import { K3S_COMPONENTS } from '../config/schema.js';
+import { K3S_COMPONENTS, type K3sComponent } from '../k3s/components.js';
 import { mergeK3sConfig } from '../k3s/config-files.js';
 import { k3sSources, k3sVersionOf } from '../k3s/node.js';
 import { ownDropIn } from './k3s-config.js';
 import { renderPolicy } from '../k3s/policy.js';
 import { hasPodSecurityPolicy } from '../k3s/version.js';
 import { fileControl, type FileSpec } from './managed.js';
-import { MANIFESTS_DIR, POLICY_FILE, newAncestorMode } from './paths.js';
+import { MANIFESTS_DIR, POLICY_FILE, newAncestorMode } from '../k3s/paths.js';
 import type { Context } from './types.js';
 
 /** Components left out: the config's `disable`, and K3s' own `disable` flag in its configuration files and unit. */

@@ -9,7 +9,7 @@ import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { renderPsa } from '../k3s/psa.js';
 import { needsAdmissionConfig } from '../k3s/settings.js';
 import { fileControl, type FileSpec } from './managed.js';
-import { K3S_SERVER_DIR, PSA_FILE, newAncestorMode } from './paths.js';
+import { K3S_SERVER_DIR, PSA_FILE, newAncestorMode } from '../k3s/paths.js';
 import type { Context } from './types.js';
 
 export function psaFileSpec(ctx: Pick<Context, 'config' | 'k3s'>): FileSpec {

@@ -4,7 +4,7 @@
  * these, so they never disagree. Pure.
  */
 import type { Config, Role } from '../config/schema.js';
-import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE, PSA_FILE } from '../controls/paths.js';
+import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE, PSA_FILE } from './paths.js';
 import { hasPodSecurityPolicy, type K3sVersion } from './version.js';
 
 /** A flag value with the CIS checks it serves (k3s-cis-1.24 numbering). */

@@ -4,7 +4,7 @@
  * Pure.
  */
 import { renderManaged, type FileSpec } from '../controls/managed.js';
-import { publicAncestorMode } from '../controls/paths.js';
+import { publicAncestorMode } from '../k3s/paths.js';
 
 export const BIN_PATH = '/usr/local/bin/k3s-hostprep';
 export const UNIT_DIR = '/etc/systemd/system';

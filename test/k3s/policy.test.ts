@@ -10,7 +10,7 @@ import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { defaultConfig, parseConfig } from '../../src/config/load.js';
-import type { K3sComponent } from '../../src/config/schema.js';
+import type { K3sComponent } from '../../src/k3s/components.js';
 import { policyObjects, renderPolicy } from '../../src/k3s/policy.js';
 import { parseK3sVersion, type K3sVersion } from '../../src/k3s/version.js';
 
