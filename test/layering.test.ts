@@ -24,7 +24,7 @@ function layer(file: string): string | null {
 }
 
 /** Every relative module a file imports or re-exports for its code, statically or with import(); not `import type`. */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(
     /(?:^|\n)\s*(import|export)\b(\s+type\b)?([^;'"]*?)from\s*['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"](\.[^'"]+)['"]/g,
@@ -62,7 +62,7 @@ function layerGraph(): Map<string, Map<string, string>> {
 }
 
 /** Every elementary cycle's first occurrence, as a path of directories with the imports that close it. */
-export function cycles(graph: Map<string, Map<string, string>>): string[] {
+function cycles(graph: Map<string, Map<string, string>>): string[] {
   const found: string[] = [];
   const seen = new Set<string>();
   const walk = (start: string, node: string, trail: string[]) => {
