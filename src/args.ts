@@ -27,8 +27,6 @@ export interface Invocation {
   k3sVersion?: string;
   /** check, apply: write a JUnit XML report to this file. */
   junit?: string;
-  /** watch: run this many cycles back to back, then exit. */
-  cycles?: number;
   /** apply: seconds to wait for another run's lock. */
   wait?: number;
 }
@@ -47,7 +45,6 @@ const OPTIONS = {
   'agent-sha256': { type: 'string' },
   'k3s-version': { type: 'string' },
   junit: { type: 'string' },
-  cycles: { type: 'string' },
   wait: { type: 'string' },
 } as const;
 
@@ -60,7 +57,7 @@ const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
   install: ['help', 'force', 'root', 'binary', 'config'],
   uninstall: ['help', 'force', 'root'],
   'service-accounts': ['help', 'json', 'timeout'],
-  watch: ['help', 'config', 'role', 'k3s-version', 'cycles'],
+  watch: ['help', 'config', 'role', 'k3s-version'],
 };
 
 export function parseInvocation(argv: readonly string[]): Invocation {
@@ -123,7 +120,6 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(values['agent-url'] !== undefined ? { agentUrl: values['agent-url'] } : {}),
     ...(values['agent-sha256'] !== undefined ? { agentSha256: values['agent-sha256'] } : {}),
     ...(values.junit !== undefined ? { junit: values.junit } : {}),
-    ...(values.cycles !== undefined ? { cycles: positiveInt('--cycles', values.cycles) } : {}),
     ...(wait !== undefined ? { wait } : {}),
   };
 }

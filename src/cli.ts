@@ -119,18 +119,16 @@ async function runWatch(ctx: Context, roleChoice: RoleChoice, invocation: Invoca
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   try {
-    const stats = await watch({
+    await watch({
       ctx,
       roleChoice,
       intervalMs: ctx.config.watch.interval * 1000,
       remediate: ctx.config.watch.remediate,
       ...(ctx.config.metrics.textfilePath !== undefined ? { metricsPath: ctx.config.metrics.textfilePath } : {}),
-      ...(invocation.cycles !== undefined ? { cycles: invocation.cycles } : {}),
       signal: controller.signal,
       log: (text) => err.write(text),
       prefix: journalStream(),
     });
-    if (invocation.cycles !== undefined) out.write(JSON.stringify(stats) + '\n');
     return EXIT.compliant;
   } finally {
     process.off('SIGTERM', stop);

@@ -111,7 +111,6 @@ priority prefixes when that is the journal. With watch.remediate: true in the co
 control that drifted, and only that one (must run as root). With metrics.textfilePath it rewrites the
 node_exporter textfile after every cycle. Runs until SIGTERM or SIGINT; restart it after changing the config.
 
-  --cycles N         run N cycles back to back, print resource use as JSON and exit (tests, benchmarks)
   --config FILE      configuration (default /etc/k3s-hostprep/config.yaml, optional)
   --role server|agent  node role (default: config, else the installed k3s/k3s-agent unit, else server)
 `,

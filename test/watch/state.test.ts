@@ -11,7 +11,13 @@ function report(value: string, status: Status = value === '1' ? 'pass' : 'fail')
   const base = sampleReport();
   return {
     ...base,
-    controls: [{ ...base.controls[0]!, status, findings: [{ item: 'vm.overcommit_memory', status, expected: '1', actual: value, reason: status === 'pass' ? '' : 'drifted' }] }],
+    controls: [
+      {
+        ...base.controls[0]!,
+        status,
+        findings: [{ item: 'vm.overcommit_memory', status, expected: '1', actual: value, reason: status === 'pass' ? '' : 'drifted' }],
+      },
+    ],
   };
 }
 
@@ -51,10 +57,16 @@ test('log lines: one line, priority prefix only for the journal, logfmt quoting'
   tracker.observe(report('1'), Date.UTC(2026, 0, 1, 0, 0, 0));
   const [drift] = tracker.observe(report('0'), Date.UTC(2026, 0, 1, 0, 1, 0)).items;
   const text = transitionLine(drift!, true);
-  t.is(text, '<4>drift: control=kernel-parameters cis=4.2.6 item=vm.overcommit_memory status=fail expected=1 actual=0 since=2026-01-01T00:01:00Z was=pass was_actual=1 reason=drifted\n');
+  t.is(
+    text,
+    '<4>drift: control=kernel-parameters cis=4.2.6 item=vm.overcommit_memory status=fail expected=1 actual=0 since=2026-01-01T00:01:00Z was=pass was_actual=1 reason=drifted\n',
+  );
   t.false(transitionLine(drift!, false).startsWith('<'));
   const [restored] = tracker.observe(report('1'), Date.UTC(2026, 0, 1, 0, 3, 0)).items;
-  t.is(transitionLine(restored!, true), '<6>restored: control=kernel-parameters cis=4.2.6 item=vm.overcommit_memory status=pass expected=1 actual=1 since=2026-01-01T00:03:00Z was=fail drifted_for=2m\n');
+  t.is(
+    transitionLine(restored!, true),
+    '<6>restored: control=kernel-parameters cis=4.2.6 item=vm.overcommit_memory status=pass expected=1 actual=1 since=2026-01-01T00:03:00Z was=fail drifted_for=2m\n',
+  );
   t.is(logfmtValue('a b "c"\nd'), '"a b \\"c\\" d"');
   t.is(logfmtValue(''), '""');
   t.is(line(PRIORITY.err, 'x', { a: '1' }, true), '<3>x: a=1\n');
@@ -71,5 +83,14 @@ test('watch targets: files through their parent, drop-in directories themselves,
   t.false(relevant(plan.get('/etc')!, 'resolv.conf'));
   t.true(relevant(null, 'anything'));
   const paths = watchedPaths(CONTROLS);
-  for (const p of ['/etc/sysctl.d', '/run/sysctl.d', '/etc/sysctl.conf', '/etc/rancher/k3s', '/etc/sysctl.d/90-kubelet.conf', '/var/lib/rancher/k3s/server/audit.yaml', '/var/lib/rancher/k3s/server/manifests']) t.true(paths.includes(p), p);
+  for (const p of [
+    '/etc/sysctl.d',
+    '/run/sysctl.d',
+    '/etc/sysctl.conf',
+    '/etc/rancher/k3s',
+    '/etc/sysctl.d/90-kubelet.conf',
+    '/var/lib/rancher/k3s/server/audit.yaml',
+    '/var/lib/rancher/k3s/server/manifests',
+  ])
+    t.true(paths.includes(p), p);
 });
