@@ -85,8 +85,13 @@ it('yaml comes with a configuration file, execa with a kernel value to change, d
   const plan = await s.exec([process.execPath, '-r', h, CLI, 'plan']);
   t.regex(plan.stdout, /\+\+\+ \/var\/lib\/rancher\/k3s\/server\/audit\.yaml/);
   t.deepEqual(loaded(plan.stderr), ['yaml', 'diff']);
-  const watch = await s.exec([process.execPath, '-r', h, CLI, 'watch', '--cycles', '200']);
-  t.is(watch.exitCode, 0, watch.stderr);
+  s.write('/etc/k3s-hostprep/config.yaml', 'role: server\nwatch:\n  interval: 1\n');
+  const watch = s.start([process.execPath, '-r', h, CLI, 'watch']);
+  await watch.waitFor(/first verification/);
+  await new Promise((r) => setTimeout(r, 2500));
+  process.kill(watch.pid, 'SIGTERM');
+  t.is((await watch.exited).exitCode, 0, watch.stderr);
+  t.regex(watch.stderr, /watch stopped: cycles=[3-9]/);
   t.deepEqual(loaded(watch.stderr), ['yaml'], 'no execa, no child_process');
   s.dispose();
 });
