@@ -99,7 +99,8 @@ export const FAULTS: readonly FaultScenario[] = [
     name: 'lock held by another run',
     line: /another run holds the lock on \/run\/k3s-hostprep\/apply\.lock/,
     prepare: (_s, apply) =>
-      `mkdir -p -m 0700 /run/k3s-hostprep; flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${apply} --wait 1; rc=$?; wait; exit $rc`,
+      // The shell itself holds the lock (no race with a holder in the background): apply opens the file anew and waits.
+      `mkdir -p -m 0700 /run/k3s-hostprep; exec 9>/run/k3s-hostprep/apply.lock; flock 9; ${apply} --wait 1`,
     kernelUntouched: true,
     config: 'b',
   },
@@ -134,7 +135,11 @@ export async function runFault(scenario: FaultScenario): Promise<FaultOutcome> {
     // Before and after are read inside the namespace (some faults mount over /etc/sysctl.d), by
     // absolute path (some empty PATH).
     const state = (tag: string) => `/usr/bin/stat -c %i ${SYSCTL_FILE} > ${s.path(`${tag}.ino`)}; /usr/bin/cat ${SYSCTL_FILE} > ${s.path(`${tag}.txt`)}`;
-    const r = await s.exec(['/bin/sh', '-c', `${state('before')}; ( ${command} ); rc=$?; ${state('after')}; /usr/bin/ls -a /etc/sysctl.d > ${s.path('after.ls')}; exit $rc`]);
+    const r = await s.exec([
+      '/bin/sh',
+      '-c',
+      `${state('before')}; ( ${command} ); rc=$?; ${state('after')}; /usr/bin/ls -a /etc/sysctl.d > ${s.path('after.ls')}; exit $rc`,
+    ]);
     const read = (name: string) => fs.readFileSync(s.path(name), 'utf8');
     return {
       name: scenario.name,
