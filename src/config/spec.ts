@@ -85,6 +85,8 @@ type ObjectValue<F extends Fields> = Simplify<{ -readonly [K in Present<F>]: Inf
 /** A builder's options: the spec's own, and its marks (kept in the spec's type, so Infer sees them). */
 type Options<S, T> = Omit<S, 'type' | typeof VALUE | keyof Marks<T>> & Marks<T>;
 type Kept<O> = Pick<O, Extract<keyof O, keyof Marks<unknown>>>;
+/** Options without marks: the key stays absent when absent. */
+type NoMarks = Record<never, never>;
 
 type Enum<O> = O extends { enum: readonly (infer T extends string)[] } ? T : string;
 type MapValue<O> = O extends { normalize: (key: string, value: unknown) => [string, infer V] } ? V : O extends { values: infer S } ? Infer<S> : unknown;
@@ -95,16 +97,16 @@ type MapValue<O> = O extends { normalize: (key: string, value: unknown) => [stri
  * default stays mutable, as the value it stands for.
  */
 export const spec = {
-  string: <const O extends Options<StringSpec<string>, string> = {}>(o: O = {} as O) => ({ type: 'string', ...o }) as StringSpec<Enum<O>> & Kept<O>,
-  int: <O extends Options<IntSpec, number> = {}>(o: O = {} as O) => ({ type: 'int', ...o }) as IntSpec & Kept<O>,
-  bool: <O extends Marks<boolean> = {}>(o: O = {} as O) => ({ type: 'bool', ...o }) as BoolSpec & Kept<O>,
-  object: <const F extends Fields, O extends Marks<ObjectValue<F>> = {}>(fields: F, o: O = {} as O) =>
+  string: <const O extends Options<StringSpec<string>, string> = NoMarks>(o: O = {} as O) => ({ type: 'string', ...o }) as StringSpec<Enum<O>> & Kept<O>,
+  int: <O extends Options<IntSpec, number> = NoMarks>(o: O = {} as O) => ({ type: 'int', ...o }) as IntSpec & Kept<O>,
+  bool: <O extends Marks<boolean> = NoMarks>(o: O = {} as O) => ({ type: 'bool', ...o }) as BoolSpec & Kept<O>,
+  object: <const F extends Fields, O extends Marks<ObjectValue<F>> = NoMarks>(fields: F, o: O = {} as O) =>
     ({ type: 'object', fields, ...o }) as ObjectSpec<F> & Kept<O>,
   map: <O extends Options<MapSpec<unknown>, Record<string, unknown>>>(o: O) => ({ type: 'map', ...o }) as MapSpec<MapValue<O>> & Kept<O>,
   path: <O extends Options<PathSpec, string>>(o: O) => ({ type: 'path', ...o }) as PathSpec & Kept<O>,
-  array: <const S extends Spec, O extends Omit<Options<ArraySpec<Infer<S>>, Infer<S>[]>, 'items'> = {}>(items: S, o: O = {} as O) =>
+  array: <const S extends Spec, O extends Omit<Options<ArraySpec<Infer<S>>, Infer<S>[]>, 'items'> = NoMarks>(items: S, o: O = {} as O) =>
     ({ type: 'array', ...o, items }) as ArraySpec<Infer<S>> & Kept<O>,
-  check: <T, O extends Marks<T> = {}>(check: (value: unknown) => string | null, o: O = {} as O) => ({ type: 'any', check, ...o }) as CheckSpec<T> & Kept<O>,
+  check: <T, O extends Marks<T> = NoMarks>(check: (value: unknown) => string | null, o: O = {} as O) => ({ type: 'any', check, ...o }) as CheckSpec<T> & Kept<O>,
   /** A spec with a default typed by the spec itself (for a mapping or a list of mappings, whose literal would not infer). */
   defaulted: <const S extends Spec>(s: S, value: NoInfer<Infer<S>>) => ({ ...s, default: value }) as S & { readonly default: Infer<S> },
 };

@@ -9,9 +9,12 @@
 import fs from 'fs-extra';
 import * as path from 'node:path';
 import { CONFIG_A, CONFIG_B } from './crash.js';
-import { CLI, HOSTILE, Sandbox } from './sandbox.js';
+import { CLI, HOSTILE, Sandbox, asNobody } from './sandbox.js';
 
 const SYSCTL_FILE = '/etc/sysctl.d/90-kubelet.conf';
+
+/** One word for sh: single-quoted. */
+const shellWord = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 export interface FaultScenario {
   name: string;
@@ -91,7 +94,7 @@ export const FAULTS: readonly FaultScenario[] = [
   {
     name: 'apply as uid 65534',
     line: /^k3s-hostprep: apply must run as root: nothing was changed$/,
-    prepare: (_s, apply) => `setpriv --reuid=65534 --regid=65534 --clear-groups ${apply}`,
+    prepare: (s) => asNobody('apply', '--config', s.path('config-b.yaml')).map(shellWord).join(' '),
     kernelUntouched: true,
     config: 'b',
   },
