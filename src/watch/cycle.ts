@@ -24,6 +24,8 @@ export interface CycleOptions {
   controls: readonly Control[];
   remediate: boolean;
   metricsPath?: string;
+  /** watch.interval, exported with the metrics so that a stale last run is judged against it. */
+  intervalMs?: number;
   /** Writes one finished line (standard error, the journal). */
   log: (text: string) => void;
   /** Prefix lines with the syslog priority (standard error is the journal). */
@@ -151,7 +153,16 @@ export class WatchCycle {
       writeMetricsFile(
         this.options.ctx.host,
         path,
-        renderMetrics({ report, now: this.now(), watch: { cycles: this.cycles, drift: this.drift, remediations: this.remediations } }),
+        renderMetrics({
+          report,
+          now: this.now(),
+          watch: {
+            cycles: this.cycles,
+            drift: this.drift,
+            remediations: this.remediations,
+            ...(this.options.intervalMs !== undefined ? { intervalSeconds: this.options.intervalMs / 1000 } : {}),
+          },
+        }),
       );
     } catch (error) {
       problem = describeError(error);

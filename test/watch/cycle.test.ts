@@ -52,7 +52,7 @@ function setup(options: { remediate?: boolean; metrics?: string; lockFails?: boo
     roleChoice: { role: 'server', source: 'test' },
     controls: [a.control, b.control],
     remediate: options.remediate ?? false,
-    ...(options.metrics !== undefined ? { metricsPath: options.metrics } : {}),
+    ...(options.metrics !== undefined ? { metricsPath: options.metrics, intervalMs: 5000 } : {}),
     log: (text) => lines.push(text.trimEnd()),
     prefix: false,
     now: () => (clock += 1000),
@@ -128,6 +128,7 @@ test('the metrics file follows every cycle with the drift counts; a file that ca
   t.regex(text, /^k3s_hostprep_watch_cycles_total 3$/m);
   t.regex(text, /^k3s_hostprep_drift_total\{id="alpha",cis="9\.9\.9"\} 1$/m);
   t.regex(text, /^k3s_hostprep_control_status\{id="alpha",cis="9\.9\.9"\} 0$/m);
+  t.regex(text, /^k3s_hostprep_watch_interval_seconds 5$/m);
 
   const blocked = setup({ metrics: METRICS });
   blocked.host.write('/var/lib/node_exporter', 'a file where a directory belongs');
