@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { benchmarkTables } = await import(path.join(repo, 'build/src/k3s/benchmarks/table.js'));
+const { benchmarkTables } = await import(path.join(repo, 'build/src/docs/benchmark-tables.js'));
 const { BENCHMARK_NAMES } = await import(path.join(repo, 'build/src/k3s/benchmarks/index.js'));
 const file = path.join(repo, 'README.md');
 const text = fs.readFileSync(file, 'utf8');

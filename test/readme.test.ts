@@ -3,7 +3,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BENCHMARK_NAMES } from '../src/k3s/benchmarks/index.js';
-import { benchmarkTables } from '../src/k3s/benchmarks/table.js';
+import { benchmarkTables } from '../src/docs/benchmark-tables.js';
 import { REPO } from './helpers/sandbox.js';
 
 test("the README carries every benchmark's table as the rows and writers make it", (t) => {

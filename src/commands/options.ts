@@ -87,8 +87,3 @@ export const TIMEOUT = valued('timeout', 'SECONDS', 'how long to wait for the Ku
 export const BINARY = valued('binary', 'FILE', 'the executable to install (default: this single executable; under Node.js, a launcher)', path);
 export const AGENT_URL = valued('agent-url', 'URL', 'cloud-init: the release tarball nodes download (scripts/build-sea)', (text) => text);
 export const AGENT_SHA256 = valued('agent-sha256', 'HEX', 'cloud-init: its SHA-256, checked before anything runs', (text) => text);
-export const CYCLES = valued('cycles', 'N', 'run N cycles back to back, print resource use as JSON and exit (tests, benchmarks)', (text, option) => {
-  const n = Number(text);
-  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option}: expected a positive integer, got "${text}"`);
-  return n;
-});

@@ -1,7 +1,6 @@
 import * as YAML from 'yaml';
 import { ConfigError } from '../errors.js';
-import { type Config, configSpec, withDefaults } from './schema.js';
-import { validate } from './spec.js';
+import { type Config, configProblems, toConfig } from './schema.js';
 import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from './defaults.js';
 
 export { DEFAULT_CONFIG_PATH, defaultConfig };
@@ -29,13 +28,19 @@ export function configTextProblem(text: string): string | null {
   const bad = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFD\uFFFE\uFFFF]/.exec(text);
   if (!bad) return null;
   const line = text.slice(0, bad.index).split('\n').length;
-  const what = bad[0] === '\u0000' ? 'a NUL byte' : bad[0] === '\uFFFD' ? 'bytes that are not UTF-8' : `the control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const what =
+    bad[0] === '\u0000'
+      ? 'a NUL byte'
+      : bad[0] === '\uFFFD'
+        ? 'bytes that are not UTF-8'
+        : `the control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   return `not a text configuration: line ${line} contains ${what}`;
 }
 
 /** Decodes the bytes of a configuration file: refuses what is too large or not UTF-8. */
 export function decodeConfig(bytes: Uint8Array, file: string): string {
-  if (bytes.length > MAX_CONFIG_BYTES) throw new ConfigError(file, [`the configuration file is ${bytes.length} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`]);
+  if (bytes.length > MAX_CONFIG_BYTES)
+    throw new ConfigError(file, [`the configuration file is ${bytes.length} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`]);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
@@ -57,7 +62,9 @@ export function parseConfig(text: string, file: string): Config {
   } catch (error) {
     throw new ConfigError(file, [`invalid YAML: ${yamlMessage((error as Error).message)}`], { cause: error });
   }
-  const yamlProblems = [...doc.errors, ...doc.warnings].map((e) => `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${yamlMessage(e.message)}`);
+  const yamlProblems = [...doc.errors, ...doc.warnings].map(
+    (e) => `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${yamlMessage(e.message)}`,
+  );
   if (yamlProblems.length > 0) throw new ConfigError(file, capped(yamlProblems));
   let raw: unknown;
   try {
@@ -66,8 +73,7 @@ export function parseConfig(text: string, file: string): Config {
     throw new ConfigError(file, [`invalid YAML: ${yamlMessage((error as Error).message)}`], { cause: error });
   }
   if (raw === null || raw === undefined) raw = {};
-  const problems = validate(configSpec, raw, '');
+  const problems = configProblems(raw);
   if (problems.length > 0) throw new ConfigError(file, capped(problems));
-  return withDefaults(raw as Record<string, unknown>, file);
+  return toConfig(raw, file);
 }
-

@@ -5,7 +5,7 @@
  */
 import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
 import { applyChanges, planDirectory, verifyDirectory, type DirSpec } from './managed.js';
-import { LOGS_DIR, MANIFESTS_DIR, newAncestorMode } from './paths.js';
+import { LOGS_DIR, MANIFESTS_DIR, newAncestorMode } from '../k3s/paths.js';
 import { changeTarget, type Context, type Control, type ControlPlan, type Finding } from './types.js';
 
 export const DIRECTORIES: ReadonlyArray<DirSpec & { checks?: readonly CheckRef[] }> = [

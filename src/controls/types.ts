@@ -4,6 +4,7 @@ import type { K3sVersionChoice } from '../k3s/version.js';
 import type { BenchmarkChoice } from '../k3s/benchmarks/index.js';
 import type { Observed } from './benchmark.js';
 import type { CheckRef } from '../k3s/benchmarks/refs.js';
+import type { Snapshot } from './snapshot.js';
 
 export type { Role };
 
@@ -58,6 +59,8 @@ export interface Context {
   benchmark?: BenchmarkChoice;
   /** What K3s logged and the cluster answered, gathered before verify; absent: judged from the files alone. */
   observed?: Observed;
+  /** What this run has read and worked out so far; the engine sets it. */
+  snapshot?: Snapshot;
 }
 
 /** What apply did: the changes made and anything that went wrong on the host. */

@@ -61,40 +61,29 @@ function toSlice(value: unknown): string[] {
 /**
  * The top-level pairs of a configuration text, in document order and with repeated keys kept:
  * K3s reads its files into a yaml.MapSlice, so two "kube-apiserver-arg+:" keys in one file both
- * append (pkg/configfilearg readConfigFile). Kept by text: the same files are read by several
- * controls in a run and again at every watch cycle, and parsing YAML is most of their cost.
- * Callers get a copy.
+ * append (pkg/configfilearg readConfigFile). A run reads each file once: see Snapshot.
  */
 type Parsed = { pairs: Array<[string, unknown]> } | { scalar: unknown } | { message: string };
-const parsedTexts = new Map<string, Parsed>();
 
 function parseYaml(text: string): Parsed {
-  let parsed = parsedTexts.get(text);
-  if (parsed === undefined) {
-    const doc = parseDocument(text, { uniqueKeys: false });
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      parsed = { message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` };
-    } else {
-      try {
-        const contents = doc.contents;
-        if (isMap(contents)) {
-          parsed = {
-            pairs: contents.items.map((pair) => {
-              const key = isNode(pair.key) ? pair.key.toJS(doc, { maxAliasCount: 100 }) : pair.key;
-              const value = isNode(pair.value) ? pair.value.toJS(doc, { maxAliasCount: 100 }) : pair.value ?? null;
-              return [flagString(key), value] as [string, unknown];
-            }),
-          };
-        } else parsed = { scalar: doc.toJS({ maxAliasCount: 100 }) };
-      } catch (error) {
-        parsed = { message: `invalid YAML: ${describeError(error)}` };
-      }
-    }
-    if (parsedTexts.size >= 32) parsedTexts.clear();
-    parsedTexts.set(text, parsed);
+  const doc = parseDocument(text, { uniqueKeys: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    return { message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` };
   }
-  return 'message' in parsed ? parsed : structuredClone(parsed);
+  try {
+    const contents = doc.contents;
+    if (!isMap(contents)) return { scalar: doc.toJS({ maxAliasCount: 100 }) };
+    return {
+      pairs: contents.items.map((pair) => {
+        const key = isNode(pair.key) ? pair.key.toJS(doc, { maxAliasCount: 100 }) : pair.key;
+        const value = isNode(pair.value) ? pair.value.toJS(doc, { maxAliasCount: 100 }) : (pair.value ?? null);
+        return [flagString(key), value] as [string, unknown];
+      }),
+    };
+  } catch (error) {
+    return { message: `invalid YAML: ${describeError(error)}` };
+  }
 }
 
 /**

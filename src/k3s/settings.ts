@@ -4,6 +4,7 @@
  * these, so they never disagree. Pure.
  */
 import type { Config, Role } from '../config/schema.js';
+import { yamlString as scalar } from '../yaml/emit.js';
 import { hasPodSecurityPolicy, type K3sVersion } from './version.js';
 import { benchmarkRows, k3sBenchmark, type BenchmarkName } from './benchmarks/index.js';
 import { idsFor, kubeletWrites, needsAdmissionConfig, serverWrites, type Written } from './writers.js';
@@ -71,10 +72,6 @@ export function versionRange(version: K3sVersion): string {
   return version.minor >= 29 ? 'v1.29 and newer' : 'v1.25 - v1.28';
 }
 
-/** YAML plain scalar when safe, else a JSON (double-quoted YAML) string. */
-function scalar(text: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9=,./_-]*$/.test(text) && !/^(true|false|null|yes|no|on|off|~|[0-9.]+)$/i.test(text) ? text : JSON.stringify(text);
-}
 
 function list(key: string, args: readonly Arg[], indent: string): string[] {
   const width = Math.max(...args.map((a) => scalar(a.arg).length));
@@ -141,7 +138,7 @@ export function renderRancherCluster(config: Config, version: K3sVersion): strin
     `# Hardened K3s cluster template for Rancher, K3s ${versionRange(version)} (${hasPodSecurityPolicy(version) ? 'PodSecurityPolicy' : 'Pod Security admission'}).`,
     '# Made from the same settings as the config.yaml.d drop-in k3s-hostprep writes on nodes it manages.',
   ];
-  if (config.eventRateLimit !== undefined) {
+  if (config.eventRateLimit) {
     lines.push('# EventRateLimit is left out: it needs an admission configuration file, which this template cannot carry.');
   }
   lines.push(

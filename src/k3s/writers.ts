@@ -6,7 +6,7 @@
  * hold lacks a writer or K3s' own default. Pure.
  */
 import type { Config, Role } from '../config/schema.js';
-import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE, PSA_FILE } from '../controls/paths.js';
+import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE, PSA_FILE } from './paths.js';
 import type { BenchRow, Component } from './rows.js';
 import { atLeast, hasPodSecurityPolicy, type K3sVersion } from './version.js';
 import { kubeletConfigFileEra } from './k3s-args.js';
@@ -37,7 +37,7 @@ export interface Written {
 export function enabledPlugins(config: Config, version: K3sVersion): string[] {
   const plugins = ['NodeRestriction'];
   if (hasPodSecurityPolicy(version)) plugins.push('PodSecurityPolicy', 'NamespaceLifecycle', 'ServiceAccount');
-  if (config.eventRateLimit !== undefined) plugins.push('EventRateLimit');
+  if (config.eventRateLimit) plugins.push('EventRateLimit');
   if (config.admission.alwaysPullImages) plugins.push('AlwaysPullImages');
   if (config.admission.denyServiceExternalIPs) plugins.push('DenyServiceExternalIPs');
   return plugins;
@@ -45,7 +45,7 @@ export function enabledPlugins(config: Config, version: K3sVersion): string[] {
 
 /** Whether an admission configuration file (psa.yaml) is needed: PodSecurity on v1.25+, or EventRateLimit's configuration. */
 export function needsAdmissionConfig(config: Config, version: K3sVersion): boolean {
-  return !hasPodSecurityPolicy(version) || config.eventRateLimit !== undefined;
+  return !hasPodSecurityPolicy(version) || config.eventRateLimit !== false;
 }
 
 /** The kubelet flags for every node. */
@@ -124,7 +124,7 @@ export function rowNote(row: BenchRow, ctx: { config: Config }): string | null {
   if (has('--enable-admission-plugins', 'DenyServiceExternalIPs') && row.tests?.items.some((t) => t.op === 'has') && !ctx.config.admission.denyServiceExternalIPs) {
     return 'Left to the operator: DenyServiceExternalIPs rejects Services with externalIPs that some load balancers use. Set admission.denyServiceExternalIPs: true to enable it.';
   }
-  if (has('--enable-admission-plugins', 'EventRateLimit') && ctx.config.eventRateLimit === undefined) {
+  if (has('--enable-admission-plugins', 'EventRateLimit') && ctx.config.eventRateLimit === false) {
     return 'Left to the operator: eventRateLimit is switched off in the k3s-hostprep configuration.';
   }
   if (has('--pod-max-pids') && ctx.config.kubelet.podMaxPids === undefined) {

@@ -73,7 +73,7 @@ test('the K3s settings have defaults: the guide\'s namespaces, retention minimum
   t.deepEqual(config.disable, []);
   // The guide's tab enables EventRateLimit: on by default with server-wide limits; false switches it off.
   t.deepEqual(config.eventRateLimit, { limits: [{ type: 'Server', qps: 5000, burst: 20000 }] });
-  t.is(parseConfig('eventRateLimit: false\n', FILE).eventRateLimit, undefined);
+  t.is(parseConfig('eventRateLimit: false\n', FILE).eventRateLimit, false);
   t.deepEqual(problems('eventRateLimit: true\n'), ['eventRateLimit: expected a mapping, got boolean true']);
   t.deepEqual([config.admission.alwaysPullImages, config.admission.denyServiceExternalIPs, config.kubelet.tlsCipherSuites, config.kubelet.podMaxPids], [false, false, true, undefined]);
   t.is(config.benchmark, undefined);

@@ -4,13 +4,13 @@
  * from the same rows and writers the agent runs, so it cannot drift from them (a test compares
  * the README with it). Pure.
  */
-import { defaultConfig } from '../../config/load.js';
-import { judgeFlags } from '../../controls/benchmark.js';
-import { mergeK3sConfig } from '../config-files.js';
-import { dropInValues, k3sSettings } from '../settings.js';
-import { parseK3sVersion, type K3sVersion } from '../version.js';
-import { idsFor, rowNote, writes } from '../writers.js';
-import { benchmarkRows, type BenchmarkName } from './index.js';
+import { defaultConfig } from '../config/load.js';
+import { judgeFlags } from '../controls/benchmark.js';
+import { mergeK3sConfig } from '../k3s/config-files.js';
+import { dropInValues, k3sSettings } from '../k3s/settings.js';
+import { parseK3sVersion, type K3sVersion } from '../k3s/version.js';
+import { idsFor, rowNote, writes } from '../k3s/writers.js';
+import { benchmarkRows, type BenchmarkName } from '../k3s/benchmarks/index.js';
 
 /** A K3s line kube-bench maps to each benchmark: the flags K3s runs are predicted for it. */
 export const LINE_OF: Record<BenchmarkName, string> = {
