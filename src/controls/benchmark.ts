@@ -22,11 +22,11 @@ import { benchmarkRows } from '../k3s/benchmarks/index.js';
 import { mergeK3sConfig, type MergedConfig } from '../k3s/config-files.js';
 import { componentArgs, componentsOf, datastoreOf, runningLine, type Datastore } from '../k3s/k3s-args.js';
 import { auditOutput, describeTests, judgeRow, type FileFact, type KubeBenchState, type Observation, type Verdict } from '../k3s/kube-bench.js';
-import { k3sSources, k3sVersionOf, orderedSources, rancherManagement } from '../k3s/node.js';
+import { k3sVersionOf, orderedSources, rancherManagement } from '../k3s/node.js';
 import type { BenchRow, Component } from '../k3s/rows.js';
 import { NEWEST_LINE, parseK3sVersion, type K3sVersion } from '../k3s/version.js';
 import { rowNote } from '../k3s/writers.js';
-import { ownDropIn } from './k3s-config.js';
+import { k3sSourcesOf } from './k3s-config.js';
 import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding, Status } from './types.js';
 import { describeError } from '../errors.js';
 
@@ -144,7 +144,7 @@ export function flagSources(merged: MergedConfig, row: BenchRow): string[] {
 /** The lines K3s will log at its next start, from the files (and unit flags) it reads. */
 function predicted(ctx: Context, observed: Observed | undefined, ranBefore: boolean): Prediction {
   const { version } = k3sVersionOf(ctx);
-  const sources = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
+  const sources = k3sSourcesOf(ctx);
   const problems = sources.problems;
   const merged = mergeK3sConfig(orderedSources(sources));
   const lines = new Map<Component, string>();
