@@ -7,6 +7,10 @@
  *   dist/main.cjs      the command
  *   dist/lib/*.cjs     libraries needed only sometimes (yaml, execa, systeminformation, diff),
  *                      each loaded, through the same loader, when one of its exports is first used
+ *   dist/lib/rows/*.cjs the rows of each kube-bench benchmark (src/k3s/benchmarks/k3s-cis-*.ts),
+ *                      one chunk per benchmark holding them as one JSON text (V8 parses JSON
+ *                      faster and smaller than the same object literal), loaded the same way:
+ *                      a run reads the rows of the one benchmark it judges with
  *   *.v8cache          V8 code caches written here by a representative run (check of an offline
  *                      --root, and one process started through execa, as `k3s --version` is);
  *                      a cache V8 rejects (another Node version) is ignored, never wrong
@@ -18,7 +22,8 @@
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +31,8 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(repo, 'dist');
 const LAZY = ['yaml', 'execa', 'systeminformation', 'diff'];
+const BENCHMARKS_DIR = path.join(repo, 'src/k3s/benchmarks');
+const ROW_FILES = readdirSync(BENCHMARKS_DIR).filter((f) => /^k3s-cis-[0-9.]+\.ts$/.test(f)).map((f) => f.replace(/\.ts$/, ''));
 
 /**
  * Loads a CommonJS file like require() does, with its V8 code cache when there is one. `read`
@@ -84,6 +91,26 @@ writeFileSync(path.join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 for (const name of LAZY) {
   await build({ ...common, entryPoints: [name], outfile: path.join(dist, 'lib', `${name}.cjs`) });
 }
+// Each benchmark's rows: built on their own, evaluated here, written as one JSON text per export.
+const scratch = mkdtempSync(path.join(tmpdir(), 'k3s-hostprep-rows-'));
+try {
+  mkdirSync(path.join(dist, 'lib', 'rows'), { recursive: true });
+  for (const name of ROW_FILES) {
+    const built = path.join(scratch, `${name}.cjs`);
+    await build({ ...common, entryPoints: [path.join(BENCHMARKS_DIR, `${name}.ts`)], outfile: built });
+    const rows = createRequire(built)(built);
+    const body = Object.entries(rows).map(([key, value]) => `exports.${key} = JSON.parse(${JSON.stringify(JSON.stringify(value))});\n`).join('');
+    writeFileSync(path.join(dist, 'lib', 'rows', `${name}.cjs`), `'use strict';\n${body}`);
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+/** A stand-in whose exports are getters: `file` (below dist/) is loaded when one of `names` is first read. */
+const onFirstUse = (file, names) =>
+  `let lib;\nconst load = () => (lib ??= (globalThis.__k3sHostprepLoad ?? require)(require('node:path').join(__dirname, ${JSON.stringify(file)})));\n` +
+  `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n`;
+
 await build({
   ...common,
   entryPoints: ['src/cli.ts'],
@@ -97,13 +124,15 @@ await build({
         // read (a call to stringify, execa, ...), not when the importing module loads.
         b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, async (args) => {
           const names = Object.keys(await import(args.path)).filter((n) => n !== 'default');
-          const file = `require('node:path').join(__dirname, 'lib', ${JSON.stringify(`${args.path}.cjs`)})`;
-          return {
-            loader: 'js',
-            contents:
-              `let lib;\nconst load = () => (lib ??= (globalThis.__k3sHostprepLoad ?? require)(${file}));\n` +
-              `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n`,
-          };
+          return { loader: 'js', contents: onFirstUse(`lib/${args.path}.cjs`, names) };
+        });
+        // The benchmarks' rows, imported by src/k3s/benchmarks/index.ts only.
+        b.onResolve({ filter: /^\.\/k3s-cis-[0-9.]+\.js$/ }, (args) =>
+          path.resolve(args.resolveDir) === BENCHMARKS_DIR ? { path: path.basename(args.path, '.js'), namespace: 'rows' } : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'rows' }, (args) => {
+          const names = Object.keys(createRequire(import.meta.url)(path.join(dist, 'lib', 'rows', `${args.path}.cjs`)));
+          return { loader: 'js', contents: onFirstUse(`lib/rows/${args.path}.cjs`, names) };
         });
       },
     },
@@ -129,6 +158,9 @@ try {
   // comes from starting one process through it, as that probe does.
   const probe = `${FILE_LOADER}\nloadCached(${JSON.stringify(path.join(dist, 'lib/execa.cjs'))}).execa(process.execPath, ['--version'], { timeout: 10000, reject: false }).then(() => {});`;
   spawnSync(process.execPath, ['-e', probe], { env: { ...process.env, K3S_HOSTPREP_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
+  // Each benchmark's rows (the check above read one benchmark's only).
+  const rows = `${FILE_LOADER}\nfor (const name of ${JSON.stringify(ROW_FILES)}) loadCached(require('node:path').join(${JSON.stringify(path.join(dist, 'lib/rows'))}, name + '.cjs'));`;
+  spawnSync(process.execPath, ['-e', rows], { env: { ...process.env, K3S_HOSTPREP_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
