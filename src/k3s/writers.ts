@@ -96,12 +96,36 @@ export function writes(config: Config, version: K3sVersion, role: Role, options?
   return [...kubeletWrites(config, version), ...(role === 'server' ? serverWrites(config, version, options) : [])];
 }
 
-/** The rows of a benchmark that test a flag of a component (or, for a plugin, that plugin). */
+/** Per benchmark: its automated rows that read a component's line, by "component --flag", each with the values its tests name. */
+const JUDGING = new WeakMap<readonly BenchRow[], Map<string, Array<{ row: BenchRow; values: Array<string | undefined> }>>>();
+
+function judgingIndex(rows: readonly BenchRow[]): Map<string, Array<{ row: BenchRow; values: Array<string | undefined> }>> {
+  let index = JUDGING.get(rows);
+  if (index) return index;
+  index = new Map();
+  for (const row of rows) {
+    if (row.type !== 'automated' || row.reads.kind !== 'line' || !row.tests) continue;
+    const byFlag = new Map<string, Array<string | undefined>>();
+    for (const t of row.tests.items) {
+      if (t.flag === undefined) continue;
+      const values = byFlag.get(t.flag) ?? [];
+      values.push(t.value);
+      byFlag.set(t.flag, values);
+    }
+    for (const [flag, values] of byFlag) {
+      const key = `${row.reads.component} ${flag}`;
+      const list = index.get(key) ?? [];
+      list.push({ row, values });
+      index.set(key, list);
+    }
+  }
+  JUDGING.set(rows, index);
+  return index;
+}
+
+/** The rows of a benchmark that test a flag of a component (or, for a plugin, that plugin), in the benchmark's order. */
 export function rowsJudging(rows: readonly BenchRow[], component: Component, flag: string, plugin?: string): BenchRow[] {
-  return rows.filter((r) => {
-    if (r.type !== 'automated' || r.reads.kind !== 'line' || r.reads.component !== component || !r.tests) return false;
-    return r.tests.items.some((t) => t.flag === `--${flag}` && (plugin === undefined || t.value === plugin));
-  });
+  return (judgingIndex(rows).get(`${component} --${flag}`) ?? []).filter((e) => plugin === undefined || e.values.includes(plugin)).map((e) => e.row);
 }
 
 /** The ids a written flag serves in this benchmark, for the drop-in's comments. */
