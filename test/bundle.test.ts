@@ -39,9 +39,12 @@ test('dist/main.cjs is one CommonJS file, the libraries needed only sometimes ar
   const main = fs.readFileSync(path.join(REPO, 'dist/main.cjs'), 'utf8');
   t.notRegex(main, /^(import|export) /m, 'no ES module syntax left');
   t.notRegex(main, /\bimport\("\.\.?\//, 'no dynamic import of a file: everything loads through the loader');
+  // Each benchmark's rows are a chunk of their own, and none is part of the command itself.
+  t.notRegex(main, /Ensure that the API server pod specification file permissions/, 'no benchmark rows in dist/main.cjs');
+  for (const v of ['1.23', '1.24', '1.7', '1.8', '1.9']) t.regex(fs.readFileSync(path.join(REPO, `dist/lib/rows/k3s-cis-${v}.cjs`), 'utf8'), /^exports\.K3S_CIS_\w+ = JSON\.parse\(/m, v);
   const vm = await import('node:vm');
   const { Module } = await import('node:module');
-  for (const file of ['dist/main.cjs', 'dist/lib/yaml.cjs']) {
+  for (const file of ['dist/main.cjs', 'dist/lib/yaml.cjs', 'dist/lib/rows/k3s-cis-1.9.cjs', 'dist/lib/rows/k3s-cis-1.23.cjs']) {
     const full = path.join(REPO, file);
     const cachedData = fs.readFileSync(`${full}.v8cache`);
     const script = new vm.Script(Module.wrap(fs.readFileSync(full, 'utf8').replace(/^#!.*/, '')), { filename: full, cachedData });
@@ -113,7 +116,9 @@ async function buildExecutable(): Promise<string> {
 }
 
 /** What the loader loaded and whether V8 took each code cache, from K3S_HOSTPREP_TRACE_LOAD. */
-const traced = (stderr: string) => [...stderr.matchAll(/^LOADED (\S+) \((.*)\)$/gm)].map((m) => `${m[1]!.replace(/^.*?\/((?:lib\/)?[^/]+)$/, '$1')}: ${m[2]}`);
+const traced = (stderr: string) => [...stderr.matchAll(/^LOADED (\S+) \((.*)\)$/gm)].map((m) => `${m[1]!.replace(/^.*?\/((?:lib\/(?:rows\/)?)?[^/]+)$/, '$1')}: ${m[2]}`);
+/** The rows of the benchmark a run judges with, from their code cache: the only rows it loads. */
+const ROWS_1_9 = 'lib/rows/k3s-cis-1.9.cjs: code cache taken';
 
 /** A host with K3s installed: a `k3s` on PATH that answers --version as K3s does. */
 function withK3s(s: Sandbox): Record<string, string> {
@@ -132,6 +137,7 @@ it('the single executable is the same lazy bundle with the same code caches, as 
     'lib/diff.cjs',
     'lib/execa.cjs',
     'lib/execa.cjs.v8cache',
+    ...['1.23', '1.24', '1.7', '1.8', '1.9'].flatMap((v) => [`lib/rows/k3s-cis-${v}.cjs`, `lib/rows/k3s-cis-${v}.cjs.v8cache`]),
     'lib/systeminformation.cjs',
     'lib/yaml.cjs',
     'lib/yaml.cjs.v8cache',
@@ -146,10 +152,14 @@ it('the single executable is the same lazy bundle with the same code caches, as 
   for (const command of [[process.execPath, CLI], [exe]]) {
     const check = await s.exec([...command, 'check'], trace);
     t.is(check.exitCode, 0, check.stdout);
-    t.deepEqual(traced(check.stderr), ['main.cjs: code cache taken'], `${command.join(' ')}: nothing but the command, from its code cache`);
+    t.deepEqual(traced(check.stderr), ['main.cjs: code cache taken', ROWS_1_9], `${command.join(' ')}: nothing but the command and its benchmark's rows, from their code caches`);
+    // K3s v1.24: kube-bench judges with k3s-cis-1.24, and so does a run; no other benchmark's rows load.
+    const other = await s.exec([...command, 'check', '--k3s-version', 'v1.24.17+k3s1'], trace);
+    t.regex(other.stdout, /k3s-cis-1\.24/);
+    t.deepEqual(traced(other.stderr).filter((l) => l.startsWith('lib/rows/')), ['lib/rows/k3s-cis-1.24.cjs: code cache taken'], `${command.join(' ')}: the rows of the benchmark for the line, and no other benchmark's`);
     s.write('/etc/rancher/k3s/config.yaml', 'write-kubeconfig-mode: "0600"\n');
     const parsed = await s.exec([...command, 'check'], trace);
-    t.deepEqual(traced(parsed.stderr), ['main.cjs: code cache taken', 'lib/yaml.cjs: code cache taken'], `${command.join(' ')}: yaml when a K3s file must be parsed`);
+    t.deepEqual(traced(parsed.stderr), ['main.cjs: code cache taken', ROWS_1_9, 'lib/yaml.cjs: code cache taken'], `${command.join(' ')}: yaml when a K3s file must be parsed`);
     fs.rmSync(s.host('/etc/rancher/k3s/config.yaml'));
   }
   s.dispose();
@@ -168,7 +178,7 @@ it('with K3s installed, check and a no-op apply ask `k3s --version` through exec
       const k3s = JSON.parse(r.stdout).k3s;
       t.is(k3s.version, 'v1.30.4+k3s1', `${command.join(' ')} ${verb}`);
       t.regex(k3s.source, /k3s --version$/);
-      t.deepEqual(traced(r.stderr), ['main.cjs: code cache taken', 'lib/execa.cjs: code cache taken'], `${command.join(' ')} ${verb}`);
+      t.deepEqual(traced(r.stderr), ['main.cjs: code cache taken', 'lib/execa.cjs: code cache taken', ROWS_1_9], `${command.join(' ')} ${verb}`);
     }
   }
   s.dispose();
