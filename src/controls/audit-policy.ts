@@ -3,7 +3,7 @@
  * metadata of every request; the config may replace it with any audit.k8s.io/v1 Policy.
  */
 import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
-import { once } from './snapshot.js';
+import { pure } from './snapshot.js';
 import type { AuditPolicy } from '../config/schema.js';
 import { emitYaml } from '../yaml/emit.js';
 import { fileControl, type FileSpec } from './managed.js';
@@ -19,7 +19,7 @@ export function renderAuditPolicy(policy: AuditPolicy): string {
 export function auditFileSpec(ctx: Pick<Context, 'config' | 'snapshot'>): FileSpec {
   return {
     path: AUDIT_POLICY_FILE,
-    body: once(ctx, 'audit policy text', () => renderAuditPolicy(ctx.config.audit.policy)),
+    body: pure(ctx, 'audit policy text', () => renderAuditPolicy(ctx.config.audit.policy)),
     mode: 0o600,
     parent: { path: K3S_SERVER_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
   };

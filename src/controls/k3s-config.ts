@@ -6,7 +6,7 @@
  * K3s applies last; a later file that sets one of our keys
  * without "+" wipes our values, and the report names it. Rancher-managed nodes get no drop-in.
  */
-import { once } from './snapshot.js';
+import { once, pure } from './snapshot.js';
 import { K3S_CONFIG_FILE, K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig, type KnownText, type MergedConfig } from '../k3s/config-files.js';
 import { admissionConfiguration } from '../k3s/psa.js';
 import { validateAdmissionConfiguration } from '../k3s/admission.js';
@@ -23,7 +23,7 @@ export function dropInSpec(ctx: Pick<Context, 'config' | 'role' | 'k3s' | 'snaps
   const { version } = k3sVersionOf(ctx);
   return {
     path: K3S_DROPIN_FILE,
-    body: once(ctx, 'drop-in body', () => renderDropIn(k3sSettings(ctx.config, version), ctx.role, version)),
+    body: pure(ctx, 'drop-in body', () => renderDropIn(k3sSettings(ctx.config, version), ctx.role, version)),
     mode: 0o600,
     parent: { path: K3S_DROPIN_DIR, mode: 0o755, ancestorMode: publicAncestorMode, enforce: false },
   };
@@ -38,7 +38,7 @@ export function k3sSourcesOf(ctx: Pick<Context, 'config' | 'host' | 'role' | 'k3
 export function ownDropIn(ctx: Pick<Context, 'config' | 'role' | 'k3s' | 'snapshot'>): KnownText {
   const { version } = k3sVersionOf(ctx);
   return {
-    text: once(ctx, 'drop-in file', () => renderManaged(dropInSpec(ctx).body)),
+    text: pure(ctx, 'drop-in file', () => renderManaged(dropInSpec(ctx).body)),
     value: () => dropInValues(k3sSettings(ctx.config, version), ctx.role),
   };
 }

@@ -5,7 +5,7 @@
  * Rancher-managed nodes, whose pod security template is Rancher's.
  */
 import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
-import { once } from './snapshot.js';
+import { pure } from './snapshot.js';
 import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { renderPsa } from '../k3s/psa.js';
 import { needsAdmissionConfig } from '../k3s/settings.js';
@@ -16,7 +16,7 @@ import type { Context } from './types.js';
 export function psaFileSpec(ctx: Pick<Context, 'config' | 'k3s' | 'snapshot'>): FileSpec {
   return {
     path: PSA_FILE,
-    body: once(ctx, 'psa text', () => renderPsa(ctx.config, k3sVersionOf(ctx).version)),
+    body: pure(ctx, 'psa text', () => renderPsa(ctx.config, k3sVersionOf(ctx).version)),
     mode: 0o600,
     parent: { path: K3S_SERVER_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
   };

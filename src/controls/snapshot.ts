@@ -23,3 +23,22 @@ export class Snapshot {
 export function once<T>(ctx: { snapshot?: Snapshot }, name: string, make: () => T): T {
   return ctx.snapshot ? ctx.snapshot.get(name, make) : make();
 }
+
+/**
+ * Values made from the run's inputs alone (the configuration, the role, the K3s version and the
+ * benchmark), never from the host: the generated files' texts. They are the same in every run
+ * with the same inputs, so a watch cycle takes them from the cycles before it instead of
+ * rendering them again; a reloaded configuration is a new object, and so a new entry. Anything
+ * read from the host stays in the run's Snapshot.
+ */
+const PURE = new WeakMap<object, Map<string, unknown>>();
+
+export function pure<T>(ctx: { config: object; role?: string; k3s?: { version: { text: string } }; benchmark?: { name: string } }, name: string, make: () => T): T {
+  let values = PURE.get(ctx.config);
+  if (!values) PURE.set(ctx.config, (values = new Map()));
+  const key = `${name}\0${ctx.role ?? ''}\0${ctx.k3s?.version.text ?? ''}\0${ctx.benchmark?.name ?? ''}`;
+  if (values.has(key)) return values.get(key) as T;
+  const value = make();
+  values.set(key, value);
+  return value;
+}
