@@ -165,21 +165,61 @@ it('the single executable is the same lazy bundle with the same code caches, as 
   s.dispose();
 });
 
-it('with K3s installed, check and a no-op apply ask `k3s --version` through execa, from its code cache (node and the executable)', async (t) => {
+it('with K3s installed, `k3s --version` is asked through execa once per binary; later runs recall it and start nothing (node and the executable)', async (t) => {
   t.timeout(600_000);
   const exe = await executable();
   const s = new Sandbox({ kernel: COMPLIANT });
   const env = withK3s(s);
+  const memo = s.host('/var/lib/k3s-hostprep/k3s-version.json');
   t.is((await s.exec([exe, 'apply'], env)).exitCode, 0);
+  const asked = ['main.cjs: code cache taken', 'lib/execa.cjs: code cache taken', ROWS_1_9];
+  const recalled = ['main.cjs: code cache taken', ROWS_1_9];
   for (const command of [[process.execPath, CLI], [exe]]) {
     for (const verb of ['check', 'apply']) {
-      const r = await s.exec([...command, verb, '--json'], env);
-      t.is(r.exitCode, 0, r.stderr);
-      const k3s = JSON.parse(r.stdout).k3s;
-      t.is(k3s.version, 'v1.30.4+k3s1', `${command.join(' ')} ${verb}`);
-      t.regex(k3s.source, /k3s --version$/);
-      t.deepEqual(traced(r.stderr), ['main.cjs: code cache taken', 'lib/execa.cjs: code cache taken', ROWS_1_9], `${command.join(' ')} ${verb}`);
+      fs.rmSync(memo, { force: true });
+      for (const expected of [asked, recalled]) {
+        const r = await s.exec([...command, verb, '--json'], env);
+        t.is(r.exitCode, 0, r.stderr);
+        const k3s = JSON.parse(r.stdout).k3s;
+        t.is(k3s.version, 'v1.30.4+k3s1', `${command.join(' ')} ${verb}`);
+        t.regex(k3s.source, /k3s --version$/);
+        t.deepEqual(traced(r.stderr), expected, `${command.join(' ')} ${verb}`);
+      }
     }
   }
+  const st = fs.lstatSync(memo);
+  t.is(st.uid, 0);
+  t.is(st.mode & 0o777, 0o600);
+  // The memo is what a run believes: a forged one that only root could have written is taken...
+  const forged = fs.readFileSync(memo, 'utf8').replace('v1.30.4+k3s1', 'v1.24.17+k3s1');
+  const forge = () => {
+    fs.rmSync(memo, { force: true });
+    fs.rmSync(`${memo}.real`, { force: true });
+    fs.writeFileSync(memo, forged, { mode: 0o600 });
+    fs.chmodSync(memo, 0o600);
+  };
+  forge();
+  const believed = await s.exec([process.execPath, CLI, 'check', '--json'], env);
+  t.is(JSON.parse(believed.stdout).k3s.version, 'v1.24.17+k3s1');
+  // ...one another user could have written is not: the binary is asked again.
+  for (const [why, spoil] of [
+    ['owned by another user', () => fs.chownSync(memo, 1000, 1000)],
+    ['writable by its group', () => fs.chmodSync(memo, 0o620)],
+    ['a symlink', () => (fs.renameSync(memo, `${memo}.real`), fs.symlinkSync(`${memo}.real`, memo))],
+    ['in a directory another user can write', () => fs.chmodSync(path.dirname(memo), 0o777)],
+  ] as const) {
+    forge();
+    spoil();
+    const r = await s.exec([process.execPath, CLI, 'check', '--json'], env);
+    t.is(JSON.parse(r.stdout).k3s.version, 'v1.30.4+k3s1', why);
+    t.deepEqual(traced(r.stderr), asked, why);
+    fs.chmodSync(path.dirname(memo), 0o700);
+  }
+  // Another binary (K3s upgraded in place): asked again.
+  const bin = path.join(env.PATH!.split(':')[0]!, 'k3s');
+  fs.writeFileSync(bin, fs.readFileSync(bin, 'utf8').replace('v1.30.4+k3s1', 'v1.31.1+k3s1'), { mode: 0o755 });
+  const upgraded = await s.exec([process.execPath, CLI, 'check', '--json'], env);
+  t.is(JSON.parse(upgraded.stdout).k3s.version, 'v1.31.1+k3s1');
+  t.deepEqual(traced(upgraded.stderr), asked);
   s.dispose();
 });

@@ -6,6 +6,7 @@ import type { DirectoryWatch, Host, HostFacts, ProcessResult, WriteOptions } fro
 import { sysctlPath } from './host.js';
 import { resolveInRoot } from './paths.js';
 import { distributionName, parseOsRelease } from './os-release.js';
+import { K3S_VERSION_MEMO, identityOf, memoText, recall, type BinaryIdentity } from './k3s-version-memo.js';
 
 function missing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
@@ -32,6 +33,15 @@ export function findExecutable(name: string, searchPath: string = process.env.PA
 /** The name a temporary file gets beside its target: hidden, and ending in no suffix that K3s or sysctl read. */
 export function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** The identity of the file exec would run (links followed), or null when it cannot be told. */
+function binaryIdentity(file: string): BinaryIdentity | null {
+  try {
+    return identityOf(file, fs.statSync(file, { bigint: true }));
+  } catch {
+    return null;
+  }
 }
 
 function escapeRegExp(text: string): string {
@@ -282,15 +292,59 @@ export class NodeHost implements Host {
   async k3sVersion(): Promise<ProcessResult | null> {
     if (!this.live) return null;
     // Before K3s is installed (the usual case on the boot path) nothing is started and execa is not loaded.
-    const candidates = ['k3s', '/usr/local/bin/k3s'].filter((file) => findExecutable(file) !== null);
+    const candidates = ['k3s', '/usr/local/bin/k3s'].map((file) => findExecutable(file)).filter((file): file is string => file !== null);
     if (candidates.length === 0) return null;
+    // The same binary as when its output was remembered: nothing is started either.
+    const id = binaryIdentity(candidates[0]!);
+    const remembered = id === null ? null : recall(this.readTrustedState(K3S_VERSION_MEMO), id);
+    if (remembered !== null) return { command: `${candidates[0]} --version`, exitCode: 0, stdout: remembered, stderr: '' };
     const { execa } = await import('execa');
     for (const file of candidates) {
       const result = await execa(file, ['--version'], { reject: false, stdin: 'ignore', timeout: 30_000 });
       if (result.exitCode === undefined) continue; // not found there
-      return { command: `${file} --version`, exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+      const stdout = String(result.stdout ?? '');
+      if (file === candidates[0] && id !== null && result.exitCode === 0) this.rememberState(K3S_VERSION_MEMO, memoText(id, stdout));
+      return { command: `${file} --version`, exitCode: result.exitCode, stdout, stderr: String(result.stderr ?? '') };
     }
     return null;
+  }
+
+  /**
+   * A file of k3s-hostprep's state directory, only when nobody but root can have written it: a
+   * regular file (not followed through a symlink) owned by root and writable by nobody else, in
+   * directories of root's that nobody else can write. null otherwise, or when it is missing.
+   */
+  private readTrustedState(logical: string): string | null {
+    if (this.euid !== 0) return null;
+    try {
+      for (let dir = path.posix.dirname(logical); ; dir = path.posix.dirname(dir)) {
+        const st = fs.lstatSync(this.realPath(dir));
+        if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) return null;
+        if (dir === '/') break;
+      }
+      const fd = fs.openSync(this.realPath(logical), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      try {
+        const st = fs.fstatSync(fd);
+        if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0 || st.size > 64 * 1024) return null;
+        return fs.readFileSync(fd, 'utf8');
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  /** Writes a state file as root, 0600, atomically; a state file is an optimisation, so a failure is not one of the run's. */
+  private rememberState(logical: string, text: string): void {
+    if (this.euid !== 0) return;
+    try {
+      const dir = path.posix.dirname(logical);
+      if (this.lstat(dir) === null) this.mkdir(dir, 0o700);
+      this.writeFileAtomic(logical, text, { mode: 0o600, uid: 0, gid: 0 });
+    } catch {
+      /* asked again next time */
+    }
   }
 
   /**
