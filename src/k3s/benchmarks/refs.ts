@@ -10,13 +10,28 @@ import { benchmarkRows, type BenchmarkName } from './index.js';
 
 export type CheckRef = { flag: string; value?: string } | { text: RegExp };
 
-export function checkIds(name: BenchmarkName, refs: readonly CheckRef[]): string[] {
-  const ids: string[] = [];
-  for (const ref of refs) {
+/** The ids one reference names in a benchmark, worked out once per reference and benchmark (every run and watch cycle asks). */
+const IDS = new WeakMap<CheckRef, Map<BenchmarkName, string[]>>();
+
+function idsOf(name: BenchmarkName, ref: CheckRef): string[] {
+  let byBenchmark = IDS.get(ref);
+  if (!byBenchmark) IDS.set(ref, (byBenchmark = new Map()));
+  let ids = byBenchmark.get(name);
+  if (!ids) {
+    ids = [];
     for (const row of benchmarkRows(name)) {
       const hit = 'text' in ref ? ref.text.test(row.text) : (row.tests?.items ?? []).some((t) => t.flag === ref.flag && (ref.value === undefined || t.value === ref.value));
       if (hit && !ids.includes(row.id)) ids.push(row.id);
     }
+    byBenchmark.set(name, ids);
+  }
+  return ids;
+}
+
+export function checkIds(name: BenchmarkName, refs: readonly CheckRef[]): string[] {
+  const ids: string[] = [];
+  for (const ref of refs) {
+    for (const id of idsOf(name, ref)) if (!ids.includes(id)) ids.push(id);
   }
   return ids;
 }
