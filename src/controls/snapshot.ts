@@ -35,7 +35,10 @@ const PURE = new WeakMap<object, Map<string, unknown>>();
 
 export function pure<T>(ctx: { config: object; role?: string; k3s?: { version: { text: string } }; benchmark?: { name: string } }, name: string, make: () => T): T {
   let values = PURE.get(ctx.config);
-  if (!values) PURE.set(ctx.config, (values = new Map()));
+  if (!values) {
+    values = new Map();
+    PURE.set(ctx.config, values);
+  }
   const key = `${name}\0${ctx.role ?? ''}\0${ctx.k3s?.version.text ?? ''}\0${ctx.benchmark?.name ?? ''}`;
   if (values.has(key)) return values.get(key) as T;
   const value = make();

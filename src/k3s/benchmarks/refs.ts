@@ -15,7 +15,10 @@ const IDS = new WeakMap<CheckRef, Map<BenchmarkName, string[]>>();
 
 function idsOf(name: BenchmarkName, ref: CheckRef): string[] {
   let byBenchmark = IDS.get(ref);
-  if (!byBenchmark) IDS.set(ref, (byBenchmark = new Map()));
+  if (!byBenchmark) {
+    byBenchmark = new Map();
+    IDS.set(ref, byBenchmark);
+  }
   let ids = byBenchmark.get(name);
   if (!ids) {
     ids = [];
