@@ -80,23 +80,17 @@ function symlinkFinding(host: Host, item: string, kind: string): Finding {
 
 /**
  * Why a directory is not safe to keep k3s-hostprep's files in, or null. A directory that someone
- * other than root can write (owned by another user, world-writable, or group-writable by a group
- * other than root's) lets that someone replace or add files beside ours, or swap a directory on
- * the way for a symlink between our check and our write: then nothing we verify holds. Every
- * existing directory from the target's own up to "/" is checked (under --root, up to the root,
- * whose own mode belongs to the build). Directories k3s-hostprep owns are tightened instead
- * (planDirectory with enforce); the ones it does not own are reported and left alone.
+ * other than root can change (owned by another user, writable by others, by a group other than
+ * root's, or through an ACL entry) lets that someone replace or add files beside ours, or swap a
+ * directory on the way for a symlink: then nothing we verify holds. The host judges the
+ * directory, every directory up to "/" (under --root: up to "/" of this machine, the root
+ * included) and every directory a symlink on the way leads through. Directories k3s-hostprep
+ * owns are tightened instead (planDirectory with enforce); the ones it does not own are
+ * reported and left alone. The same rule is enforced again when the host writes, on the
+ * directories it holds open, so a change between plan and write is refused, not followed.
  */
 export function unsafeDirectory(host: Host, dir: string): string | null {
-  for (let p = dir; ; p = path.dirname(p)) {
-    if (p === '/' && host.root !== '/') return null;
-    const stat = host.stat(p);
-    if (stat !== null && stat.isDirectory()) {
-      const who = stat.uid !== 0 ? `owned by uid ${stat.uid}` : (stat.mode & 0o002) !== 0 ? `world-writable (mode ${octal(stat.mode)})` : (stat.mode & 0o020) !== 0 && stat.gid !== 0 ? `writable by group ${stat.gid} (mode ${octal(stat.mode)})` : null;
-      if (who) return `${p} is ${who}: someone other than root could replace or add files under it, so k3s-hostprep does not write there. Make it root's and not group- or world-writable (chown root:root ${p}; chmod go-w ${p}), then run apply again.`;
-    }
-    if (p === '/') return null;
-  }
+  return host.untrusted(dir);
 }
 
 /** Leftover temporary files of a killed run beside a target: removed by apply before it writes. */
@@ -164,7 +158,8 @@ export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPla
   if (!stat.isFile()) {
     return { changes: [], blocked: [fail(spec.path, 'a regular file', stat.isDirectory() ? 'a directory' : 'a special file', `${spec.path} is not a regular file; move it away and run apply again.`)] };
   }
-  const before = host.readText(spec.path) ?? '';
+  // Compared, not obeyed: read whoever could have written it (the write itself demands a trusted directory).
+  const before = host.readText(spec.path, { trust: false }) ?? '';
   if (before !== after) {
     const who = ownership(before);
     if (who !== 'ours' && !force) {
@@ -218,7 +213,7 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   let text: string | null = null;
   try {
     stat = host.lstat(spec.path);
-    if (stat?.isFile()) text = host.readText(spec.path);
+    if (stat?.isFile()) text = host.readText(spec.path, { trust: false });
   } catch (error) {
     return { item: spec.path, status: 'error', expected, actual: 'unreadable', reason: describeError(error) };
   }

@@ -13,25 +13,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HostError, describeError } from '../errors.js';
+import { SAFE_PATH, findExecutable } from './exec.js';
 
 export const LOCK_DIR = '/run/k3s-hostprep';
 export const LOCK_FILE = `${LOCK_DIR}/apply.lock`;
 /** How long apply waits for another run by default; a boot-time run and a manual one may overlap. */
 export const DEFAULT_WAIT_SECONDS = 60;
 
-const FLOCK_CANDIDATES = ['/usr/bin/flock', '/bin/flock', '/usr/sbin/flock', '/sbin/flock'];
-
-/** flock(1) by absolute path first: a restricted PATH must not decide whether runs are serialised. */
-export function findFlock(envPath = process.env.PATH ?? ''): string | null {
-  for (const candidate of [...FLOCK_CANDIDATES, ...envPath.split(':').filter(Boolean).map((d) => path.join(d, 'flock'))]) {
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
+/** flock(1) from the system directories only: neither a hostile nor a restricted PATH decides whether runs are serialised. */
+export function findFlock(): string | null {
+  return findExecutable('flock');
 }
 
 export interface Lock {
@@ -117,7 +108,13 @@ export async function acquireRunLock(options: LockOptions): Promise<Lock> {
   const wait = options.waitSeconds > 0 ? ['-w', String(options.waitSeconds)] : ['-n'];
   // -E 75: a distinct code for "held by another", so that a failure of flock itself is told apart.
   const { spawnSync } = await childProcess();
-  const result = spawnSync(flock, ['-x', '-E', '75', ...wait, '3'], { stdio: ['ignore', 'ignore', 'pipe', target.fd], encoding: 'utf8' });
+  // spawnSync rather than runProgram: the descriptor is handed over as fd 3, and nothing else may run meanwhile.
+  const result = spawnSync(flock, ['-x', '-E', '75', ...wait, '3'], {
+    stdio: ['ignore', 'ignore', 'pipe', target.fd],
+    encoding: 'utf8',
+    env: { PATH: SAFE_PATH, LC_ALL: 'C' },
+    timeout: (options.waitSeconds + 30) * 1000,
+  });
   if (result.status !== 0) {
     const holder = holderOf(target.fd, target.isFile);
     fs.closeSync(target.fd);
