@@ -21,6 +21,10 @@ export interface Invocation {
   binary?: string;
   /** service-accounts: how long to wait for the Kubernetes API, in seconds. */
   timeoutSeconds?: number;
+  /** service-accounts: a kubeconfig other than K3s' own (it must be trusted: only root can change it). */
+  kubeconfig?: string;
+  /** render cloud-init: the SHA-256 of the K3s installer script the node runs. */
+  k3sInstallerSha256?: string;
   /** render cloud-init: the release tarball nodes download, and its SHA-256. */
   agentUrl?: string;
   agentSha256?: string;
@@ -43,6 +47,8 @@ const OPTIONS = {
   root: { type: 'string' },
   binary: { type: 'string' },
   timeout: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'k3s-installer-sha256': { type: 'string' },
   'agent-url': { type: 'string' },
   'agent-sha256': { type: 'string' },
   'k3s-version': { type: 'string' },
@@ -56,10 +62,10 @@ const ALLOWED: Record<CommandName, ReadonlyArray<keyof typeof OPTIONS>> = {
   apply: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version', 'junit', 'wait'],
   check: ['help', 'json', 'config', 'role', 'root', 'k3s-version', 'junit'],
   plan: ['help', 'json', 'force', 'config', 'role', 'root', 'k3s-version'],
-  render: ['help', 'config', 'role', 'root', 'k3s-version', 'agent-url', 'agent-sha256'],
+  render: ['help', 'config', 'role', 'root', 'k3s-version', 'agent-url', 'agent-sha256', 'k3s-installer-sha256'],
   install: ['help', 'force', 'root', 'binary', 'config'],
   uninstall: ['help', 'force', 'root'],
-  'service-accounts': ['help', 'json', 'timeout'],
+  'service-accounts': ['help', 'json', 'timeout', 'kubeconfig'],
   watch: ['help', 'config', 'role', 'k3s-version', 'cycles'],
 };
 
@@ -94,7 +100,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     timeoutSeconds = Number(values.timeout);
     if (!/^\d+$/.test(values.timeout) || timeoutSeconds < 1 || timeoutSeconds > 86_400) throw new UsageError(`--timeout: expected whole seconds from 1 to 86400, got "${values.timeout}"`);
   }
-  for (const name of ['config', 'root', 'binary', 'junit'] as const) {
+  for (const name of ['config', 'root', 'binary', 'junit', 'kubeconfig'] as const) {
     if (values[name] === '') throw new UsageError(`--${name}: expected a path, got an empty string`);
   }
   const k3sVersion = values['k3s-version'];
@@ -120,6 +126,8 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     ...(k3sVersion !== undefined ? { k3sVersion } : {}),
     ...(values.binary !== undefined ? { binary: values.binary } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values['k3s-installer-sha256'] !== undefined ? { k3sInstallerSha256: values['k3s-installer-sha256'] } : {}),
     ...(values['agent-url'] !== undefined ? { agentUrl: values['agent-url'] } : {}),
     ...(values['agent-sha256'] !== undefined ? { agentSha256: values['agent-sha256'] } : {}),
     ...(values.junit !== undefined ? { junit: values.junit } : {}),

@@ -11,7 +11,7 @@ import { commandHelp } from './help.js';
 import type { Host } from './host/host.js';
 import { DEFAULT_WAIT_SECONDS, acquireRunLock, type Lock } from './host/lock.js';
 import { NodeHost } from './host/node-host.js';
-import { resolveInRoot } from './host/paths.js';
+import * as path from 'node:path';
 import { renderJson } from './report/json.js';
 import { renderText } from './report/text.js';
 import { renderJunit } from './report/junit.js';
@@ -26,66 +26,87 @@ import { VERSION } from './version.js';
 import { chooseK3sVersion } from './k3s/choose.js';
 import { needsAdmissionConfig } from './k3s/settings.js';
 import { FULL_RELEASE, renderCloudInit } from './cloud-init.js';
-import { chooseKubectl, renderServiceAccountsReport, secureServiceAccounts } from './kube/service-accounts.js';
+import { K3S_KUBECONFIG, chooseKubectl, kubeconfigArgs, renderServiceAccountsReport, secureServiceAccounts } from './kube/service-accounts.js';
+import { runProgram } from './host/exec.js';
+import { liveSysctlProblem } from './sysctl/extra.js';
+import { KUBELET_SYSCTLS } from './controls/kubelet-sysctls.js';
 import { failureLine } from './report/failure-line.js';
 import { install, renderInstallReport, uninstall, type BinarySource } from './systemd/install.js';
 
 /**
- * Reads a configuration file's bytes: a regular file of at most MAX_CONFIG_BYTES (a FIFO, a device
- * or a huge file is refused before it is read), or null when there is none.
+ * Reads a configuration file through the host's one reader: a regular file of at most
+ * MAX_CONFIG_BYTES that only root can change, in directories only root can change (on its
+ * written and its resolved path), or null when there is none. Anything else is a ConfigError
+ * (exit 2) naming the file and the fix: a root agent never takes instructions from a file
+ * another user could have written.
  */
-function readConfigBytes(real: string, shown: string, optional: boolean): Uint8Array | null {
-  let fd: number;
+function readConfigBytes(host: Host, logical: string, shown: string, optional: boolean): Uint8Array | null {
+  let bytes: Uint8Array | null;
   try {
-    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    bytes = host.readFile(logical, { maxBytes: MAX_CONFIG_BYTES });
   } catch (error) {
-    if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EFBIG') throw new ConfigError(shown, [`the configuration file is larger than the limit of ${MAX_CONFIG_BYTES} bytes (1 MiB)`], { cause: error });
+    if (code === 'ESPECIAL') throw new ConfigError(shown, ['cannot read the configuration file: not a regular file'], { cause: error });
+    if (code === 'EUNTRUSTED') throw new ConfigError(shown, [`not trusted: ${describeError(error)}`], { cause: error });
     throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
   }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw new ConfigError(shown, ['cannot read the configuration file: not a regular file']);
-    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError(shown, [`the configuration file is ${stat.size} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`]);
-    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-    let length = 0;
-    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = fs.readSync(fd, buffer, length, buffer.length - length, null);
-    return buffer.subarray(0, length);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
-  } finally {
-    fs.closeSync(fd);
+  if (bytes === null && !optional) throw new ConfigError(shown, ['cannot read the configuration file: ENOENT: no such file or directory']);
+  return bytes;
+}
+
+/** The configuration's bytes and the name it is shown by: --config names a file on this machine, the default lives inside the prepared system. */
+function configBytes(host: Host, explicit: string | undefined): { bytes: Uint8Array; shown: string } | null {
+  if (explicit !== undefined) {
+    const local = path.resolve(explicit);
+    const bytes = readConfigBytes(host.root === '/' ? host : new NodeHost('/', false), local, explicit, false)!;
+    return { bytes, shown: explicit };
   }
+  const shown = host.realPath(DEFAULT_CONFIG_PATH);
+  const bytes = readConfigBytes(host, DEFAULT_CONFIG_PATH, shown, true);
+  return bytes === null ? null : { bytes, shown };
+}
+
+/** The parser (and the YAML library) is loaded only when there is a file to parse. */
+export async function loadConfig(host: Host, explicit: string | undefined): Promise<Config> {
+  const found = configBytes(host, explicit);
+  if (found === null) return defaultConfig();
+  const { decodeConfig, parseConfig } = await import('./config/load.js');
+  return parseConfig(decodeConfig(found.bytes, found.shown), found.shown);
 }
 
 /**
- * --config names a file on this machine; the default lives inside the prepared system. The
- * parser (and the YAML library) is loaded only when there is a file to parse.
+ * Extra kernel parameters must exist in the running kernel and take the value given, before
+ * anything is written (exit 2, nothing written). Under --root the image's kernel is not running:
+ * only the static rules (schema) apply there.
  */
-export async function loadConfig(host: Host, explicit: string | undefined): Promise<Config> {
-  if (explicit !== undefined) {
-    const bytes = readConfigBytes(explicit, explicit, false)!;
-    const { decodeConfig, parseConfig } = await import('./config/load.js');
-    return parseConfig(decodeConfig(bytes, explicit), explicit);
+function checkExtraSysctls(host: Host, config: Config): void {
+  if (!host.live) return;
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(config.sysctl)) {
+    if (KUBELET_SYSCTLS.some(([k]) => k === key)) continue;
+    let live: string | null;
+    try {
+      live = host.readSysctl(key);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      live = code === 'ENOENT' || code === 'ENOTDIR' ? null : '';
+    }
+    const problem = liveSysctlProblem(key, value, live);
+    if (problem) problems.push(`sysctl.${key}: ${problem}`);
   }
-  const shown = host.realPath(DEFAULT_CONFIG_PATH);
-  let real: string;
-  try {
-    real = resolveInRoot(host.root, DEFAULT_CONFIG_PATH, true);
-  } catch (error) {
-    throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
-  }
-  const bytes = readConfigBytes(real, shown, true);
-  if (bytes === null) return defaultConfig();
-  const { decodeConfig, parseConfig } = await import('./config/load.js');
-  return parseConfig(decodeConfig(bytes, shown), shown);
+  if (problems.length > 0) throw new ConfigError(config.source, problems);
 }
 
 function openHost(root: string | undefined): Host {
   if (root === undefined) return new NodeHost('/');
   const stat = fs.statSync(root, { throwIfNoEntry: false });
   if (!stat?.isDirectory()) throw new UsageError(`--root ${root}: expected an existing directory`);
-  return new NodeHost(root);
+  const host = new NodeHost(root);
+  // The root itself is held to the rule: a user who owns the image could swap what is inside it.
+  const why = host.untrusted('/');
+  if (why !== null) throw new HostError(`--root ${root} is not trusted: ${why}`);
+  return host;
 }
 
 /** The JUnit file (--junit) and the metrics file (metrics.textfilePath); a failure to write is exit 3. */
@@ -179,11 +200,12 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       return invocation.help ? EXIT.compliant : EXIT.usage;
     }
     if (invocation.command === 'service-accounts') {
-      const kubectl = chooseKubectl(process.env.PATH ?? '');
-      if (kubectl === null) throw new HostError('service-accounts: neither k3s nor kubectl is on PATH');
+      const kubectl = chooseKubectl();
+      if (kubectl === null) throw new HostError('service-accounts: neither k3s nor kubectl was found as a root-owned executable in the system directories');
       const [bin, ...prefix] = kubectl;
       const host = new NodeHost('/');
-      const report = await secureServiceAccounts((args) => host.run(bin!, [...prefix, ...args], { timeoutMs: 60_000 }), kubectl.join(' '), {
+      const kubeconfig = kubeconfigArgs(invocation.kubeconfig === undefined ? K3S_KUBECONFIG : path.resolve(invocation.kubeconfig), (f) => host.untrusted(f));
+      const report = await secureServiceAccounts((args) => runProgram(bin!, [...prefix, ...kubeconfig, ...args], { timeoutMs: 60_000 }), kubectl.join(' '), {
         timeoutMs: (invocation.timeoutSeconds ?? 300) * 1000,
       });
       out.write(invocation.json ? JSON.stringify(report, null, 2) + '\n' : renderServiceAccountsReport(report));
@@ -205,6 +227,7 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
       return report.exitCode;
     }
     const config = await loadConfig(host, invocation.config);
+    if (invocation.command !== 'render') checkExtraSysctls(host, config);
     const roleChoice = chooseRole(host, invocation.role, config.role, config.source);
     const k3s = await chooseK3sVersion(host, invocation.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
     const ctx = { host, config, role: roleChoice.role, force: invocation.force, k3s };
@@ -216,10 +239,11 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
         // The release the K3s installer installs: --k3s-version, else the config's when it names one release.
         const fromConfig = config.k3sVersion !== undefined && FULL_RELEASE.test(config.k3sVersion) ? config.k3sVersion : undefined;
         const pinned = invocation.k3sVersion ?? fromConfig;
-        const configPath = invocation.config ?? (host.readText(DEFAULT_CONFIG_PATH) !== null ? host.realPath(DEFAULT_CONFIG_PATH) : undefined);
+        const configFile = configBytes(host, invocation.config);
         out.write(renderCloudInit({
           role: roleChoice.role,
-          configText: configPath === undefined ? null : fs.readFileSync(configPath, 'utf8'),
+          configText: configFile === null ? null : Buffer.from(configFile.bytes).toString('utf8'),
+          ...(invocation.k3sInstallerSha256 !== undefined ? { k3sInstallerSha256: invocation.k3sInstallerSha256 } : {}),
           agentUrl: invocation.agentUrl!,
           agentSha256: invocation.agentSha256!,
           ...(pinned !== undefined ? { k3sVersion: pinned } : {}),

@@ -67,6 +67,7 @@ ${ARTEFACTS.map((a) => `  ${a.name.padEnd(18)} ${a.description}`).join('\n')}
 
   --agent-url URL      cloud-init: the release tarball nodes download (scripts/build-sea)
   --agent-sha256 HEX   cloud-init: its SHA-256, checked before anything runs
+  --k3s-installer-sha256 HEX   cloud-init: SHA-256 of the K3s installer script (get.k3s.io), checked before it runs
   (cloud-init: a full --k3s-version such as v1.30.4+k3s1, or the config's, pins the release the K3s
    installer installs; otherwise it installs the stable channel)
 ${COMMON}
@@ -92,7 +93,7 @@ given (a backup is kept). Idempotent. Must run as root.
   --root DIR         uninstall from an offline root
   --force            remove unit files written or edited by someone else (a backup is kept)
 `,
-  'service-accounts': `Usage: k3s-hostprep service-accounts [--timeout SECONDS] [--json]
+  'service-accounts': `Usage: k3s-hostprep service-accounts [--timeout SECONDS] [--kubeconfig FILE] [--json]
 
 CIS 5.1.5, once K3s is up: sets automountServiceAccountToken: false on the default ServiceAccount of every
 namespace, through "k3s kubectl" (or kubectl), and reports what it changed. Waits for the API with a
@@ -100,6 +101,7 @@ bounded retry (default 300 seconds) and exits 3 when it never answers. Run by
 k3s-hostprep-service-accounts.timer so that namespaces created later are covered.
 
   --timeout SECONDS  how long to wait for the Kubernetes API (default 300)
+  --kubeconfig FILE  a kubeconfig only root can change (default /etc/rancher/k3s/k3s.yaml; KUBECONFIG is ignored)
   --json             print the result as JSON
 `,
   watch: `Usage: k3s-hostprep watch [options]

@@ -6,6 +6,7 @@ import { isVersion, parseK3sVersion } from '../k3s/version.js';
 import type { Spec } from './spec.js';
 import { normalizeKey } from '../sysctl/conf.js';
 import { weakensKubelet } from '../controls/kubelet-sysctls.js';
+import { SYSCTL_KEY, extraSysctlProblem } from '../sysctl/extra.js';
 
 export type Role = 'server' | 'agent';
 
@@ -175,7 +176,7 @@ const retention = (key: keyof typeof AUDIT_MINIMUMS, flag: string, cis: string):
 /** Extra kernel parameters: a sysctl key and an integer or one-line value; none may weaken the six. */
 const sysctlSpec: Spec = {
   type: 'map',
-  keyPattern: /^[A-Za-z0-9_-]+([./][A-Za-z0-9_:@+-]+)+$/,
+  keyPattern: SYSCTL_KEY,
   keyText: 'a sysctl key such as net.ipv4.ip_forward (no globs)',
   values: {
     type: 'any',
@@ -184,7 +185,7 @@ const sysctlSpec: Spec = {
         ? null
         : `expected an integer or a one-line value, got ${v === null ? 'null' : typeof v === 'object' ? (Array.isArray(v) ? 'a list' : 'a mapping') : JSON.stringify(v)}`,
   },
-  entry: (key, value) => weakensKubelet(normalizeKey(key), value),
+  entry: (key, value) => weakensKubelet(normalizeKey(key), value) ?? extraSysctlProblem(normalizeKey(key), String(value).trim()),
 };
 
 export const configSpec: Spec = {

@@ -55,6 +55,22 @@ function judgeLive({ desired, raw, error }: LiveRead): Finding {
   return fail(item, desired.value, raw, reason);
 }
 
+/**
+ * After a failed `sysctl -p`, puts back the file as it was before this run (or removes the one
+ * this run created): a file the kernel rejected must not be applied again at every boot.
+ */
+function restorePrevious(ctx: Context, plan: ControlPlan): string[] {
+  const change = plan.changes.find((c) => c.kind === 'file' && c.path === SYSCTL_FILE);
+  if (change?.kind !== 'file') return [];
+  try {
+    if (change.before === null) ctx.host.removeFile(SYSCTL_FILE);
+    else ctx.host.writeFileAtomic(SYSCTL_FILE, change.before, { mode: change.mode, uid: 0, gid: 0 });
+    return [`${SYSCTL_FILE} was put back as it was before this run`];
+  } catch (error) {
+    return [`${SYSCTL_FILE}: could not put back the previous file: ${describeError(error)}`];
+  }
+}
+
 export const kernelParameters: Control = {
   id: 'kernel-parameters',
   cis: '4.2.6',
@@ -90,7 +106,8 @@ export const kernelParameters: Control = {
     const result = await ctx.host.runSysctl(['-p', SYSCTL_FILE]);
     if (result.exitCode !== 0) {
       const detail = (result.stderr || result.stdout).trim().split('\n').filter(Boolean).join('; ');
-      outcome.hostErrors.push(`${result.command} exited ${result.exitCode}${detail ? `: ${detail}` : ''}`);
+      outcome.hostErrors.push(`${result.command} ${result.why ?? `exited ${result.exitCode}`}${detail ? `: ${detail}` : ''}`);
+      outcome.hostErrors.push(...restorePrevious(ctx, plan));
       return outcome;
     }
     // Read back, as systemd-sysctl does: a value the kernel did not take is a failure of the host.

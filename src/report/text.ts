@@ -2,6 +2,7 @@
 import type { Change } from '../controls/types.js';
 import type { Report } from './model.js';
 import { octal } from '../controls/managed.js';
+import { escapeControls as e } from './escape.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -27,21 +28,21 @@ export function describeChange(change: Change): string {
 
 export function renderText(report: Report): string {
   const out: string[] = [];
-  const host = report.host ? ` on ${report.host.hostname} (${report.host.distribution}, kernel ${report.host.kernel})` : '';
+  const host = report.host ? ` on ${e(report.host.hostname)} (${e(report.host.distribution)}, kernel ${e(report.host.kernel)})` : '';
   out.push(`k3s-hostprep ${report.version} ${report.command}${host}`);
-  out.push(`role: ${report.role} (${report.roleSource}); config: ${report.config}${report.root !== '/' ? `; root: ${report.root}` : ''}`);
+  out.push(e(`role: ${report.role} (${report.roleSource}); config: ${report.config}${report.root !== '/' ? `; root: ${report.root}` : ''}`));
   out.push(`K3s: ${report.k3s.version} (${report.k3s.source})`);
   out.push('');
   const rows = [['CONTROL', 'CIS', 'STATUS', 'ITEM', 'EXPECTED', 'ACTUAL']];
   for (const c of report.controls) {
     for (const f of c.findings) rows.push([c.id, f.cis ?? c.cis ?? '-', f.status.toUpperCase(), f.item, f.expected, f.actual]);
   }
-  out.push(table(rows));
+  out.push(table(rows.map((r) => r.map(e))));
 
   const problems = report.controls.flatMap((c) => c.findings.filter((f) => f.status === 'fail' || f.status === 'error' || f.status === 'warn').map((f) => ({ c, f })));
   if (problems.length > 0) {
     out.push('', 'Reasons:');
-    for (const { c, f } of problems) out.push(`  [${f.status.toUpperCase()}] ${c.id} ${f.item}: ${f.reason}`);
+    for (const { c, f } of problems) out.push(`  [${f.status.toUpperCase()}] ${c.id} ${e(f.item)}: ${e(f.reason)}`);
     const remediations = [...new Set(problems.map(({ c }) => c))];
     out.push('', 'Remediation:');
     for (const c of remediations) out.push(`  ${c.id}: ${c.remediation}`);
@@ -51,14 +52,14 @@ export function renderText(report: Report): string {
   out.push('');
   if (report.command === 'apply') {
     out.push(changes.length === 0 ? 'Changes: nothing to change.' : `Changes made (${changes.length}):`);
-    for (const change of changes) out.push(`  ${describeChange(change)}`);
-    for (const b of report.backups) out.push(`  backup kept: ${b}`);
+    for (const change of changes) out.push(`  ${e(describeChange(change))}`);
+    for (const b of report.backups) out.push(`  backup kept: ${e(b)}`);
   } else if (report.command === 'plan') {
     out.push(changes.length === 0 ? 'Plan: nothing to change.' : `Plan: ${changes.length} change(s).`);
   }
   if (report.hostErrors.length > 0) {
     out.push('', 'Host errors:');
-    for (const e of report.hostErrors) out.push(`  ${e}`);
+    for (const h of report.hostErrors) out.push(`  ${e(h)}`);
   }
   out.push(verdict(report));
   return out.join('\n') + '\n';
