@@ -127,16 +127,15 @@ async function fault(name, expect, prepare, args = []) {
   s.dispose();
   return out;
 }
+/** A sysctl stand-in in /usr/local/sbin (helpers come from the system directories only), or none at all. */
 const bin = (s, name, body) => {
-  const dir = s.path(name);
-  fs.mkdirSync(dir, { recursive: true });
-  if (body) fs.writeFileSync(path.join(dir, 'sysctl'), body, { mode: 0o755 });
-  s.setup.push(`export PATH=${dir}${body ? ':$PATH' : ''}`);
+  if (body) s.program('sysctl', body);
+  else s.hide('/usr/sbin/sysctl');
 };
 figures.faults = [
   await fault('read-only /proc/sys', /read-only file system/, (s) => void s.setup.push('mount -n -o remount,ro,bind /proc/sys')),
   await fault('no /proc/sys/kernel/keys', /cannot read \/proc\/sys\/kernel\/keys\/root_maxkeys: ENOENT/, (s) => void fs.rmSync(s.path('proc-sys/kernel/keys'), { recursive: true })),
-  await fault('no sysctl binary', /sysctl was not found on PATH/, (s) => void bin(s, 'empty-bin', null)),
+  await fault('no sysctl binary', /sysctl was not found as a root-owned executable/, (s) => void bin(s, 'empty-bin', null)),
   await fault('sysctl exits 255', /exited 255: sysctl: permission denied/, (s) => void bin(s, 'bad-bin', '#!/bin/sh\necho "sysctl: permission denied" >&2\nexit 255\n')),
   await fault('full disk during the write', /ENOSPC/, (s) => {
     fs.copyFileSync(s.host(SYSCTL_FILE), s.path('old.conf'));

@@ -27,7 +27,7 @@ import { chooseK3sVersion } from './k3s/choose.js';
 import { needsAdmissionConfig } from './k3s/settings.js';
 import { FULL_RELEASE, renderCloudInit } from './cloud-init.js';
 import { K3S_KUBECONFIG, chooseKubectl, kubeconfigArgs, renderServiceAccountsReport, secureServiceAccounts } from './kube/service-accounts.js';
-import { runProgram } from './host/exec.js';
+import { findExecutable, runProgram } from './host/exec.js';
 import { liveSysctlProblem } from './sysctl/extra.js';
 import { KUBELET_SYSCTLS } from './controls/kubelet-sysctls.js';
 import { failureLine } from './report/failure-line.js';
@@ -169,13 +169,22 @@ async function isSingleExecutable(): Promise<boolean> {
   }
 }
 
-/** What install puts at /usr/local/bin/k3s-hostprep: --binary, else this single executable, else a launcher for this package. */
+/**
+ * What install puts at /usr/local/bin/k3s-hostprep: --binary, else this single executable, else
+ * this package's bundle (dist/) with a launcher. Every source is read through the trusted reader:
+ * a file another user could change (a checkout they own, a binary in their directory, a node
+ * binary outside root's directories) would run as root at every boot, so it is refused.
+ */
 async function binarySource(file: string | undefined, root: string | undefined): Promise<BinarySource> {
+  const local = new NodeHost('/', false);
   const read = (p: string, what: string) => {
     try {
-      return fs.readFileSync(p);
+      const bytes = local.readFile(path.resolve(p), { maxBytes: 512 * 1024 * 1024 });
+      if (bytes === null) throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+      return bytes;
     } catch (error) {
-      throw new UsageError(`${what} ${p}: cannot read it: ${describeError(error)}`, { cause: error });
+      const untrusted = (error as NodeJS.ErrnoException).code === 'EUNTRUSTED';
+      throw new (untrusted ? HostError : UsageError)(`${what} ${p}: ${untrusted ? 'refused: ' : 'cannot read it: '}${describeError(error)}`, { cause: error });
     }
   };
   if (file !== undefined) return { kind: 'file', path: file, content: read(file, '--binary') };
@@ -183,7 +192,13 @@ async function binarySource(file: string | undefined, root: string | undefined):
   if (root !== undefined) {
     throw new UsageError('install --root needs the single executable (scripts/build-sea) or --binary FILE: this k3s-hostprep runs under Node.js from files of this machine');
   }
-  return { kind: 'launcher', node: process.execPath, script: fs.realpathSync(process.argv[1] ?? '') };
+  const node = fs.realpathSync(process.execPath);
+  if (findExecutable(node) === null) {
+    throw new HostError(`install: the Node.js binary ${node} is not trusted: ${local.untrusted(node) ?? 'it is not a root-owned executable'}. Install Node.js as root (a package), or use the single executable (scripts/build-sea).`);
+  }
+  const dist = path.dirname(fs.realpathSync(process.argv[1] ?? ''));
+  const names = ['cli.js', 'main.cjs', 'package.json', ...(local.readDir(path.join(dist, 'lib')) ?? []).filter((n) => n.endsWith('.cjs')).map((n) => `lib/${n}`)];
+  return { kind: 'bundle', node, files: names.map((name) => ({ name, content: read(path.join(dist, name), 'the bundle file') })) };
 }
 
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {

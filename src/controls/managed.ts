@@ -31,7 +31,11 @@ export function renderManaged(body: string): string {
 
 export type Ownership = 'ours' | 'edited' | 'foreign';
 
-/** "ours": our header and an intact body; "edited": our header but a changed body; else "foreign". */
+/**
+ * What the header says: "ours" (our header and an intact body), "edited" (our header, a changed
+ * body) or "foreign". Anyone can write a header with a matching digest, so the header only
+ * explains a file to a reader; whether k3s-hostprep wrote a file is what recordedOwnership says.
+ */
 export function ownership(text: string): Ownership {
   const lines = text.split('\n');
   const markIndex = lines.slice(0, 5).findIndex((l) => l.startsWith(`# ${MARK}`));
@@ -39,6 +43,67 @@ export function ownership(text: string): Ownership {
   const digest = lines[markIndex]!.slice(`# ${MARK}`.length).trim();
   const body = lines.slice(markIndex + 1).join('\n');
   return sha256(body) === digest ? 'ours' : 'edited';
+}
+
+/**
+ * The record of what k3s-hostprep wrote: for each path, the SHA-256 of the whole content it last
+ * wrote there. It lives where only root can write, and it is what makes a file "ours": a file
+ * whose content is not the one recorded for its path is someone else's, whatever header it
+ * carries. Files written before the record existed are therefore replaced only with --force
+ * (and a backup), once.
+ */
+export const RECORD_PATH = '/var/lib/k3s-hostprep/written.json';
+const RECORD_DIR = path.posix.dirname(RECORD_PATH);
+
+export function readRecord(host: Host): Record<string, string> {
+  let text: string | null;
+  try {
+    text = host.readText(RECORD_PATH, { maxBytes: 1024 * 1024 });
+  } catch {
+    return {};
+  }
+  if (text === null) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string' && /^[0-9a-f]{64}$/.test(e[1])));
+  } catch {
+    return {};
+  }
+}
+
+/** Records (or, for null, forgets) what was written at these paths. */
+export function recordWritten(host: Host, entries: Record<string, string | null>): void {
+  if (Object.keys(entries).length === 0) return;
+  const record = readRecord(host);
+  for (const [p, digest] of Object.entries(entries)) {
+    if (digest === null) delete record[p];
+    else record[p] = digest;
+  }
+  if (Object.keys(record).length === 0) {
+    // Nothing left that k3s-hostprep wrote (after uninstall): the record goes too.
+    if (host.lstat(RECORD_PATH)?.isFile()) host.removeFile(RECORD_PATH);
+    if (host.readDir(RECORD_DIR)?.length === 0) host.removeDir(RECORD_DIR);
+    return;
+  }
+  const missing: string[] = [];
+  for (let d = RECORD_DIR; d !== '/' && host.lstat(d) === null; d = path.posix.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    host.mkdir(d, d === RECORD_DIR ? 0o700 : 0o755);
+    host.chown(d, 0, 0);
+  }
+  const sorted = Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  host.writeFileAtomic(RECORD_PATH, JSON.stringify(sorted, null, 2) + '\n', { mode: 0o600, uid: 0, gid: 0 });
+}
+
+export function sha256Bytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** "ours" only when the file's whole content is what k3s-hostprep recorded writing at that path; else what the header says, "ours" counting as "edited". */
+export function recordedOwnership(host: Host, logical: string, text: string): Ownership {
+  if (readRecord(host)[logical] === sha256(text)) return 'ours';
+  return ownership(text) === 'foreign' ? 'foreign' : 'edited';
 }
 
 export function octal(mode: number): string {
@@ -161,9 +226,9 @@ export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPla
   // Compared, not obeyed: read whoever could have written it (the write itself demands a trusted directory).
   const before = host.readText(spec.path, { trust: false }) ?? '';
   if (before !== after) {
-    const who = ownership(before);
+    const who = recordedOwnership(host, spec.path, before);
     if (who !== 'ours' && !force) {
-      const what = who === 'edited' ? 'was written by k3s-hostprep and edited since' : 'was not written by k3s-hostprep';
+      const what = who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there (edited since, or written by someone else)" : 'was not written by k3s-hostprep';
       return {
         changes: [],
         blocked: [fail(spec.path, 'content rendered by k3s-hostprep', `different content (${what})`, `${spec.path} ${what}; it is left alone. Move your settings to the config, or run apply --force to replace it (a backup is kept).`)],
@@ -224,8 +289,8 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${sha256(text).slice(0, 12)}`;
   if (unsafe) return fail(spec.path, expected, actual, unsafe);
   if (text !== renderManaged(spec.body)) {
-    const who = ownership(text);
-    const why = who === 'ours' ? 'holds an older rendering; apply will update it' : who === 'edited' ? 'was edited since k3s-hostprep wrote it' : 'was not written by k3s-hostprep';
+    const who = recordedOwnership(host, spec.path, text);
+    const why = who === 'ours' ? 'holds an older rendering; apply will update it' : who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there" : 'was not written by k3s-hostprep';
     return fail(spec.path, expected, actual, `${spec.path} ${why}.`);
   }
   if ((stat.mode & 0o7777) !== spec.mode) return fail(spec.path, expected, actual, `${spec.path} has mode ${octal(stat.mode)}, expected ${octal(spec.mode)}.`);
@@ -240,6 +305,7 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
  */
 export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutcome {
   const outcome: ApplyOutcome = { done: [], hostErrors: [], backups: [] };
+  const written: Record<string, string> = {};
   for (const change of changes) {
     try {
       switch (change.kind) {
@@ -256,6 +322,7 @@ export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutco
         case 'file':
           if (change.backup) outcome.backups.push(host.backup(change.path));
           host.writeFileAtomic(change.path, change.after, { mode: change.mode, uid: 0, gid: 0 });
+          written[change.path] = sha256(change.after);
           break;
         case 'remove':
           host.removeFile(change.path);
@@ -267,6 +334,11 @@ export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutco
     } catch (error) {
       outcome.hostErrors.push(`${change.kind} ${changeTarget(change)}: ${describeError(error)}`);
     }
+  }
+  try {
+    recordWritten(host, written);
+  } catch (error) {
+    outcome.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
   }
   return outcome;
 }
