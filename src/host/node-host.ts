@@ -153,10 +153,12 @@ export class NodeHost implements Host {
         throw error;
       }
       try {
-        if (trust) {
-          const why = judge(fd).why;
+        const stat = fs.fstatSync(fd);
+        if (trust && stat.isFile()) {
+          const why = judge(fd, stat).why;
           if (why !== null) throw new UntrustedPathError({ path: found.real, why });
         }
+        // A special file is refused by readOpenFile before any read.
         return readOpenFile(fd, found.real, options.maxBytes ?? DEFAULT_MAX_READ_BYTES);
       } finally {
         fs.closeSync(fd);
