@@ -8,7 +8,9 @@ import test from 'ava';
 import fs from 'fs-extra';
 import * as path from 'node:path';
 import { execaSync } from 'execa';
-import { COMPLIANT, HOSTILE, Sandbox, isRoot } from '../helpers/sandbox.js';
+import { COMPLIANT, HOSTILE, REPO, Sandbox, isRoot } from '../helpers/sandbox.js';
+import { bootstrapScript, checkCloudInitInput } from '../../src/cloud-init.js';
+import { parseConfig } from '../../src/config/load.js';
 import { TestHost, context } from '../helpers/test-host.js';
 import { run } from '../../src/engine.js';
 import { renderManaged } from '../../src/controls/managed.js';
@@ -239,4 +241,66 @@ test('control characters from configuration are escaped in the text report and t
   t.is(line.split('\n').length, 2, 'one line');
   t.regex(line, /^<3>/);
   t.false(line.includes('\u2028'));
+});
+
+it('install copies the bundle into root-owned /usr/local/lib/k3s-hostprep, refuses a checkout another user owns, and uninstall removes only what it wrote', async (t) => {
+  const s = new Sandbox({ kernel: COMPLIANT });
+  for (const [dir, at] of [['usr-local-bin', '/usr/local/bin'], ['usr-local-lib', '/usr/local/lib']] as const) {
+    fs.mkdirpSync(s.path(dir));
+    s.setup.push(`mount -n --bind ${s.path(dir)} ${at}`);
+  }
+  const checkout = s.path('checkout');
+  fs.copySync(path.join(REPO, 'dist'), path.join(checkout, 'dist'));
+  const chownTree = (uid: number) => execaSync('chown', ['-R', `${uid}:${uid}`, checkout]);
+  chownTree(NOBODY);
+  const refused = await s.exec([process.execPath, path.join(checkout, 'dist/cli.js'), 'install']);
+  t.is(refused.exitCode, 3, refused.stdout + refused.stderr);
+  t.regex(refused.stderr, /checkout.* is owned by uid 65534/);
+  t.deepEqual(fs.readdirSync(s.path('usr-local-bin')), []);
+  t.deepEqual(fs.readdirSync(s.path('usr-local-lib')), []);
+
+  chownTree(0);
+  const installed = await s.exec([process.execPath, path.join(checkout, 'dist/cli.js'), 'install']);
+  t.is(installed.exitCode, 0, installed.stdout + installed.stderr);
+  const launcher = fs.readFileSync(s.path('usr-local-bin/k3s-hostprep'), 'utf8');
+  t.regex(launcher, /exec '[^']*node' '\/usr\/local\/lib\/k3s-hostprep\/cli\.js' "\$@"/);
+  t.notRegex(launcher, /checkout/);
+  const lib = s.path('usr-local-lib/k3s-hostprep');
+  t.is(fs.statSync(lib).uid, 0);
+  t.is(fs.statSync(lib).mode & 0o7777, 0o755);
+  t.true(fs.existsSync(path.join(lib, 'main.cjs')));
+  // What the checkout's owner does afterwards no longer matters: the installed copy runs.
+  fs.appendFileSync(path.join(checkout, 'dist/cli.js'), `\nrequire('fs').writeFileSync(${JSON.stringify(s.path('owned'))}, 'x');\n`);
+  const version = await s.exec(['/usr/local/bin/k3s-hostprep', '--version']);
+  t.is(version.exitCode, 0, version.stderr);
+  t.false(fs.existsSync(s.path('owned')));
+
+  // A file put at the executable's path after install is not install's to remove.
+  fs.writeFileSync(s.path('usr-local-bin/k3s-hostprep'), '#!/bin/sh\necho someone else\n', { mode: 0o755 });
+  const removed = await s.exec(['/usr/bin/env', process.execPath, path.join(checkout, 'dist/cli.js'), 'uninstall']);
+  t.is(removed.exitCode, 0, removed.stdout + removed.stderr);
+  t.regex(removed.stdout, /k3s-hostprep \(not what k3s-hostprep install wrote: left alone\)/);
+  t.is(fs.readFileSync(s.path('usr-local-bin/k3s-hostprep'), 'utf8'), '#!/bin/sh\necho someone else\n');
+  t.false(fs.existsSync(lib), 'the bundle it copied is gone');
+  s.dispose();
+});
+
+test('render cloud-init checks the K3s installer when given its SHA-256', (t) => {
+  const sha = 'a'.repeat(64);
+  const script = bootstrapScript({ role: 'server', configText: null, agentUrl: 'https://example.com/a.tar.gz', agentSha256: 'b'.repeat(64), k3sInstallerSha256: sha });
+  const check = script.indexOf(`echo '${sha}  '"$work/install-k3s.sh" | sha256sum -c -`);
+  t.true(check > 0, 'the check is in the script');
+  t.true(check < script.indexOf('sh "$work/install-k3s.sh"'), 'checked before it runs');
+  t.throws(() => checkCloudInitInput({ agentUrl: 'https://x/y', agentSha256: 'b'.repeat(64), k3sInstallerSha256: 'nothex' }), { message: /--k3s-installer-sha256/ });
+});
+
+test('YAML strings are judged after their escapes are decoded, and aliases by their expanded size', (t) => {
+  t.throws(() => parseConfig('networkPolicy:\n  namespaces: ["a\\ud800b"]\n', 'c.yaml'), { message: /lone UTF-16 surrogate/ });
+  t.throws(() => parseConfig('networkPolicy:\n  namespaces: ["a\\x01b"]\n', 'c.yaml'), { message: /control character U\+0001/ });
+  // Few aliases, a large expansion: 20 levels of doubling.
+  let doc = 'a0: &a0 ["' + 'x'.repeat(1000) + '"]\n';
+  for (let i = 1; i <= 20; i++) doc += `a${i}: &a${i} [*a${i - 1}, *a${i - 1}]\n`;
+  const start = Date.now();
+  t.throws(() => parseConfig(doc, 'bomb.yaml'), { message: /(expands to more than|alias)/ });
+  t.true(Date.now() - start < 5000);
 });
