@@ -18,6 +18,8 @@ import {
   openRoot,
   readOpenFile,
   walk,
+  forgetDirs,
+  type DirCache,
   type Distrust,
   type Located,
   type WalkOptions,
@@ -71,6 +73,8 @@ export class NodeHost implements Host {
   readonly live: boolean;
   readonly euid: number;
   private rootHandle: { fd: number; untrusted: Distrust | null } | null = null;
+  private readonly dirs: DirCache = new Map();
+  private forgetQueued = false;
 
   /** live defaults to whether root is "/"; tests may point a live host's files elsewhere. */
   constructor(root = '/', live?: boolean) {
@@ -85,10 +89,31 @@ export class NodeHost implements Host {
     return this.rootHandle;
   }
 
+  /**
+   * Trusted directories already walked, kept open while the current synchronous stretch of work
+   * runs (a check walks the same few directories hundreds of times) and forgotten as soon as it
+   * yields: whatever happens between two steps of a run, or two cycles of watch, is seen. This
+   * host forgets them too whenever it changes a directory itself.
+   */
+  private dirCache(): DirCache {
+    if (!this.forgetQueued) {
+      this.forgetQueued = true;
+      queueMicrotask(() => {
+        this.forgetQueued = false;
+        forgetDirs(this.dirs);
+      });
+    }
+    return this.dirs;
+  }
+
+  private changedDirs(): void {
+    forgetDirs(this.dirs);
+  }
+
   /** Walks to a path's last component; null when a directory on the way is missing. */
   private locate(logical: string, options: WalkOptions): Located | null {
     const root = this.rootDir();
-    return walk(root.fd, this.root, root.untrusted, logical, options);
+    return walk(root.fd, this.root, root.untrusted, logical, { ...options, cache: this.dirCache() });
   }
 
   /** Walks to a path to change it: every directory on the way trusted, the last one not world-writable. */
@@ -127,11 +152,11 @@ export class NodeHost implements Host {
   }
 
   lstat(logical: string): fs.Stats | null {
-    return this.inspect(logical, false, (d, name) => fs.lstatSync(at(d, name)));
+    return this.inspect(logical, false, (d, name) => fs.lstatSync(at(d, name), { throwIfNoEntry: false }) ?? null);
   }
 
   stat(logical: string): fs.Stats | null {
-    return this.inspect(logical, true, (d, name) => fs.lstatSync(at(d, name)));
+    return this.inspect(logical, true, (d, name) => fs.lstatSync(at(d, name), { throwIfNoEntry: false }) ?? null);
   }
 
   readFile(logical: string, options: ReadOptions = {}): Uint8Array | null {
@@ -256,6 +281,7 @@ export class NodeHost implements Host {
   }
 
   mkdir(logical: string, mode: number): void {
+    this.changedDirs();
     this.forWrite(logical, (dir, name) => {
       // Created private, then given its mode through the descriptor: mkdir(2) applies the umask,
       // and a chmod by path could be sent elsewhere by a link swapped in between.
@@ -272,6 +298,7 @@ export class NodeHost implements Host {
 
   /** Opens an existing entry without following a link (ELOOP for one) to change it through the descriptor. */
   private throughDescriptor(logical: string, what: string, act: (fd: number) => void): void {
+    this.changedDirs();
     this.forWrite(logical, (dir, name) => {
       let fd: number;
       try {
@@ -297,6 +324,7 @@ export class NodeHost implements Host {
   }
 
   symlink(target: string, logical: string): void {
+    this.changedDirs();
     this.forWrite(logical, (dir, name) => {
       const existing = fs.lstatSync(at(dir, name), { throwIfNoEntry: false });
       if (existing && !existing.isSymbolicLink()) throw refuse(`refusing to replace ${logical} with a symlink: it is not a symlink`, 'EEXIST');
@@ -313,6 +341,7 @@ export class NodeHost implements Host {
   }
 
   remove(logical: string): void {
+    this.changedDirs();
     this.forWrite(logical, (dir, name) => {
       if (fs.lstatSync(at(dir, name)).isDirectory()) throw refuse(`refusing to remove ${logical}: it is a directory`, 'EISDIR');
       fs.unlinkSync(at(dir, name));
@@ -321,6 +350,7 @@ export class NodeHost implements Host {
   }
 
   removeDir(logical: string): void {
+    this.changedDirs();
     this.forWrite(logical, (dir, name) => {
       fs.rmdirSync(at(dir, name));
       fs.fsyncSync(dir);

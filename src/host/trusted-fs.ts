@@ -142,6 +142,19 @@ export interface WalkOptions {
   create?: (logical: string) => number;
   /** The last component is a directory root owns (checked by the caller): a sticky parent may be passed through. */
   finalIsRootDir?: boolean;
+  /**
+   * Directories already opened and found trusted, with every directory above them, by the path
+   * they were reached by. Sound because nobody but root can change what such a path leads to;
+   * the caller forgets them when it changes a directory itself, and soon after in any case.
+   */
+  cache?: DirCache;
+}
+
+export type DirCache = Map<string, { fd: number }>;
+
+export function forgetDirs(cache: DirCache): void {
+  for (const { fd } of cache.values()) fs.closeSync(fd);
+  cache.clear();
 }
 
 /** Where a walk ended: the last component's directory, held open, and the last component's name. */
@@ -162,6 +175,8 @@ export interface Located {
 interface Held {
   fd: number;
   part: string;
+  /** Owned by the cache: not closed here. */
+  cached?: boolean;
   /** Why it is not trusted when it is sticky and world-writable (passable to a root-owned entry only). */
   sticky: string | null;
 }
@@ -181,8 +196,11 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
   if (options.trust && rootUntrusted) throw new UntrustedPathError(rootUntrusted);
   let untrusted = rootUntrusted;
   let hops = 0;
+  const release = (h: Held) => {
+    if (!h.cached) fs.closeSync(h.fd);
+  };
   const closeAll = () => {
-    for (const h of stack.splice(0)) fs.closeSync(h.fd);
+    for (const h of stack.splice(0)) release(h);
   };
   const note = (real: string, why: string | null) => {
     if (why === null) return;
@@ -195,26 +213,26 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
         // The root itself (logical "/"), or a walk that ended in ".." up to it.
         if (stack.length === 0) return located(rootFd, '.', rootReal, '/', false);
         const last = stack.pop()!;
-        fs.closeSync(last.fd);
+        release(last);
         pending = [last.part];
         continue;
       }
       const part = pending.shift()!;
       if (part === '..') {
         const h = stack.pop();
-        if (h) fs.closeSync(h.fd);
+        if (h) release(h);
         continue;
       }
       const isLast = pending.length === 0;
       const dirFd = topFd();
-      const sticky = top()?.sticky != null;
-      let entry: fs.Stats | null;
-      try {
-        entry = fs.lstatSync(at(dirFd, part));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        entry = null;
+      const key = isLast || untrusted !== null ? null : '/' + [...done(), part].join('/');
+      const hit = key === null ? undefined : options.cache?.get(key);
+      if (hit) {
+        stack.push({ fd: hit.fd, part, sticky: null, cached: true });
+        continue;
       }
+      const sticky = top()?.sticky != null;
+      const entry = fs.lstatSync(at(dirFd, part), { throwIfNoEntry: false }) ?? null;
       if (entry?.isSymbolicLink() && (!isLast || options.followFinal)) {
         // A link in a directory others can add entries to must be root's own (fs.protected_symlinks).
         if (sticky && entry.uid !== 0) note(realOf([...done(), part]), `is a symlink owned by uid ${entry.uid} in a world-writable directory`);
@@ -247,6 +265,10 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
       const judged = judge(fd);
       if (judged.sticky) stack[stack.length - 1]!.sticky = judged.why;
       else note(realOf(done()), judged.why);
+      if (judged.why === null && untrusted === null && key !== null && options.cache) {
+        options.cache.set(key, { fd });
+        stack[stack.length - 1]!.cached = true;
+      }
     }
   } catch (error) {
     closeAll();
@@ -256,7 +278,8 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
   function located(dirFd: number, name: string, real: string, logicalPath: string, stickyParent: boolean): Located {
     const held = stack.splice(0);
     // Only the last directory stays open.
-    for (const h of held) if (h.fd !== dirFd) fs.closeSync(h.fd);
+    for (const h of held) if (h.fd !== dirFd) release(h);
+    const ownsDir = dirFd !== rootFd && !held.some((h) => h.fd === dirFd && h.cached);
     return {
       dirFd,
       name,
@@ -265,7 +288,7 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
       untrusted,
       stickyParent,
       close() {
-        if (dirFd !== rootFd) fs.closeSync(dirFd);
+        if (ownsDir) fs.closeSync(dirFd);
       },
     };
   }
