@@ -46,7 +46,10 @@ function readConfigBytes(host: Host, logical: string, shown: string, optional: b
     bytes = host.readFile(logical, { maxBytes: MAX_CONFIG_BYTES });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EFBIG') throw new ConfigError(shown, [`the configuration file is larger than the limit of ${MAX_CONFIG_BYTES} bytes (1 MiB)`], { cause: error });
+    if (code === 'EFBIG') {
+      const size = /is (\d+) bytes/.exec(describeError(error))?.[1];
+      throw new ConfigError(shown, [`the configuration file is ${size ?? 'more than'} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`], { cause: error });
+    }
     if (code === 'ESPECIAL') throw new ConfigError(shown, ['cannot read the configuration file: not a regular file'], { cause: error });
     if (code === 'EUNTRUSTED') throw new ConfigError(shown, [`not trusted: ${describeError(error)}`], { cause: error });
     throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });

@@ -1,7 +1,7 @@
 import * as YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import { type Config, configSpec, withDefaults } from './schema.js';
-import { validate } from './spec.js';
+import { join, validate } from './spec.js';
 import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from './defaults.js';
 
 export { DEFAULT_CONFIG_PATH, defaultConfig };
@@ -105,10 +105,10 @@ export function decodedProblems(raw: unknown): string[] {
     if (size > MAX_EXPANDED_SIZE || problems.length > MAX_PROBLEMS) return;
     size += 1;
     if (typeof value === 'string') check(value, where);
-    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${where}[${i}]`));
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, join(where, i)));
     else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
-        const at = where ? `${where}.${k}` : k;
+        const at = join(where, k);
         check(k, at);
         walk(v, at);
       }

@@ -29,6 +29,9 @@ export function renderManaged(body: string): string {
   ].join('\n');
 }
 
+/** No generated file is larger than this: what renders larger comes from a configuration gone wrong. */
+export const MAX_RENDERED_CHARS = 8 * 1024 * 1024;
+
 export type Ownership = 'ours' | 'edited' | 'foreign';
 
 /**
@@ -55,7 +58,12 @@ export function ownership(text: string): Ownership {
 export const RECORD_PATH = '/var/lib/k3s-hostprep/written.json';
 const RECORD_DIR = path.posix.dirname(RECORD_PATH);
 
-export function readRecord(host: Host): Record<string, string> {
+/**
+ * For each path, the digests of the content k3s-hostprep last wrote there. A write records its
+ * new digest beside the old one before the rename and keeps only the new one after it: a run
+ * killed in between leaves a file whose content, old or new, is still recorded as ours.
+ */
+export function readRecord(host: Host): Record<string, string[]> {
   let text: string | null;
   try {
     text = host.readText(RECORD_PATH, { maxBytes: 1024 * 1024 });
@@ -66,10 +74,19 @@ export function readRecord(host: Host): Record<string, string> {
   try {
     const parsed = JSON.parse(text) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string' && /^[0-9a-f]{64}$/.test(e[1])));
+    const digests = (v: unknown) => (Array.isArray(v) ? v : [v]).filter((d): d is string => typeof d === 'string' && /^[0-9a-f]{64}$/.test(d));
+    return Object.fromEntries(Object.entries(parsed).map(([p, v]) => [p, digests(v)] as const).filter(([, d]) => d.length > 0));
   } catch {
     return {};
   }
+}
+
+/** Records what is about to be written at these paths, beside what was written there before. */
+export function recordIntent(host: Host, entries: Record<string, string>): void {
+  if (Object.keys(entries).length === 0) return;
+  const record = readRecord(host);
+  for (const [p, digest] of Object.entries(entries)) record[p] = [...new Set([...(record[p] ?? []), digest])];
+  saveRecord(host, record);
 }
 
 /** Records (or, for null, forgets) what was written at these paths. */
@@ -78,8 +95,12 @@ export function recordWritten(host: Host, entries: Record<string, string | null>
   const record = readRecord(host);
   for (const [p, digest] of Object.entries(entries)) {
     if (digest === null) delete record[p];
-    else record[p] = digest;
+    else record[p] = [digest];
   }
+  saveRecord(host, record);
+}
+
+function saveRecord(host: Host, record: Record<string, string[]>): void {
   if (Object.keys(record).length === 0) {
     // Nothing left that k3s-hostprep wrote (after uninstall): the record goes too.
     if (host.lstat(RECORD_PATH)?.isFile()) host.removeFile(RECORD_PATH);
@@ -92,7 +113,7 @@ export function recordWritten(host: Host, entries: Record<string, string | null>
     host.mkdir(d, d === RECORD_DIR ? 0o700 : 0o755);
     host.chown(d, 0, 0);
   }
-  const sorted = Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([p, d]) => [p, d.length === 1 ? d[0] : d]));
   host.writeFileAtomic(RECORD_PATH, JSON.stringify(sorted, null, 2) + '\n', { mode: 0o600, uid: 0, gid: 0 });
 }
 
@@ -102,7 +123,7 @@ export function sha256Bytes(bytes: Uint8Array): string {
 
 /** "ours" only when the file's whole content is what k3s-hostprep recorded writing at that path; else what the header says, "ours" counting as "edited". */
 export function recordedOwnership(host: Host, logical: string, text: string): Ownership {
-  if (readRecord(host)[logical] === sha256(text)) return 'ours';
+  if (readRecord(host)[logical]?.includes(sha256(text))) return 'ours';
   return ownership(text) === 'foreign' ? 'foreign' : 'edited';
 }
 
@@ -212,8 +233,11 @@ export function planDirectory(host: Host, spec: DirSpec): ControlPlan {
 export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPlan {
   const parent = planDirectory(host, { ...spec.parent, enforce: false });
   if (parent.blocked.length > 0) return parent;
-  const changes = [...parent.changes, ...staleTemps(host, spec.path)];
   const after = renderManaged(spec.body);
+  if (after.length > MAX_RENDERED_CHARS) {
+    return { changes: [], blocked: [fail(spec.path, `at most ${MAX_RENDERED_CHARS} characters`, `${after.length} characters`, `${spec.path} would be ${after.length} characters long; k3s-hostprep writes no generated file over ${MAX_RENDERED_CHARS}. Check the configuration that renders it.`)] };
+  }
+  const changes = [...parent.changes, ...staleTemps(host, spec.path)];
   const stat = host.lstat(spec.path);
   if (stat === null) {
     changes.push({ kind: 'file', path: spec.path, before: null, after, mode: spec.mode, backup: false });
@@ -303,9 +327,18 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
  * Errors are gathered, not thrown: a change that fails is reported, and the ones that depend
  * on nothing it did still run.
  */
-export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutcome {
+export function applyChanges(host: Host, planned: readonly Change[]): ApplyOutcome {
+  let changes = planned;
   const outcome: ApplyOutcome = { done: [], hostErrors: [], backups: [] };
   const written: Record<string, string> = {};
+  const intended = Object.fromEntries(changes.flatMap((c) => (c.kind === 'file' ? [[c.path, sha256(c.after)] as const] : [])));
+  try {
+    recordIntent(host, intended);
+  } catch (error) {
+    // Nothing is written that could not be recorded as ours.
+    outcome.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
+    changes = changes.filter((c) => c.kind !== 'file');
+  }
   for (const change of changes) {
     try {
       switch (change.kind) {

@@ -163,7 +163,8 @@ export class NodeHost implements Host {
     const trust = options.trust ?? true;
     let found: Located | null;
     try {
-      found = this.locate(logical, { trust, followFinal: true });
+      // Judged below, once the file is open: what it is (a FIFO, a directory) is said first.
+      found = this.locate(logical, { trust: false, followFinal: true });
     } catch (error) {
       if (missing(error)) return null;
       throw error;
@@ -180,6 +181,7 @@ export class NodeHost implements Host {
       try {
         const stat = fs.fstatSync(fd);
         if (trust && stat.isFile()) {
+          if (found.untrusted) throw new UntrustedPathError(found.untrusted);
           const why = judge(fd, stat).why;
           if (why !== null) throw new UntrustedPathError({ path: found.real, why });
         }
@@ -204,36 +206,37 @@ export class NodeHost implements Host {
 
   untrusted(logical: string): string | null {
     for (let p = logical; ; p = path.posix.dirname(p)) {
-      const found = this.inspect(p, true, (d, name) => {
-        const self = (() => {
-          let fd: number;
-          try {
-            fd = fs.openSync(at(d, name), ENTRY_FLAGS);
-          } catch (error) {
-            if (missing(error)) return undefined;
-            if ((error as NodeJS.ErrnoException).code === 'ENXIO') return null; // a socket: judged by its directory
-            throw error;
-          }
-          try {
-            return judge(fd).why;
-          } finally {
-            fs.closeSync(fd);
-          }
-        })();
-        return { self, name };
-      });
-      if (found === null || found.self === undefined) {
-        if (p === '/') return null;
-        continue;
-      }
-      const walked = this.locate(p, { trust: false, followFinal: true });
+      let found: Located | null = null;
       try {
-        if (walked?.untrusted) return describeDistrust(walked.untrusted);
-        if (found.self !== null) return describeDistrust({ path: walked?.real ?? p, why: found.self });
-        return null;
-      } finally {
-        walked?.close();
+        found = this.locate(p, { trust: false, followFinal: true });
+      } catch (error) {
+        if (!missing(error)) throw error;
       }
+      if (found !== null) {
+        try {
+          let fd: number | null = null;
+          try {
+            fd = fs.openSync(at(found.dirFd, found.name), ENTRY_FLAGS);
+          } catch (error) {
+            // A socket cannot be opened (ENXIO): it is judged by its directory.
+            if ((error as NodeJS.ErrnoException).code === 'ENXIO') return found.untrusted ? describeDistrust(found.untrusted) : null;
+            if (!missing(error)) throw error;
+          }
+          if (fd !== null) {
+            try {
+              if (found.untrusted) return describeDistrust(found.untrusted);
+              const why = judge(fd).why;
+              return why === null ? null : describeDistrust({ path: found.real, why });
+            } finally {
+              fs.closeSync(fd);
+            }
+          }
+        } finally {
+          found.close();
+        }
+      }
+      // Only what exists is judged: go up to the nearest existing ancestor.
+      if (p === '/') return null;
     }
   }
 

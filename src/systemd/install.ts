@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import type { Host } from '../host/host.js';
-import { RECORD_PATH, applyChanges, planDirectory, planFile, readRecord, recordWritten, recordedOwnership, sha256Bytes } from '../controls/managed.js';
+import { RECORD_PATH, applyChanges, planDirectory, planFile, readRecord, recordIntent, recordWritten, recordedOwnership, sha256Bytes } from '../controls/managed.js';
 import type { Change, Finding } from '../controls/types.js';
 import { fail } from '../controls/types.js';
 import { describeError } from '../errors.js';
@@ -80,6 +80,7 @@ function installBundle(host: Host, source: Extract<BinarySource, { kind: 'bundle
       const current = stat ? host.readFile(target, { trust: false, maxBytes: MAX_INSTALLED_BYTES }) : null;
       if (sameBytes(current, file.content) && stat && (stat.mode & 0o7777) === 0o644 && stat.uid === 0) report.unchanged.push(target);
       else {
+        recordIntent(host, { [target]: sha256Bytes(file.content) });
         host.writeFileAtomic(target, file.content, { mode: 0o644, uid: 0, gid: 0 });
         report.done.push(`${current === null ? 'create' : 'update'} ${target} (mode 0644, ${file.content.length} bytes)`);
       }
@@ -161,6 +162,7 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
         written[BIN_PATH] = sha256Bytes(content);
       } else {
         try {
+          recordIntent(host, { [BIN_PATH]: sha256Bytes(content) });
           host.writeFileAtomic(BIN_PATH, content, { mode: 0o755, uid: 0, gid: 0 });
           report.done.push(`${current === null ? 'create' : 'update'} ${BIN_PATH} (mode 0755, ${content.length} bytes)`);
           written[BIN_PATH] = sha256Bytes(content);
@@ -317,7 +319,7 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
     }
     let ours = false;
     try {
-      ours = stat.isFile() && record[p] !== undefined && sha256Bytes(host.readFile(p, { trust: false, maxBytes: MAX_INSTALLED_BYTES }) ?? new Uint8Array()) === record[p];
+      ours = stat.isFile() && record[p] !== undefined && record[p].includes(sha256Bytes(host.readFile(p, { trust: false, maxBytes: MAX_INSTALLED_BYTES }) ?? new Uint8Array()));
     } catch (error) {
       report.hostErrors.push(`read ${p}: ${describeError(error)}`);
       continue;
