@@ -327,19 +327,24 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
  * Errors are gathered, not thrown: a change that fails is reported, and the ones that depend
  * on nothing it did still run.
  */
-export function applyChanges(host: Host, planned: readonly Change[]): ApplyOutcome {
-  let changes = planned;
+export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutcome {
   const outcome: ApplyOutcome = { done: [], hostErrors: [], backups: [] };
   const written: Record<string, string> = {};
+  // Recorded before the first file is written (after the directories this plan creates, which the record's own may share).
   const intended = Object.fromEntries(changes.flatMap((c) => (c.kind === 'file' ? [[c.path, sha256(c.after)] as const] : [])));
-  try {
-    recordIntent(host, intended);
-  } catch (error) {
+  const firstFile = changes.findIndex((c) => c.kind === 'file');
+  let unrecorded = false;
+  for (const [index, change] of changes.entries()) {
+    if (index === firstFile) {
+      try {
+        recordIntent(host, intended);
+      } catch (error) {
+        outcome.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
+        unrecorded = true;
+      }
+    }
     // Nothing is written that could not be recorded as ours.
-    outcome.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
-    changes = changes.filter((c) => c.kind !== 'file');
-  }
-  for (const change of changes) {
+    if (unrecorded && change.kind === 'file') continue;
     try {
       switch (change.kind) {
         case 'mkdir':
