@@ -31,7 +31,7 @@ if (!fs.existsSync(path.join(REPO, 'build/test/helpers/crash.js'))) {
   process.exit(2);
 }
 
-const { CLI, HOSTILE, Sandbox } = await import(path.join(REPO, 'build/test/helpers/sandbox.js'));
+const { CLI, HOSTILE, Sandbox, asNobody } = await import(path.join(REPO, 'build/test/helpers/sandbox.js'));
 const { runCrashTrials, CONFIG_A, CONFIG_B } = await import(path.join(REPO, 'build/test/helpers/crash.js'));
 const { badConfigs } = await import(path.join(REPO, 'build/test/helpers/corpus.js'));
 const { applyEach } = await import(path.join(REPO, 'build/test/helpers/bad-config-run.js'));
@@ -144,7 +144,7 @@ figures.faults = [
     fs.writeFileSync(s.path('cfg.yaml'), 'sysctl:\n  net.ipv4.ip_forward: 1\n');
     return ['sh', '-c', `${process.execPath} ${CLI} apply --config ${s.path('cfg.yaml')}; rc=$?; cmp -s /etc/sysctl.d/90-kubelet.conf ${s.path('old.conf')} || exit 99; ls -a /etc/sysctl.d | grep -q '\\.tmp$' && exit 98; exit $rc`];
   }),
-  await fault('apply as uid 65534', /must run as root/, () => ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'apply']),
+  await fault('apply as uid 65534', /must run as root/, () => asNobody('apply')),
   await fault('lock held by another run', /another run holds the lock/, (s) => ['sh', '-c', `mkdir -p -m 0700 /run/k3s-hostprep; flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} apply --wait 1; rc=$?; wait; exit $rc`]),
 ];
 

@@ -3,7 +3,7 @@
  * fetches and checks the release tarball, installs the agent and its units, runs apply and only
  * when that succeeds runs the K3s installer. Pure.
  */
-import { stringify } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import type { Role } from './config/schema.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_CONFIG_PATH } from './config/load.js';
@@ -65,9 +65,24 @@ ${input.k3sInstallerSha256 ? `echo '${input.k3sInstallerSha256}  '"$work/install
 `;
 }
 
+/**
+ * The configuration the node gets. With a pinned release, its k3sVersion names that release:
+ * the first apply runs before K3s is installed, so without it apply would prepare for the
+ * newest line it knows, and then an older K3s would be installed on top (PodSecurityPolicies
+ * or not, psa.yaml or not). The operator's text is kept as it is, comments included.
+ */
+export function nodeConfig(input: Pick<CloudInitInput, 'role' | 'configText' | 'k3sVersion'>): string {
+  const base = input.configText ?? `role: ${input.role}\n`;
+  if (input.k3sVersion === undefined) return base;
+  const doc = parseDocument(base);
+  if (doc.get('k3sVersion') === input.k3sVersion) return base;
+  doc.set('k3sVersion', input.k3sVersion);
+  return doc.toString({ lineWidth: 0 });
+}
+
 export function renderCloudInit(input: CloudInitInput): string {
   checkCloudInitInput(input);
-  const config = input.configText ?? `role: ${input.role}\n`;
+  const config = nodeConfig(input);
   const doc = {
     packages: ['curl', 'ca-certificates'],
     write_files: [

@@ -3,10 +3,10 @@
  * runs, errors are gathered and the report says all of them at the end.
  */
 import { CONTROLS } from './controls/index.js';
-import type { ApplyOutcome, Context, Control, ControlPlan, Finding } from './controls/types.js';
+import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding } from './controls/types.js';
 import { describeError } from './errors.js';
 import { k3sVersionOf } from './k3s/node.js';
-import { controlStatus, type Command, type ControlResult, type Report } from './report/model.js';
+import { PENDING_REASON, controlStatus, type Command, type ControlResult, type Report } from './report/model.js';
 import type { RoleChoice } from './role.js';
 import { VERSION } from './version.js';
 
@@ -16,6 +16,22 @@ export interface RunOptions {
   /** Load systeminformation and put the host's facts in the report. */
   facts: boolean;
   controls?: readonly Control[];
+}
+
+/** What a change does to which path or key, so that two controls planning the same change count it once. */
+function changeKey(change: Change): string {
+  switch (change.kind) {
+    case 'sysctl':
+      return `sysctl ${change.key}`;
+    case 'file':
+      return `file ${change.path}`;
+    case 'chmod':
+      return `chmod ${change.path} ${change.to}`;
+    case 'chown':
+      return `chown ${change.path} ${change.to}`;
+    default:
+      return `${change.kind} ${change.path}`;
+  }
 }
 
 function applies(control: Control, ctx: Context): boolean {
@@ -70,17 +86,23 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
   const factsPromise = options.facts ? ctx.host.facts().catch(() => null) : Promise.resolve(null);
 
   if (options.command === 'plan') {
+    // apply runs the controls in order, so a change an earlier control makes (the parent
+    // directories several files share) is not one a later control makes again: each change is
+    // planned once, by the first control that needs it, and the count is what apply would make.
+    const planned = new Set<string>();
     for (const control of controls) {
       if (!applies(control, ctx)) {
         results.push(result(control, notApplicable(control, ctx), []));
         continue;
       }
       const plan = safePlan(control, ctx);
-      const pending: Finding[] = plan.changes.length > 0
-        ? [{ item: control.id, status: 'fail', expected: 'no change needed', actual: `${plan.changes.length} change(s) pending`, reason: 'apply would change this' }]
+      const changes = plan.changes.filter((c) => !planned.has(changeKey(c)));
+      for (const c of changes) planned.add(changeKey(c));
+      const pending: Finding[] = changes.length > 0
+        ? [{ item: control.id, status: 'fail', expected: 'no change needed', actual: `${changes.length} change(s) pending`, reason: PENDING_REASON }]
         : [];
       const findings = [...plan.blocked, ...pending];
-      results.push(result(control, findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }], plan.changes));
+      results.push(result(control, findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }], changes));
     }
   } else {
     const done = new Map<string, ApplyOutcome['done']>();

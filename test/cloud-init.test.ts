@@ -71,6 +71,30 @@ test('it uses the config file given with --config', async (t) => {
   t.regex(doc.write_files[1].content, /INSTALL_K3S_EXEC='agent'/);
 });
 
+test('the first apply prepares for the release the installer installs: the node\'s config names it', async (t) => {
+  const pinned = await render('--role', 'server', '--k3s-version', 'v1.24.17+k3s1', '--agent-url', URL, '--agent-sha256', SHA);
+  t.is(pinned.exitCode, 0, pinned.stderr);
+  const doc = parse(pinned.stdout);
+  t.deepEqual(parse(doc.write_files[0].content), { role: 'server', k3sVersion: 'v1.24.17+k3s1' });
+  t.regex(doc.write_files[1].content, /INSTALL_K3S_VERSION='v1\.24\.17\+k3s1'/);
+  // The operator's file is kept, comments too; the flag's release replaces another version.
+  const dir = tmp.dirSync({ unsafeCleanup: true }).name;
+  fs.writeFileSync(path.join(dir, 'config.yaml'), '# our fleet\nrole: agent\nk3sVersion: v1.28\n');
+  const withFile = await render('--config', path.join(dir, 'config.yaml'), '--k3s-version', 'v1.24.17+k3s1', '--agent-url', URL, '--agent-sha256', SHA);
+  t.is(withFile.exitCode, 0, withFile.stderr);
+  const content = parse(withFile.stdout).write_files[0].content;
+  t.true(content.startsWith('# our fleet\n'), content);
+  t.like(parse(content), { role: 'agent', k3sVersion: 'v1.24.17+k3s1' });
+  // What that first apply prepares for, read from the config the node gets.
+  const written = path.join(dir, 'node.yaml');
+  fs.writeFileSync(written, doc.write_files[0].content);
+  const rendered = await execa(process.execPath, [CLI, 'render', 'policy', '--config', written], { reject: false });
+  t.is(rendered.exitCode, 0, String(rendered.stderr));
+  t.regex(String(rendered.stdout), /kind: PodSecurityPolicy/, 'v1.24 gets PodSecurityPolicies');
+  // Without a pinned release the config is left as it is.
+  t.is(parse((await render('--role', 'server', '--agent-url', URL, '--agent-sha256', SHA)).stdout).write_files[0].content, 'role: server\n');
+});
+
 test('missing or malformed release details are usage errors', async (t) => {
   const missing = await render();
   t.is(missing.exitCode, 2);

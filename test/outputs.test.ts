@@ -61,6 +61,20 @@ it('a metrics file that cannot be written is a host error (exit 3) after the rep
   s.dispose();
 });
 
+it('apply gates K3s: a metrics file it cannot write is a warning that leaves its verdict and exit code alone', async (t) => {
+  const s = new Sandbox({ kernel: HOSTILE });
+  s.write(CONFIG, `metrics:\n  textfilePath: ${METRICS}\n`);
+  fs.mkdirpSync(path.dirname(s.host(METRICS)));
+  fs.symlinkSync('/etc/passwd', s.host(METRICS));
+  const apply = await s.cli('apply');
+  t.is(apply.exitCode, 0, apply.stdout + apply.stderr);
+  t.regex(apply.stdout, /Verdict: COMPLIANT/);
+  t.regex(apply.stderr, /^k3s-hostprep: cannot write metrics to \/var\/lib\/node_exporter\/textfile_collector\/k3s_hostprep\.prom: .*not a regular file.* \(apply goes on: metrics never stop K3s\)\n$/);
+  t.is(apply.stderr.split('\n').length, 2, 'one line');
+  t.true(fs.lstatSync(s.host(METRICS)).isSymbolicLink());
+  s.dispose();
+});
+
 it('check --junit writes a JUnit report a CI pipeline can read; apply --junit too', async (t) => {
   const s = new Sandbox({ kernel: HOSTILE });
   const junit = s.path('out', 'report.xml');

@@ -6,7 +6,8 @@
 import { describeError } from '../errors.js';
 import { renderSysctlConf } from '../sysctl/conf.js';
 import { sysctlPath } from '../host/host.js';
-import { applyChanges, planFile, verifyFile, type FileSpec } from './managed.js';
+import { applyChanges, ownership, planFile, verifyFile, type FileSpec } from './managed.js';
+import { parseSysctlConf } from '../sysctl/conf.js';
 import { publicAncestorMode } from './paths.js';
 import type { Config } from '../config/schema.js';
 import { KUBELET_SYSCTLS, SYSCTL_FILE, desiredSysctls, kubeletMessage, sameSysctlValue, type DesiredSysctl } from './kubelet-sysctls.js';
@@ -30,6 +31,51 @@ export function sysctlFileSpec(config: Pick<Config, 'sysctl'>): FileSpec {
     body: renderKubeletSysctl(config.sysctl),
     mode: 0o600,
     parent: { path: '/etc/sysctl.d', mode: 0o755, ancestorMode: publicAncestorMode, enforce: false },
+  };
+}
+
+/**
+ * The operator's own 90-kubelet.conf: a file at our path that k3s-hostprep did not write (or
+ * that was edited since), owned by root in a directory only root can change. Apply leaves it
+ * alone without --force. When it sets every value required, it does our file's job at boot
+ * (systemd-sysctl applies it): the file is a warning, and the live values are still converged,
+ * key by key. Otherwise it names what is wrong and the fix. Null: not such a file.
+ */
+function operatorFile(ctx: Context): { finding: Finding; right: boolean } | null {
+  let text: string | null;
+  try {
+    const stat = ctx.host.lstat(SYSCTL_FILE);
+    if (!stat?.isFile() || stat.uid !== 0 || (stat.mode & 0o022) !== 0) return null;
+    text = ctx.host.readText(SYSCTL_FILE);
+  } catch {
+    return null;
+  }
+  if (text === null || ownership(text) === 'ours') return null;
+  const set = new Map(parseSysctlConf(text, SYSCTL_FILE).map((a) => [a.key, a.value]));
+  const wrong = desiredSysctls(ctx.config.sysctl)
+    .filter((d) => !set.has(d.key) || !sameSysctlValue(d, set.get(d.key)!))
+    .map((d) => (set.has(d.key) ? `${d.key}=${set.get(d.key)} (expected ${d.value})` : `no ${d.key} (expected ${d.value})`));
+  const whose = ownership(text) === 'edited' ? 'was edited since k3s-hostprep wrote it' : 'was not written by k3s-hostprep';
+  const expected = 'every required value (k3s-hostprep leaves the operator\'s file alone)';
+  if (wrong.length === 0) {
+    return {
+      right: true,
+      finding: {
+        item: SYSCTL_FILE,
+        status: 'warn',
+        expected,
+        actual: 'the operator\'s file, every value right',
+        reason: `${SYSCTL_FILE} ${whose}; it sets every value required, so it is left as it is and the live values are set key by key.`,
+        fix: `nothing is needed; to let k3s-hostprep own the file, run apply --force (a backup is kept beside it)`,
+      },
+    };
+  }
+  return {
+    right: false,
+    finding: {
+      ...fail(SYSCTL_FILE, expected, `the operator's file: ${wrong.join(', ')}`, `${SYSCTL_FILE} ${whose}, and not every value in it is right: ${wrong.join(', ')}; it is left alone and the live values are not changed: correct it, or run apply --force to replace it (a backup is kept).`),
+      fix: `correct those lines in ${SYSCTL_FILE} (the kubelet checks the values at every start, and systemd-sysctl applies this file at boot), or run apply --force to replace it with k3s-hostprep's (a backup is kept beside it)`,
+    },
   };
 }
 
@@ -81,7 +127,9 @@ export const kernelParameters: Control = {
   watch: [SYSCTL_FILE],
 
   plan(ctx: Context): ControlPlan {
-    const file = planFile(ctx.host, sysctlFileSpec(ctx.config), ctx.force);
+    let file = planFile(ctx.host, sysctlFileSpec(ctx.config), ctx.force);
+    const operator = file.blocked.length > 0 && !ctx.force ? operatorFile(ctx) : null;
+    if (operator !== null) file = operator.right ? { changes: [], blocked: [] } : { changes: [], blocked: [operator.finding] };
     if (!ctx.host.live || file.blocked.length > 0) return file;
     const changes: Change[] = [...file.changes];
     const blocked = [...file.blocked];
@@ -103,7 +151,9 @@ export const kernelParameters: Control = {
     const outcome = applyChanges(ctx.host, plan.changes);
     const sysctls = plan.changes.filter((c) => c.kind === 'sysctl');
     if (sysctls.length === 0 || outcome.hostErrors.length > 0) return outcome;
-    const result = await ctx.host.runSysctl(['-p', SYSCTL_FILE]);
+    // Our file is applied whole; the operator's, left as it is, is not run: only our keys are written.
+    const theirs = !plan.changes.some((c) => c.kind === 'file') && operatorFile(ctx)?.right === true;
+    const result = await ctx.host.runSysctl(theirs ? ['-w', ...sysctls.map((c) => `${c.key}=${c.to}`)] : ['-p', SYSCTL_FILE]);
     if (result.exitCode !== 0) {
       const detail = result.ended === 'not-started' ? '' : (result.stderr || result.stdout).trim().split('\n').filter(Boolean).join('; ');
       outcome.hostErrors.push(`${result.command} ${result.why ?? `exited ${result.exitCode}`}${detail ? `: ${detail}` : ''}${restorePrevious(ctx, plan)}`);
@@ -120,7 +170,9 @@ export const kernelParameters: Control = {
   },
 
   verify(ctx: Context): Finding[] {
-    const findings: Finding[] = [verifyFile(ctx.host, sysctlFileSpec(ctx.config))];
+    let file = verifyFile(ctx.host, sysctlFileSpec(ctx.config));
+    if (file.status === 'fail') file = operatorFile(ctx)?.finding ?? file;
+    const findings: Finding[] = [file];
     if (!ctx.host.live) {
       for (const { key, value } of desiredSysctls(ctx.config.sysctl)) {
         findings.push({ item: key, status: 'skip', expected: value, actual: 'not read', reason: 'offline root (--root): the running kernel is not this system\'s' });

@@ -161,6 +161,13 @@ function symlinkFinding(host: Host, item: string, kind: string): Finding {
   } catch {
     /* unreadable link: keep "?" */
   }
+  if (kind === 'directory') {
+    // Often K3s' data moved to a larger disk: deleting the link would cut K3s off from it.
+    return {
+      ...fail(item, `a ${kind}`, `a symlink to ${target}`, `${item} is a symlink to ${target}; k3s-hostprep never writes through one.`),
+      fix: `keep the data where it is and replace the symlink by a bind mount: stop K3s, rm ${item} (the link only, not ${target}), mkdir ${item}, add "${target} ${item} none bind 0 0" to /etc/fstab, mount ${item}, then run apply`,
+    };
+  }
   return fail(item, `a ${kind}`, `a symlink to ${target}`, `${item} is a symlink; k3s-hostprep never writes through one. Remove it and run apply again.`);
 }
 

@@ -18,6 +18,8 @@ export interface Finding {
   reason: string;
   /** Overrides the control's CIS number for this item. */
   cis?: string;
+  /** What fixes this item, when the control's remediation would not (the operator's file, a symlink). */
+  fix?: string;
 }
 
 /** One change that apply would make, rendered by plan. */

@@ -48,3 +48,6 @@ export function controlStatus(findings: readonly Finding[], scored: boolean): St
   if (!scored && worst === 'fail') return 'warn';
   return worst;
 }
+
+/** The reason of plan's finding for a control with changes pending (as opposed to one apply cannot settle). */
+export const PENDING_REASON = 'apply would change this';

@@ -1,6 +1,6 @@
 /** The report for people: a table, the reasons for what is not a pass, and a one-line verdict. Pure. */
 import type { Change } from '../controls/types.js';
-import type { Report } from './model.js';
+import { PENDING_REASON, type Report } from './model.js';
 import { octal } from '../controls/managed.js';
 import { escapeControls as e } from './escape.js';
 
@@ -26,12 +26,63 @@ export function describeChange(change: Change): string {
   }
 }
 
-export function renderText(report: Report): string {
+/** The first lines of every report: what ran, where, for which role and K3s version. */
+export function header(report: Report): string[] {
+  const host = report.host ? ` on ${report.host.hostname} (${report.host.distribution}, kernel ${report.host.kernel})` : '';
+  // Each line escaped: values from files and configuration never carry a control character out.
+  return [
+    `k3s-hostprep ${report.version} ${report.command}${host}`,
+    `role: ${report.role} (${report.roleSource}); config: ${report.config}${report.root !== '/' ? `; root: ${report.root}` : ''}`,
+    `K3s: ${report.k3s.version} (${report.k3s.source})`,
+  ].map(e);
+}
+
+/** Findings that plan reports because apply would change something (not because it is blocked). */
+export function isPending(reason: string): boolean {
+  return reason === PENDING_REASON;
+}
+
+type ControlResult = Report['controls'][number];
+type ReportFinding = ControlResult['findings'][number];
+
+/** A value that came from K3s' unit: "... (/etc/systemd/system/k3s.service (ExecStart))". */
+const FROM_UNIT = /\((\/\S+\.service) \(ExecStart\)\)/;
+
+/**
+ * What fixes one finding, when it is not what the control's remediation says: the finding's own
+ * fix; a flag in K3s' unit, which apply never edits; a warning, whose reason already says what
+ * to do (apply has nothing more to do for it). Undefined: the control's remediation applies.
+ */
+export function findingRemediation(f: ReportFinding): string | null | undefined {
+  if (f.fix !== undefined) return f.fix;
+  const unit = FROM_UNIT.exec(f.actual);
+  if (unit && f.status !== 'pass') {
+    return `the value comes from ExecStart in ${unit[1]}, which apply does not edit: change that flag there (or in a drop-in under ${unit[1]}.d that resets ExecStart=), then systemctl daemon-reload and restart K3s`;
+  }
+  if (f.status === 'warn') return null;
+  return undefined;
+}
+
+/** What apply cannot settle, with what fixes it: a finding's own fix, else its control's remediation. */
+export function reasons(report: Report, keep: (f: ReportFinding) => boolean = () => true): string[] {
   const out: string[] = [];
-  const host = report.host ? ` on ${e(report.host.hostname)} (${e(report.host.distribution)}, kernel ${e(report.host.kernel)})` : '';
-  out.push(`k3s-hostprep ${report.version} ${report.command}${host}`);
-  out.push(e(`role: ${report.role} (${report.roleSource}); config: ${report.config}${report.root !== '/' ? `; root: ${report.root}` : ''}`));
-  out.push(`K3s: ${report.k3s.version} (${report.k3s.source})`);
+  const problems = report.controls.flatMap((c) => c.findings.filter((f) => (f.status === 'fail' || f.status === 'error' || f.status === 'warn') && keep(f)).map((f) => ({ c, f })));
+  if (problems.length > 0) {
+    out.push('', 'Reasons:');
+    for (const { c, f } of problems) out.push(`  [${f.status.toUpperCase()}] ${c.id} ${f.item}: ${f.reason}`);
+    const lines: string[] = [];
+    for (const { c, f } of problems) {
+      const own = findingRemediation(f);
+      const line = own === undefined ? `  ${c.id}: ${c.remediation}` : own === null ? null : `  ${c.id} ${f.item}: ${own}`;
+      if (line !== null && !lines.includes(line)) lines.push(line);
+    }
+    if (lines.length > 0) out.push('', 'Remediation:', ...lines);
+  }
+  return out.map(e);
+}
+
+export function renderText(report: Report): string {
+  const out: string[] = [...header(report)];
   out.push('');
   const rows = [['CONTROL', 'CIS', 'STATUS', 'ITEM', 'EXPECTED', 'ACTUAL']];
   for (const c of report.controls) {
@@ -39,14 +90,7 @@ export function renderText(report: Report): string {
   }
   out.push(table(rows.map((r) => r.map(e))));
 
-  const problems = report.controls.flatMap((c) => c.findings.filter((f) => f.status === 'fail' || f.status === 'error' || f.status === 'warn').map((f) => ({ c, f })));
-  if (problems.length > 0) {
-    out.push('', 'Reasons:');
-    for (const { c, f } of problems) out.push(`  [${f.status.toUpperCase()}] ${c.id} ${e(f.item)}: ${e(f.reason)}`);
-    const remediations = [...new Set(problems.map(({ c }) => c))];
-    out.push('', 'Remediation:');
-    for (const c of remediations) out.push(`  ${c.id}: ${c.remediation}`);
-  }
+  out.push(...reasons(report));
 
   const changes = report.controls.flatMap((c) => c.changes);
   out.push('');
@@ -54,8 +98,6 @@ export function renderText(report: Report): string {
     out.push(changes.length === 0 ? 'Changes: nothing to change.' : `Changes made (${changes.length}):`);
     for (const change of changes) out.push(`  ${e(describeChange(change))}`);
     for (const b of report.backups) out.push(`  backup kept: ${e(b)}`);
-  } else if (report.command === 'plan') {
-    out.push(changes.length === 0 ? 'Plan: nothing to change.' : `Plan: ${changes.length} change(s).`);
   }
   if (report.hostErrors.length > 0) {
     out.push('', 'Host errors:');
@@ -73,6 +115,13 @@ export function verdict(report: Report): string {
     return report.exitCode === 1 ? `Verdict: NOT COMPLIANT; ${what} (${counts}).` : `Verdict: INCOMPLETE: ${what}; everything that could be read passes (${counts}).`;
   }
   if (report.exitCode === 3) return `Verdict: HOST ERROR: the host could not be read or changed (${counts}).`;
-  if (report.command === 'plan') return report.exitCode === 0 ? `Verdict: nothing to do (${counts}).` : `Verdict: apply would change this host (${counts}).`;
+  if (report.command === 'plan') {
+    const changes = report.summary.changes;
+    const blocked = report.controls.flatMap((c) => c.findings).filter((f) => (f.status === 'fail' || f.status === 'error') && !isPending(f.reason)).length;
+    const toChange = report.controls.filter((c) => c.changes.length > 0).length;
+    const would = changes === 0 ? 'apply would change nothing' : `apply would make ${changes} change(s) in ${toChange} control(s)`;
+    if (blocked > 0) return `Verdict: BLOCKED: ${would}, and ${blocked} item(s) need the operator first (see Reasons).`;
+    return changes === 0 ? 'Verdict: nothing to do: apply would change nothing.' : `Verdict: ${would}.`;
+  }
   return report.compliant ? `Verdict: COMPLIANT (${counts}).` : `Verdict: NOT COMPLIANT (${counts}).`;
 }

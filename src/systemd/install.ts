@@ -129,9 +129,52 @@ async function systemctl(host: Host, args: string[], report: Omit<InstallReport,
   return false;
 }
 
+/**
+ * The directories install created, so that uninstall removes exactly those (when empty): a
+ * fresh image root gets /usr/local/bin and /etc/systemd/system from install, and loses them
+ * again with uninstall. Only these may be listed: uninstall ignores any other line.
+ */
+export const INSTALL_RECORD = '/var/lib/k3s-hostprep/installed-directories';
+const RECORDABLE = new Set(['/usr', '/usr/local', '/usr/local/bin', '/etc', '/etc/systemd', UNIT_DIR, '/var', '/var/lib', '/var/lib/k3s-hostprep', ...enableLinks([...UNITS, WATCH_UNIT]).map((l) => path.dirname(l.link))]);
+
+function readCreated(host: Host): string[] {
+  const stat = host.lstat(INSTALL_RECORD);
+  if (!stat?.isFile() || stat.uid !== 0) return [];
+  return (host.readText(INSTALL_RECORD) ?? '').split('\n').filter((line) => RECORDABLE.has(line));
+}
+
+function recordCreated(host: Host, done: readonly Change[], report: Omit<InstallReport, 'exitCode'>): void {
+  const created = done.filter((c) => c.kind === 'mkdir').map((c) => c.path);
+  if (created.length === 0) return;
+  try {
+    const before = readCreated(host);
+    const missing: string[] = [];
+    for (let dir = path.posix.dirname(INSTALL_RECORD); dir !== '/' && host.lstat(dir) === null; dir = path.posix.dirname(dir)) missing.unshift(dir);
+    for (const dir of missing) host.mkdir(dir, 0o755);
+    const all = [...new Set([...before, ...created, ...missing])].filter((d) => RECORDABLE.has(d));
+    host.writeFileAtomic(INSTALL_RECORD, all.join('\n') + '\n', { mode: 0o600, uid: 0, gid: 0 });
+  } catch (error) {
+    report.hostErrors.push(`record ${INSTALL_RECORD}: ${describeError(error)}`);
+  }
+}
+
 export async function install(host: Host, options: InstallOptions): Promise<InstallReport> {
   const via = systemdRuns(host) ? 'systemctl' : 'symlinks';
   const report: Omit<InstallReport, 'exitCode'> = { command: 'install', root: host.root, via, done: [], unchanged: [], blocked: [], hostErrors: [] };
+  const made: Change[] = [];
+  // The record of what was written (RECORD_PATH) may create its directories too: install made those.
+  const recordDirs = ['/var', '/var/lib', path.posix.dirname(RECORD_PATH)];
+  const absent = recordDirs.filter((d) => host.lstat(d) === null);
+  try {
+    return await installInto(host, options, report, made);
+  } finally {
+    for (const d of absent) if (host.lstat(d)?.isDirectory()) made.push({ kind: 'mkdir', path: d, mode: 0o755 });
+    recordCreated(host, made, report);
+  }
+}
+
+async function installInto(host: Host, options: InstallOptions, report: Omit<InstallReport, 'exitCode'>, made: Change[]): Promise<InstallReport> {
+  const via = report.via;
 
   // The bundle and the binary first: a unit pointing at nothing would fail at boot.
   const written: Record<string, string> = {};
@@ -155,6 +198,7 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
     if (parent.blocked.length === 0) {
       const changes: Change[] = [...parent.changes];
       const outcome = applyChanges(host, changes);
+      made.push(...outcome.done);
       report.hostErrors.push(...outcome.hostErrors);
       report.done.push(...outcome.done.map(describeChange));
       if (sameBytes(current, content) && binStat && (binStat.mode & 0o7777) === 0o755 && binStat.uid === 0) {
@@ -183,13 +227,15 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
   let unitsChanged = false;
   for (const unit of units) {
     const plan = planFile(host, unitFileSpec(unit), options.force);
-    report.blocked.push(...plan.blocked);
+    // The managed-file message names apply; here it is install that replaces a unit file.
+    report.blocked.push(...plan.blocked.map((b) => ({ ...b, reason: b.reason.replace(/run apply --force to replace it/g, 'run install --force to replace it') })));
     if (plan.blocked.length > 0) continue;
     if (plan.changes.length === 0) {
       report.unchanged.push(unitPath(unit.name));
       continue;
     }
     const outcome = applyChanges(host, plan.changes);
+    made.push(...outcome.done);
     report.hostErrors.push(...outcome.hostErrors);
     report.done.push(...outcome.done.map(describeChange), ...outcome.backups.map((b) => `backup kept: ${b}`));
     unitsChanged = true;
@@ -225,6 +271,7 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
           continue;
         }
         const outcome = applyChanges(host, parent.changes);
+        made.push(...outcome.done);
         report.hostErrors.push(...outcome.hostErrors);
         if (outcome.hostErrors.length > 0) continue;
         host.symlink(l.target, l.link);
@@ -351,6 +398,25 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
   } catch (error) {
     report.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
   }
+  // The directories install created, deepest first, each only when nothing else is in it.
+  const created = readCreated(host);
+  if (created.length > 0 && report.blocked.length === 0 && report.hostErrors.length === 0) {
+    try {
+      host.remove(INSTALL_RECORD);
+    } catch (error) {
+      report.hostErrors.push(`remove ${INSTALL_RECORD}: ${describeError(error)}`);
+    }
+    for (const dir of [...created].sort((a, b) => b.split('/').length - a.split('/').length)) {
+      const names = host.readDir(dir);
+      if (names === null || names.length > 0 || !host.lstat(dir)?.isDirectory()) continue;
+      try {
+        host.removeDir(dir);
+        report.done.push(`rmdir ${dir} (install created it)`);
+      } catch (error) {
+        report.hostErrors.push(`rmdir ${dir}: ${describeError(error)}`);
+      }
+    }
+  }
   return summarize(report);
 }
 
@@ -361,9 +427,15 @@ export function renderInstallReport(report: InstallReport): string {
     out.push(`Changes made (${report.done.length}):`);
     for (const d of report.done) out.push(`  ${d}`);
   }
-  if (report.unchanged.length > 0) {
-    out.push(`Already in place (${report.unchanged.length}):`);
-    for (const u of report.unchanged) out.push(`  ${u}`);
+  const absent = report.unchanged.filter((u) => u.endsWith(' (absent)'));
+  const kept = report.unchanged.filter((u) => !u.endsWith(' (absent)'));
+  if (kept.length > 0) {
+    out.push(`${report.command === 'install' ? 'Already in place' : 'Left alone'} (${kept.length}):`);
+    for (const u of kept) out.push(`  ${u}`);
+  }
+  if (absent.length > 0) {
+    out.push(`Already absent (${absent.length}):`);
+    for (const u of absent) out.push(`  ${u.slice(0, -' (absent)'.length)}`);
   }
   if (report.blocked.length > 0) {
     out.push('Blocked:');

@@ -171,7 +171,8 @@ export async function watch(options: WatchOptions): Promise<WatchStats> {
     }
     const result = report.controls[0];
     const changes = result?.changes.map(describeChange).join('; ') || 'none';
-    if (report.hostErrors.length === 0 && result?.status === 'pass') {
+    // A warning that stays (an unscored item apply cannot settle) does not make the remediation a failure.
+    if (report.hostErrors.length === 0 && (result?.status === 'pass' || result?.status === 'warn')) {
       counts.ok++;
       log(PRIORITY.notice, 'remediated', { control: control.id, cis: control.cis, changes });
     } else {

@@ -7,6 +7,7 @@
  */
 import { execa } from 'execa';
 import fs from 'fs-extra';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tmp from 'tmp';
@@ -205,6 +206,36 @@ export class Sandbox {
   dispose(): void {
     this.cleanup();
   }
+}
+
+let readableDist: string | undefined;
+
+/**
+ * The built command where any user can read it: a copy of dist/ in a world-readable temporary
+ * directory (removed when the test process exits). A checkout under a 0700 home directory
+ * (/root) is unreadable to the unprivileged user the non-root tests run as, and Node would exit
+ * with MODULE_NOT_FOUND before k3s-hostprep said a word.
+ */
+export function readableCli(): string {
+  if (readableDist === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k3s-hostprep-dist-'));
+    fs.chmodSync(dir, 0o755);
+    fs.copySync(path.join(REPO, 'dist'), dir);
+    const open = (p: string) => {
+      const st = fs.statSync(p);
+      fs.chmodSync(p, st.isDirectory() ? 0o755 : 0o644);
+      if (st.isDirectory()) for (const name of fs.readdirSync(p)) open(path.join(p, name));
+    };
+    open(dir);
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    readableDist = dir;
+  }
+  return path.join(readableDist, 'cli.js');
+}
+
+/** A command line that runs the built k3s-hostprep as uid and gid 65534 (nobody), from /, whatever the checkout's modes. */
+export function asNobody(...args: string[]): string[] {
+  return ['sh', '-c', 'cd / && exec "$@"', 'as-nobody', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, readableCli(), ...args];
 }
 
 export function isRoot(): boolean {

@@ -8,7 +8,7 @@
 import test from 'ava';
 import fs from 'fs-extra';
 import * as path from 'node:path';
-import { CLI, COMPLIANT, HOSTILE, Sandbox, isRoot } from '../helpers/sandbox.js';
+import { CLI, COMPLIANT, HOSTILE, Sandbox, asNobody, isRoot } from '../helpers/sandbox.js';
 import { CONFIG_A, CONFIG_B } from '../helpers/crash.js';
 
 const it = isRoot() ? test : test.skip;
@@ -115,7 +115,7 @@ it('a full disk during the write: exit 3, the old file whole, no temporary file,
 it('apply as an unprivileged user stops before any change with "must run as root"', async (t) => {
   const s = new Sandbox({ kernel: HOSTILE });
   s.write('/etc/k3s-hostprep/config.yaml', 'role: server\n', 0o600);
-  const r = await s.exec(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'apply']);
+  const r = await s.exec(asNobody('apply'));
   t.is(r.exitCode, 3);
   t.is(r.stderr, 'k3s-hostprep: apply must run as root: nothing was changed\n');
   t.deepEqual(s.list('etc-sysctl.d'), []);
@@ -128,8 +128,8 @@ it('apply as an unprivileged user stops before any change with "must run as root
 it('check as an unprivileged user reports what it could read and marks the rest unreadable', async (t) => {
   const s = new Sandbox({ kernel: HOSTILE });
   t.is((await s.cli('apply')).exitCode, 0);
-  const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'check', '--json'];
-  const r = await s.exec(asNobody);
+  const nobodyCheck = asNobody('check', '--json');
+  const r = await s.exec(nobodyCheck);
   t.is(r.exitCode, 3, 'compliant as far as it could see, but incomplete');
   const report = JSON.parse(r.stdout);
   const findings = report.controls.flatMap((c: { findings: unknown[] }) => c.findings) as Array<{ item: string; status: string; actual: string; reason: string }>;
@@ -139,11 +139,11 @@ it('check as an unprivileged user reports what it could read and marks the rest 
   t.true(unreadable.some((f) => f.item === AUDIT), 'the audit policy under the 0700 server directory is marked unreadable');
   t.true(unreadable.every((f) => f.actual.startsWith('unreadable') || f.actual.startsWith('unknown')));
   t.is(report.summary.fail, 0);
-  const text = await s.exec(asNobody.slice(0, -1));
+  const text = await s.exec(nobodyCheck.slice(0, -1));
   t.regex(text.stdout, /Verdict: INCOMPLETE: \d+ item\(s\) could not be read \(as a non-root user, run check as root for a full verdict\); everything that could be read passes/);
   // A failure it can see wins over what it cannot read: exit 1.
   s.setKernel('kernel.panic', '0');
-  const failing = await s.exec(asNobody);
+  const failing = await s.exec(nobodyCheck);
   t.is(failing.exitCode, 1);
   t.is(JSON.parse(failing.stdout).controls.find((c: { id: string }) => c.id === 'kernel-parameters').findings.find((f: { item: string }) => f.item === 'kernel.panic').status, 'fail');
   s.dispose();

@@ -136,6 +136,43 @@ asRoot('uninstall leaves an edited unit file unless --force, which keeps a backu
   t.true(forced.done.some((d) => d.startsWith('backup kept: ')));
 });
 
+asRoot('install blocked by a foreign unit says install --force, not apply --force', async (t) => {
+  const host = hostWithSystemDirs();
+  host.write(`/etc/systemd/system/${GATE_UNIT}`, '[Service]\nExecStart=/bin/true\n');
+  const report = await install(host, { force: false, binary: BINARY });
+  t.is(report.exitCode, 1);
+  t.regex(report.blocked[0]!.reason, /run install --force to replace it \(a backup is kept\)/);
+  t.notRegex(report.blocked[0]!.reason, /apply --force/);
+});
+
+asRoot('a second uninstall lists what is absent as absent, not as "already in place"', async (t) => {
+  const { renderInstallReport } = await import('../../src/systemd/install.js');
+  const host = hostWithSystemDirs();
+  t.is((await install(host, { force: false, binary: BINARY })).exitCode, 0);
+  t.is((await uninstall(host, { force: false })).exitCode, 0);
+  const text = renderInstallReport(await uninstall(host, { force: false }));
+  t.notRegex(text, /Already in place/);
+  t.regex(text, new RegExp(`Already absent \\(\\d+\\):\\n(  .*\\n)*  ${BIN_PATH.replace(/\//g, '\\/')}\\n`));
+  t.regex(text, /Changes: nothing to change\./);
+});
+
+asRoot('uninstall --root removes the directories install created in an empty root, and only those', async (t) => {
+  const host = new TestHost({});
+  host.write('/etc/hostname', 'image\n');
+  const before = tree(host.root);
+  t.is((await install(host, { force: false, binary: BINARY })).exitCode, 0);
+  t.true(fs.statSync(host.file('/etc/systemd/system')).isDirectory());
+  const removed = await uninstall(host, { force: false });
+  t.is(removed.exitCode, 0, JSON.stringify(removed));
+  t.deepEqual(tree(host.root), before, 'the root is as it was before install');
+  // A directory that was there before install stays, even when empty.
+  const other = hostWithSystemDirs();
+  t.is((await install(other, { force: false, binary: BINARY })).exitCode, 0);
+  t.is((await uninstall(other, { force: false })).exitCode, 0);
+  t.true(fs.statSync(other.file('/usr/local/bin')).isDirectory());
+  t.true(fs.statSync(other.file('/etc/systemd/system')).isDirectory());
+});
+
 test('the launcher for a Node.js install quotes its paths', (t) => {
   t.is(launcherScript('/usr/bin/node', "/opt/it's/cli.js"), `#!/bin/sh\n# k3s-hostprep launcher, written by k3s-hostprep install.\nexec '/usr/bin/node' '/opt/it'\\''s/cli.js' "$@"\n`);
 });

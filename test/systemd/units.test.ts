@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import fs from 'fs-extra';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { REPO, Sandbox, isRoot } from '../helpers/sandbox.js';
@@ -56,7 +57,60 @@ test('the gate runs apply once, before K3s, which requires it', (t) => {
   for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['ProtectSystem', 'strict']]) t.deepEqual(service.get(key!), [value], key);
   t.false(service.has('ProtectKernelTunables'), 'apply writes /proc/sys');
   const writable = service.get('ReadWritePaths')![0]!.split(' ').map((p) => p.replace(/^-/, ''));
-  for (const p of ['/etc/sysctl.d', '/var/lib/rancher', '/etc/rancher', '/run']) t.true(writable.includes(p), p);
+  for (const p of ['/etc/sysctl.d', '/var/lib/rancher', '/etc/rancher']) t.true(writable.includes(p), p);
+  // Of /run, only its own directory (the run lock).
+  t.false(writable.some((p) => p === '/run'), 'not all of /run');
+  t.deepEqual(service.get('RuntimeDirectory'), ['k3s-hostprep']);
+});
+
+test('the gate and the watch may write every place the configuration may send the metrics file', async (t) => {
+  const { METRICS_DIRS } = await import('../../src/config/schema.js');
+  const roots: readonly string[] = METRICS_DIRS;
+  t.true(roots.includes('/var/lib/node_exporter'));
+  for (const unit of [UNITS.find((u) => u.name === GATE_UNIT)!, WATCH_UNIT]) {
+    const writable = section(renderUnit(unit), 'Service').get('ReadWritePaths')![0]!.split(' ');
+    for (const root of roots) t.true(writable.includes(`-${root}`), `${unit.name} may write ${root} (optional: "-")`);
+    // The watch remediates what apply writes, and tolerates any of it missing.
+    for (const p of ['-/etc/sysctl.d', '-/var/lib/rancher', '-/etc/rancher']) t.true(writable.includes(p), `${unit.name} ${p}`);
+  }
+});
+
+test('the writers share the host network namespace (net.* keys reach it) but open no IP socket and keep no CAP_SYS_ADMIN', (t) => {
+  for (const unit of [UNITS.find((u) => u.name === GATE_UNIT)!, WATCH_UNIT]) {
+    const service = section(renderUnit(unit), 'Service');
+    t.false(service.has('PrivateNetwork'), `${unit.name}: a private network namespace would keep net.* keys from the host`);
+    t.deepEqual(service.get('IPAddressDeny'), ['any']);
+    t.deepEqual(service.get('RestrictAddressFamilies'), ['AF_UNIX']);
+    const caps = service.get('CapabilityBoundingSet')![0]!.split(' ');
+    t.false(caps.includes('CAP_SYS_ADMIN'), `${unit.name}: CAP_SYS_ADMIN could remount and undo ProtectSystem=`);
+    t.true(caps.includes('CAP_NET_ADMIN'), 'the kernel asks for CAP_NET_ADMIN to write net.ipv4.ip_forward');
+    t.true(service.get('SystemCallFilter')!.includes('@system-service'));
+  }
+});
+
+/** systemd-analyze security --offline=true: the overall exposure of a unit file. */
+async function exposure(file: string): Promise<number> {
+  const result = await execa('systemd-analyze', ['security', '--offline=true', '--no-pager', file], { reject: false, env: { SYSTEMD_COLORS: '0' } });
+  const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(`${result.stdout}${result.stderr}`);
+  if (!m) throw new Error(`no exposure in: ${result.stdout}${result.stderr}`);
+  return Number(m[1]);
+}
+
+test('systemd-analyze security rates the gate and the watch at most 2.5 and service-accounts at most 1.5', async (t) => {
+  const limits: Record<string, number> = { 'k3s-hostprep.service': 2.5, 'k3s-hostprep-watch.service': 2.5, 'k3s-hostprep-service-accounts.service': 1.5 };
+  for (const [name, limit] of Object.entries(limits)) {
+    const score = await exposure(path.join(REPO, 'systemd', name));
+    t.true(score <= limit, `${name}: exposure ${score}, the limit is ${limit}`);
+  }
+});
+
+test('systemd-analyze security notices a looser unit (the check can fail)', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k3s-hostprep-units-'));
+  const loose = path.join(dir, 'k3s-hostprep.service');
+  const text = renderUnit(UNITS.find((u) => u.name === GATE_UNIT)!).replace(/^(SystemCallFilter|IPAddressDeny|ProtectProc|PrivateIPC|PrivateMounts)=.*\n/gm, '').replace(/^CapabilityBoundingSet=.*$/m, 'CapabilityBoundingSet=CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH');
+  fs.writeFileSync(loose, text);
+  t.true((await exposure(loose)) > 2.5);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('enabling makes the links systemctl enable makes: K3s requires the gate', (t) => {
@@ -115,7 +169,7 @@ test('the watch unit restarts on failure and may write where remediation and the
   const service = section(renderUnit(WATCH_UNIT), 'Service');
   t.deepEqual(service.get('ExecStart'), ['/usr/local/bin/k3s-hostprep watch']);
   t.deepEqual(service.get('Restart'), ['on-failure']);
-  t.regex(service.get('ReadWritePaths')![0]!, /^\/etc\/sysctl\.d -\/var\/lib\/rancher -\/var\/lib\/node_exporter/);
+  t.regex(service.get('ReadWritePaths')![0]!, /^-\/etc\/sysctl\.d -\/var\/lib\/rancher -\/etc\/rancher -\/var\/lib\/node_exporter/);
   t.deepEqual(service.get('RuntimeDirectory'), ['k3s-hostprep']);
 });
 

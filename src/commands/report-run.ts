@@ -1,0 +1,43 @@
+/** check, apply and plan: one run of the engine over this host, one report, the output files. */
+import { run } from '../engine.js';
+import { HostError } from '../errors.js';
+import { DEFAULT_WAIT_SECONDS, acquireRunLock, type Lock } from '../host/lock.js';
+import { failureLine } from '../report/failure-line.js';
+import { renderJson } from '../report/json.js';
+import { renderText } from '../report/text.js';
+import { journalStream } from '../watch/journal.js';
+import type { Io } from './command.js';
+import { openHost, prepare, writeOutputs, type HostValues } from './context.js';
+import { CONFIG, K3S_VERSION, ROLE, ROOT } from './options.js';
+
+/** The options of every command that judges a host. */
+export const HOST_OPTIONS = { config: CONFIG, role: ROLE, root: ROOT, k3sVersion: K3S_VERSION };
+
+export interface ReportValues extends HostValues {
+  json?: boolean;
+  force?: boolean;
+  junit?: string;
+  wait?: number;
+}
+
+export async function runReport(command: 'apply' | 'check' | 'plan', values: ReportValues, io: Io): Promise<number> {
+  const host = openHost(values.root);
+  // Before the configuration is read: a non-root apply stops here whatever the config says.
+  if (command === 'apply' && host.euid !== 0) throw new HostError('apply must run as root: nothing was changed');
+  const { ctx, roleChoice } = await prepare(host, values, values.force ?? false);
+  let lock: Lock | undefined;
+  try {
+    // Only apply changes the host, so only apply is serialised; check and plan read, and a
+    // reader never sees a torn file because every write is a rename.
+    if (command === 'apply') lock = await acquireRunLock({ root: host.root, waitSeconds: values.wait ?? DEFAULT_WAIT_SECONDS });
+    const report = await run(ctx, { command, roleChoice, facts: true });
+    if (values.json) io.out.write(renderJson(report));
+    // The diffs (for plan) are loaded only for plan.
+    else io.out.write(command === 'plan' ? (await import('../report/diff.js')).renderPlan(report) : renderText(report));
+    if (command === 'plan') return report.exitCode;
+    if (report.exitCode !== 0) io.err.write(failureLine(report, journalStream()));
+    return Math.max(report.exitCode, writeOutputs(report, ctx, values.junit, io.err));
+  } finally {
+    lock?.release();
+  }
+}
