@@ -232,7 +232,25 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
         continue;
       }
       const sticky = top()?.sticky != null;
-      const entry = fs.lstatSync(at(dirFd, part), { throwIfNoEntry: false }) ?? null;
+      // A directory on the way is opened straight away; only a failure (a link, a file, nothing) costs an lstat.
+      // Only the last component (when links are followed there) costs an lstat.
+      let fd: number | null = null;
+      let entry: fs.Stats | null | undefined;
+      if (isLast) {
+        entry = options.followFinal ? (fs.lstatSync(at(dirFd, part), { throwIfNoEntry: false }) ?? null) : undefined;
+      } else {
+        try {
+          fd = fs.openSync(at(dirFd, part), DIR_FLAGS);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          // O_DIRECTORY|O_NOFOLLOW on a link fails with ENOTDIR (or ELOOP): lstat tells a link from a file.
+          if (code === 'ENOENT') entry = null;
+          else if (code === 'ELOOP' || code === 'ENOTDIR') {
+            entry = fs.lstatSync(at(dirFd, part), { throwIfNoEntry: false }) ?? null;
+            if (entry !== null && !entry.isSymbolicLink()) throw error;
+          } else throw error;
+        }
+      }
       if (entry?.isSymbolicLink() && (!isLast || options.followFinal)) {
         // A link in a directory others can add entries to must be root's own (fs.protected_symlinks).
         if (sticky && entry.uid !== 0) note(realOf([...done(), part]), `is a symlink owned by uid ${entry.uid} in a world-writable directory`);
@@ -248,19 +266,18 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
         if (sticky && !options.finalIsRootDir) note(realOf(parts), top()!.sticky!);
         return located(dirFd, part, realOf([...parts, part]), '/' + [...parts, part].join('/'), sticky);
       }
-      if (entry === null) {
+      if (fd === null) {
         if (!options.create) return null;
         const parts = done();
         if (sticky) note(realOf(parts), 'is world-writable: k3s-hostprep does not create directories in it');
         fs.mkdirSync(at(dirFd, part), { mode: 0o700 });
-        const fd = fs.openSync(at(dirFd, part), DIR_FLAGS);
-        fs.fchownSync(fd, 0, 0);
-        fs.fchmodSync(fd, options.create('/' + [...parts, part].join('/')));
+        const made = fs.openSync(at(dirFd, part), DIR_FLAGS);
+        fs.fchownSync(made, 0, 0);
+        fs.fchmodSync(made, options.create('/' + [...parts, part].join('/')));
         fs.fsyncSync(dirFd);
-        stack.push({ fd, part, sticky: null });
+        stack.push({ fd: made, part, sticky: null });
         continue;
       }
-      const fd = fs.openSync(at(dirFd, part), DIR_FLAGS);
       stack.push({ fd, part, sticky: null });
       const judged = judge(fd);
       if (judged.sticky) stack[stack.length - 1]!.sticky = judged.why;
