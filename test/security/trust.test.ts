@@ -8,7 +8,7 @@ import test from 'ava';
 import fs from 'fs-extra';
 import * as path from 'node:path';
 import { execaSync } from 'execa';
-import { COMPLIANT, HOSTILE, REPO, Sandbox, isRoot } from '../helpers/sandbox.js';
+import { CLI, COMPLIANT, HOSTILE, REPO, Sandbox, isRoot } from '../helpers/sandbox.js';
 import { bootstrapScript, checkCloudInitInput } from '../../src/cloud-init.js';
 import { parseConfig } from '../../src/config/load.js';
 import { TestHost, context } from '../helpers/test-host.js';
@@ -303,4 +303,20 @@ test('YAML strings are judged after their escapes are decoded, and aliases by th
   const start = Date.now();
   t.throws(() => parseConfig(doc, 'bomb.yaml'), { message: /(expands to more than|alias)/ });
   t.true(Date.now() - start < 5000);
+});
+
+it('watch with a FIFO in /etc/sysctl.d is not stuck in a read: it reports the FIFO and stops at once on SIGTERM', async (t) => {
+  const s = new Sandbox({ kernel: COMPLIANT });
+  t.is((await s.cli('apply')).exitCode, 0);
+  execaSync('mkfifo', [s.host('/etc/sysctl.d/95-fifo.conf')]);
+  const w = s.start([process.execPath, CLI, 'watch']);
+  await w.waitFor(/first verification: verdict=/);
+  t.regex(w.stderr, /95-fifo\.conf is not a regular file \(a FIFO\)/);
+  const start = Date.now();
+  process.kill(w.pid, 'SIGTERM');
+  const exited = await w.exited;
+  t.log(`watch stopped ${Date.now() - start} ms after SIGTERM`);
+  t.is(exited.exitCode, 0);
+  t.true(Date.now() - start < 5000);
+  s.dispose();
 });
