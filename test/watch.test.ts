@@ -58,6 +58,7 @@ it('a file event triggers a cycle long before the interval; each change of state
   t.is(promtool(metrics).exitCode, 0, promtool(metrics).output);
   t.regex(metrics, /^k3s_hostprep_control_status\{id="directories",cis=""\} 0$/m);
   t.regex(metrics, /^k3s_hostprep_drift_total\{id="directories",cis=""\} 1$/m);
+  t.regex(metrics, /^k3s_hostprep_watch_interval_seconds 3600$/m, 'the watch exports its interval');
   t.regex(metrics, /^k3s_hostprep_compliant 0$/m);
   t.deepEqual(fs.readdirSync(s.host('/var/lib/node_exporter/textfile_collector')), ['k3s_hostprep.prom'], 'no temporary file left behind');
   t.is(fs.statSync(metricsFile).mode & 0o777, 0o644);

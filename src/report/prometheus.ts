@@ -15,6 +15,9 @@
  *   k3s_hostprep_drift_total{id,cis}            transitions of the control from holding to not
  *   k3s_hostprep_remediations_total{id,cis,result}  re-applies after drift, result ok or failed
  *   k3s_hostprep_watch_cycles_total             verification cycles run
+ *   k3s_hostprep_watch_interval_seconds         watch.interval: a cycle runs at least this often, so a
+ *                                               last-run timestamp older than a few intervals means the
+ *                                               watch is dead or stuck
  */
 import type { Status } from '../controls/types.js';
 import type { Report } from './model.js';
@@ -24,6 +27,8 @@ export interface WatchCounters {
   /** By control id. */
   drift: ReadonlyMap<string, number>;
   remediations: ReadonlyMap<string, { ok: number; failed: number }>;
+  /** Seconds between cycles when no file event comes first (watch.interval): staleness is judged against it. */
+  intervalSeconds?: number;
 }
 
 export interface MetricsInput {
@@ -74,6 +79,9 @@ export function renderMetrics(input: MetricsInput): string {
     family('k3s_hostprep_remediations_total', 'counter', 'Re-applies of a drifted control, by result, since the watch started.',
       report.controls.flatMap((c) => (['ok', 'failed'] as const).map((result) => `k3s_hostprep_remediations_total${labels({ ...id(c), result })} ${w.remediations.get(c.id)?.[result] ?? 0}`)));
     family('k3s_hostprep_watch_cycles_total', 'counter', 'Verification cycles run since the watch started.', [`k3s_hostprep_watch_cycles_total ${w.cycles}`]);
+    if (w.intervalSeconds !== undefined) {
+      family('k3s_hostprep_watch_interval_seconds', 'gauge', 'Seconds between verification cycles at most (watch.interval).', [`k3s_hostprep_watch_interval_seconds ${w.intervalSeconds}`]);
+    }
   }
   return out.join('\n') + '\n';
 }

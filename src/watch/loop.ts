@@ -144,7 +144,7 @@ export async function watch(options: WatchOptions): Promise<WatchStats> {
     if (options.metricsPath === undefined) return;
     let problem: string | null = null;
     try {
-      writeMetricsFile(ctx.host, options.metricsPath, renderMetrics({ report, now: now(), watch: { cycles, drift, remediations } }));
+      writeMetricsFile(ctx.host, options.metricsPath, renderMetrics({ report, now: now(), watch: { cycles, drift, remediations, intervalSeconds: options.intervalMs / 1000 } }));
     } catch (error) {
       problem = describeError(error);
     }

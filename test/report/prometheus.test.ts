@@ -35,6 +35,15 @@ test('watch adds drift, remediation and cycle counters, still valid', (t) => {
   t.regex(text, /^k3s_hostprep_watch_cycles_total 42$/m);
   t.regex(text, /^k3s_hostprep_info\{version="0\.1\.0",command="watch",role="server"\} 1$/m);
   t.regex(text, /^k3s_hostprep_compliant 1$/m);
+  t.notRegex(text, /watch_interval_seconds/, 'no interval given, none exported');
+});
+
+test('watch exports its interval, so that a stale last run can be told from a slow one', (t) => {
+  const report = sampleReport({ compliant: true, exitCode: 0 });
+  const text = renderMetrics({ report, now: 0, watch: { cycles: 1, drift: new Map(), remediations: new Map(), intervalSeconds: 60 } });
+  const check = promtool(text);
+  t.is(check.exitCode, 0, check.output);
+  t.regex(text, /^# TYPE k3s_hostprep_watch_interval_seconds gauge\nk3s_hostprep_watch_interval_seconds 60$/m);
 });
 
 test('promtool itself rejects a broken exposition (the check can fail)', (t) => {
