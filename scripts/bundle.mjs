@@ -8,7 +8,11 @@
  *   dist/lib/*.cjs     libraries needed only sometimes (yaml, execa, systeminformation, diff),
  *                      each loaded, through the same loader, when one of its exports is first used
  *   *.v8cache          V8 code caches written here by a representative run (check of an offline
- *                      --root); a cache V8 rejects (another Node version) is ignored, never wrong
+ *                      --root, and one process started through execa, as `k3s --version` is);
+ *                      a cache V8 rejects (another Node version) is ignored, never wrong
+ *
+ * `node scripts/bundle.mjs --sea-main FILE` writes the single executable's main script instead
+ * (scripts/build-sea): the same loader over the executable's assets, which are these files.
  *
  * Type checking is tsc's job: npm run build runs it first.
  */
@@ -23,20 +27,53 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(repo, 'dist');
 const LAZY = ['yaml', 'execa', 'systeminformation', 'diff'];
 
-/** Loads a CommonJS file like require() does, with the V8 code cache beside it when there is one. */
-const LOADER = String.raw`function loadCached(file) {
-  const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module');
-  const source = fs.readFileSync(file, 'utf8').replace(/^#!.*/, '');
+/**
+ * Loads a CommonJS file like require() does, with its V8 code cache when there is one. `read`
+ * and `readCache` are expressions of `file`: the file system for dist/cli.js, the executable's
+ * assets for the single executable, so both run the same bundle the same way.
+ */
+const loader = ({ read, readCache, writeCache }) => `function loadCached(file) {
+  const vm = require('node:vm'), Module = require('node:module');
+  const source = ${read}.replace(/^#!.*/, '');
   let cachedData;
-  try { cachedData = fs.readFileSync(file + '.v8cache'); } catch { cachedData = undefined; }
+  try { cachedData = ${readCache}; } catch { cachedData = undefined; }
   // import() of a built-in module (node:sea) keeps working inside the compiled code.
   const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData, ...(importModuleDynamically ? { importModuleDynamically } : {}) });
   const module = { exports: {} };
+  // For the tests and the benchmark: what is loaded, and whether V8 took its code cache.
+  if (process.env.K3S_HOSTPREP_TRACE_LOAD === '1') process.stderr.write('LOADED ' + file + (cachedData === undefined ? ' (no code cache)' : script.cachedDataRejected ? ' (code cache rejected)' : ' (code cache taken)') + '\\n');
   script.runInThisContext()(module.exports, Module.createRequire(file), module, file, require('node:path').dirname(file));
-  if (process.env.K3S_HOSTPREP_WRITE_CODE_CACHE === '1') process.once('exit', () => fs.writeFileSync(file + '.v8cache', script.createCachedData()));
+  ${writeCache}
   return module.exports;
 }`;
+
+const FILE_LOADER = loader({
+  read: "require('node:fs').readFileSync(file, 'utf8')",
+  readCache: "require('node:fs').readFileSync(file + '.v8cache')",
+  writeCache: "if (process.env.K3S_HOSTPREP_WRITE_CODE_CACHE === '1') process.once('exit', () => require('node:fs').writeFileSync(file + '.v8cache', script.createCachedData()));",
+});
+
+/**
+ * The single executable's main script (scripts/build-sea): dist/main.cjs, dist/lib/*.cjs and their
+ * code caches are its assets, named by their path below dist/; the files live at /$sea/ as far as
+ * the bundle can tell. A single executable embeds one script only, so this loader stands in for
+ * dist/cli.js and the lazily loaded libraries stay lazy.
+ */
+const SEA_MAIN = `'use strict';
+${loader({
+  read: "require('node:sea').getAsset(require('node:path').relative('/$sea', file), 'utf8')",
+  readCache: "Buffer.from(require('node:sea').getAsset(require('node:path').relative('/$sea', file) + '.v8cache'))",
+  writeCache: '',
+})}
+globalThis.__k3sHostprepLoad = loadCached;
+loadCached('/$sea/main.cjs');
+`;
+
+if (process.argv[2] === '--sea-main') {
+  writeFileSync(process.argv[3], SEA_MAIN);
+  process.exit(0);
+}
 
 const common = { absWorkingDir: repo, bundle: true, format: 'cjs', platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
 
@@ -74,7 +111,7 @@ await build({
 });
 writeFileSync(
   path.join(dist, 'cli.js'),
-  `#!/usr/bin/env node\n'use strict';\n${LOADER}\nglobalThis.__k3sHostprepLoad = loadCached;\nloadCached(require('node:path').join(__dirname, 'main.cjs'));\n`,
+  `#!/usr/bin/env node\n'use strict';\n${FILE_LOADER}\nglobalThis.__k3sHostprepLoad = loadCached;\nloadCached(require('node:path').join(__dirname, 'main.cjs'));\n`,
   { mode: 0o755 },
 );
 
@@ -88,6 +125,10 @@ try {
   writeFileSync(path.join(root, 'etc/k3s-hostprep/config.yaml'), 'role: server\nnetworkPolicy:\n  namespaces: [kube-system, default]\n');
   writeFileSync(path.join(root, 'etc/rancher/k3s/config.yaml'), 'write-kubeconfig-mode: "0600"\nkube-apiserver-arg:\n  - request-timeout=300s\n');
   spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'check', '--root', root, '--k3s-version', 'v1.30'], { env: { ...process.env, K3S_HOSTPREP_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
+  // execa runs `k3s --version` on a node with K3s installed (no offline root does): its cache
+  // comes from starting one process through it, as that probe does.
+  const probe = `${FILE_LOADER}\nloadCached(${JSON.stringify(path.join(dist, 'lib/execa.cjs'))}).execa(process.execPath, ['--version'], { timeout: 10000, reject: false }).then(() => {});`;
+  spawnSync(process.execPath, ['-e', probe], { env: { ...process.env, K3S_HOSTPREP_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -31,12 +31,12 @@ if (!fs.existsSync(path.join(REPO, 'build/test/helpers/crash.js'))) {
   process.exit(2);
 }
 
-const { CLI, HOSTILE, Sandbox, asNobody } = await import(path.join(REPO, 'build/test/helpers/sandbox.js'));
+const { HOSTILE, Sandbox } = await import(path.join(REPO, 'build/test/helpers/sandbox.js'));
 const { runCrashTrials, CONFIG_A, CONFIG_B } = await import(path.join(REPO, 'build/test/helpers/crash.js'));
 const { badConfigs } = await import(path.join(REPO, 'build/test/helpers/corpus.js'));
 const { applyEach } = await import(path.join(REPO, 'build/test/helpers/bad-config-run.js'));
+const { FAULTS, runFault } = await import(path.join(REPO, 'build/test/helpers/faults.js'));
 
-const SYSCTL_FILE = '/etc/sysctl.d/90-kubelet.conf';
 const started = Date.now();
 const figures = {};
 
@@ -104,49 +104,21 @@ figures.crash = crash;
   fs.rmSync(extra, { recursive: true, force: true });
 }
 
-// 4. Faults from the host, each on a host made compliant first; the old file must stay whole.
-async function fault(name, expect, prepare, args = []) {
-  const s = new Sandbox({ kernel: { ...HOSTILE, 'net.ipv4.ip_forward': '0' } });
-  const first = await s.cli('apply');
-  if (first.exitCode !== 0) throw new Error(`${name}: the first apply failed`);
-  for (const [k, v] of Object.entries(HOSTILE)) s.setKernel(k, v);
-  const file = s.host(SYSCTL_FILE);
-  const before = { ino: fs.statSync(file).ino, text: fs.readFileSync(file, 'utf8') };
-  const command = prepare(s) ?? [process.execPath, CLI, 'apply', ...args];
-  const r = await s.exec(command);
-  const after = fs.existsSync(file) ? { ino: fs.statSync(file).ino, text: fs.readFileSync(file, 'utf8') } : null;
-  const out = {
-    fault: name,
+// 4. Faults from the host: the scenario table the tests assert (test/helpers/faults.ts).
+figures.faults = [];
+for (const scenario of FAULTS) {
+  const r = await runFault(scenario);
+  const lines = r.stderr.trimEnd().split('\n');
+  figures.faults.push({
+    fault: scenario.name,
     exitCode: r.exitCode,
-    stderrLines: r.stderr.trimEnd().split('\n').length,
-    line: r.stderr.trimEnd().split('\n')[0],
-    oldFileIntact: after !== null && after.ino === before.ino && after.text === before.text,
-    saysWhy: expect.test(r.stderr),
-    tempsLeft: s.list('etc-sysctl.d').filter((n) => n.endsWith('.tmp')).length,
-  };
-  s.dispose();
-  return out;
+    stderrLines: lines.length,
+    line: lines[0],
+    oldFileIntact: r.oldFileIntact,
+    saysWhy: scenario.line.test(lines[0] ?? ''),
+    tempsLeft: r.tempsLeft.length,
+  });
 }
-/** A sysctl stand-in in /usr/local/sbin (helpers come from the system directories only), or none at all. */
-const bin = (s, name, body) => {
-  if (body) s.program('sysctl', body);
-  else s.hide('/usr/sbin/sysctl');
-};
-figures.faults = [
-  await fault('read-only /proc/sys', /read-only file system/, (s) => void s.setup.push('mount -n -o remount,ro,bind /proc/sys')),
-  await fault('no /proc/sys/kernel/keys', /cannot read \/proc\/sys\/kernel\/keys\/root_maxkeys: ENOENT/, (s) => void fs.rmSync(s.path('proc-sys/kernel/keys'), { recursive: true })),
-  await fault('no sysctl binary', /sysctl was not found as a root-owned executable/, (s) => void bin(s, 'empty-bin', null)),
-  await fault('sysctl exits 255', /exited 255: sysctl: permission denied/, (s) => void bin(s, 'bad-bin', '#!/bin/sh\necho "sysctl: permission denied" >&2\nexit 255\n')),
-  await fault('full disk during the write', /ENOSPC/, (s) => {
-    fs.copyFileSync(s.host(SYSCTL_FILE), s.path('old.conf'));
-    s.setup.push('mount -n -t tmpfs -o size=8k,mode=0755 tmpfs /etc/sysctl.d', `cp ${s.path('old.conf')} /etc/sysctl.d/90-kubelet.conf`, 'dd if=/dev/zero of=/etc/sysctl.d/filler bs=1k count=64 2>/dev/null || true');
-    // The tmpfs lives only in this namespace: compare inside it, then report through the exit code.
-    fs.writeFileSync(s.path('cfg.yaml'), 'sysctl:\n  net.ipv4.ip_forward: 1\n');
-    return ['sh', '-c', `${process.execPath} ${CLI} apply --config ${s.path('cfg.yaml')}; rc=$?; cmp -s /etc/sysctl.d/90-kubelet.conf ${s.path('old.conf')} || exit 99; ls -a /etc/sysctl.d | grep -q '\\.tmp$' && exit 98; exit $rc`];
-  }),
-  await fault('apply as uid 65534', /must run as root/, () => asNobody('apply')),
-  await fault('lock held by another run', /another run holds the lock/, (s) => ['sh', '-c', `mkdir -p -m 0700 /run/k3s-hostprep; flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} apply --wait 1; rc=$?; wait; exit $rc`]),
-];
 
 const faultsHandled = figures.faults.filter((f) => f.exitCode === 3 && f.stderrLines === 1 && f.saysWhy && f.oldFileIntact && f.tempsLeft === 0).length;
 const filesLost = crash.filesLost + crash.tornFiles + figures.faults.filter((f) => !f.oldFileIntact).length + figures.configs.written.length;

@@ -3,6 +3,7 @@
  * runs, errors are gathered and the report says all of them at the end.
  */
 import { CONTROLS } from './controls/index.js';
+import { Snapshot } from './controls/snapshot.js';
 import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding } from './controls/types.js';
 import { describeError } from './errors.js';
 import { k3sVersionOf } from './k3s/node.js';
@@ -78,7 +79,9 @@ function result(control: Control, findings: Finding[], changes: ControlResult['c
   };
 }
 
-export async function run(ctx: Context, options: RunOptions): Promise<Report> {
+export async function run(given: Context, options: RunOptions): Promise<Report> {
+  // What the run reads is kept for the run (Snapshot), and forgotten whenever it changes the host.
+  let ctx: Context = { ...given, snapshot: new Snapshot() };
   const controls = options.controls ?? CONTROLS;
   const results: ControlResult[] = [];
   const hostErrors: string[] = [];
@@ -114,10 +117,12 @@ export async function run(ctx: Context, options: RunOptions): Promise<Report> {
         blocked.set(control.id, plan.blocked);
         try {
           const outcome = await control.apply(ctx, plan);
+          if (outcome.done.length > 0 || outcome.hostErrors.length > 0) ctx = { ...given, snapshot: new Snapshot() };
           done.set(control.id, outcome.done);
           hostErrors.push(...outcome.hostErrors.map((e) => `${control.id}: ${e}`));
           backups.push(...outcome.backups);
         } catch (error) {
+          ctx = { ...given, snapshot: new Snapshot() };
           hostErrors.push(`${control.id}: ${describeError(error)}`);
         }
       }

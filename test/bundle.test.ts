@@ -85,8 +85,91 @@ it('yaml comes with a configuration file, execa with a kernel value to change, d
   const plan = await s.exec([process.execPath, '-r', h, CLI, 'plan']);
   t.regex(plan.stdout, /\+\+\+ \/var\/lib\/rancher\/k3s\/server\/audit\.yaml/);
   t.deepEqual(loaded(plan.stderr), ['yaml', 'diff']);
-  const watch = await s.exec([process.execPath, '-r', h, CLI, 'watch', '--cycles', '200']);
-  t.is(watch.exitCode, 0, watch.stderr);
+  s.write('/etc/k3s-hostprep/config.yaml', 'role: server\nwatch:\n  interval: 1\n');
+  const watch = s.start([process.execPath, '-r', h, CLI, 'watch']);
+  await watch.waitFor(/first verification/);
+  await new Promise((r) => setTimeout(r, 2500));
+  process.kill(watch.pid, 'SIGTERM');
+  t.is((await watch.exited).exitCode, 0, watch.stderr);
+  t.regex(watch.stderr, /watch stopped: cycles=[3-9]/);
   t.deepEqual(loaded(watch.stderr), ['yaml'], 'no execa, no child_process');
+  s.dispose();
+});
+
+const EXE = path.join(REPO, 'release/k3s-hostprep');
+const SEA_CONFIG = path.join(REPO, '.cache/build-sea/sea-config.json');
+const K3S_VERSION_TEXT = 'k3s version v1.30.4+k3s1 (98262b5d)\ngo version go1.22.5\n';
+
+/** The single executable, built from dist/ as it is unless it is newer than dist/main.cjs already (once for this file's tests). */
+let built: Promise<string> | undefined;
+const executable = () => (built ??= buildExecutable());
+async function buildExecutable(): Promise<string> {
+  const fresh = fs.existsSync(EXE) && fs.existsSync(SEA_CONFIG) && fs.statSync(EXE).mtimeMs > fs.statSync(path.join(REPO, 'dist/main.cjs')).mtimeMs;
+  if (!fresh) {
+    const { execa } = await import('execa');
+    await execa(path.join(REPO, 'scripts/build-sea'), ['--from-dist'], { cwd: REPO, timeout: 600_000 });
+  }
+  return EXE;
+}
+
+/** What the loader loaded and whether V8 took each code cache, from K3S_HOSTPREP_TRACE_LOAD. */
+const traced = (stderr: string) => [...stderr.matchAll(/^LOADED (\S+) \((.*)\)$/gm)].map((m) => `${m[1]!.replace(/^.*?\/((?:lib\/)?[^/]+)$/, '$1')}: ${m[2]}`);
+
+/** A host with K3s installed: a `k3s` on PATH that answers --version as K3s does. */
+function withK3s(s: Sandbox): Record<string, string> {
+  const bin = s.path('bin');
+  fs.mkdirpSync(bin);
+  fs.writeFileSync(path.join(bin, 'k3s'), `#!/bin/sh\n[ "$1" = --version ] && printf '${K3S_VERSION_TEXT.replace(/\n/g, '\\n')}' && exit 0\nexit 1\n`, { mode: 0o755 });
+  return { PATH: `${bin}:${process.env.PATH}`, K3S_HOSTPREP_TRACE_LOAD: '1' };
+}
+
+it('the single executable is the same lazy bundle with the same code caches, as assets', async (t) => {
+  t.timeout(600_000);
+  const exe = await executable();
+  const config = JSON.parse(fs.readFileSync(SEA_CONFIG, 'utf8'));
+  t.true(config.useCodeCache);
+  t.deepEqual(Object.keys(config.assets).sort(), [
+    'lib/diff.cjs',
+    'lib/execa.cjs',
+    'lib/execa.cjs.v8cache',
+    'lib/systeminformation.cjs',
+    'lib/yaml.cjs',
+    'lib/yaml.cjs.v8cache',
+    'main.cjs',
+    'main.cjs.v8cache',
+  ]);
+  for (const [name, file] of Object.entries(config.assets as Record<string, string>)) t.is(file, `dist/${name}`);
+
+  const s = new Sandbox({ kernel: COMPLIANT });
+  t.is((await s.exec([exe, 'apply'])).exitCode, 0);
+  const trace = { K3S_HOSTPREP_TRACE_LOAD: '1' };
+  for (const command of [[process.execPath, CLI], [exe]]) {
+    const check = await s.exec([...command, 'check'], trace);
+    t.is(check.exitCode, 0, check.stdout);
+    t.deepEqual(traced(check.stderr), ['main.cjs: code cache taken'], `${command.join(' ')}: nothing but the command, from its code cache`);
+    s.write('/etc/rancher/k3s/config.yaml', 'write-kubeconfig-mode: "0600"\n');
+    const parsed = await s.exec([...command, 'check'], trace);
+    t.deepEqual(traced(parsed.stderr), ['main.cjs: code cache taken', 'lib/yaml.cjs: code cache taken'], `${command.join(' ')}: yaml when a K3s file must be parsed`);
+    fs.rmSync(s.host('/etc/rancher/k3s/config.yaml'));
+  }
+  s.dispose();
+});
+
+it('with K3s installed, check and a no-op apply ask `k3s --version` through execa, from its code cache (node and the executable)', async (t) => {
+  t.timeout(600_000);
+  const exe = await executable();
+  const s = new Sandbox({ kernel: COMPLIANT });
+  const env = withK3s(s);
+  t.is((await s.exec([exe, 'apply'], env)).exitCode, 0);
+  for (const command of [[process.execPath, CLI], [exe]]) {
+    for (const verb of ['check', 'apply']) {
+      const r = await s.exec([...command, verb, '--json'], env);
+      t.is(r.exitCode, 0, r.stderr);
+      const k3s = JSON.parse(r.stdout).k3s;
+      t.is(k3s.version, 'v1.30.4+k3s1', `${command.join(' ')} ${verb}`);
+      t.regex(k3s.source, /k3s --version$/);
+      t.deepEqual(traced(r.stderr), ['main.cjs: code cache taken', 'lib/execa.cjs: code cache taken'], `${command.join(' ')} ${verb}`);
+    }
+  }
   s.dispose();
 });

@@ -7,7 +7,7 @@ import { ConfigError, EXIT, HostError, UsageError, describeError } from '../erro
 import type { Host } from '../host/host.js';
 import { NodeHost } from '../host/node-host.js';
 import * as path from 'node:path';
-import { KUBELET_SYSCTLS } from '../controls/kubelet-sysctls.js';
+import { KUBELET_SYSCTLS } from '../k3s/kubelet-sysctls.js';
 import { liveSysctlProblem } from '../sysctl/extra.js';
 import { chooseK3sVersion } from '../k3s/choose.js';
 import type { K3sVersionChoice } from '../k3s/version.js';

@@ -79,8 +79,3 @@ export const AGENT_URL = valued('agent-url', 'URL', 'cloud-init: the release tar
 export const AGENT_SHA256 = valued('agent-sha256', 'HEX', 'cloud-init: its SHA-256, checked before anything runs', (text) => text);
 export const K3S_INSTALLER_SHA256 = valued('k3s-installer-sha256', 'HEX', 'cloud-init: the SHA-256 of the K3s installer script (get.k3s.io), checked before it runs', (text) => text);
 export const KUBECONFIG = valued('kubeconfig', 'FILE', 'a kubeconfig only root can change (default /etc/rancher/k3s/k3s.yaml; KUBECONFIG is ignored)', path);
-export const CYCLES = valued('cycles', 'N', 'run N cycles back to back, print resource use as JSON and exit (tests, benchmarks)', (text, option) => {
-  const n = Number(text);
-  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option}: expected a positive integer, got "${text}"`);
-  return n;
-});

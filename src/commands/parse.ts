@@ -78,7 +78,7 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
         tokens.push({ option, text });
         continue;
       }
-      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      const value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`${text}: expected ${option.value}, got nothing`);
       if (eq < 0 && value.startsWith('--') && known.has(value.slice(2).split('=')[0]!)) {
         throw new UsageError(`${text}: expected ${option.value}, got the option ${value}`);

@@ -3,7 +3,7 @@ import { journalStream } from '../watch/journal.js';
 import { watch as watchLoop } from '../watch/loop.js';
 import { command } from './command.js';
 import { openHost, prepare } from './context.js';
-import { CONFIG, CYCLES, K3S_VERSION, ROLE } from './options.js';
+import { CONFIG, K3S_VERSION, ROLE } from './options.js';
 
 export const watch = command({
   name: 'watch',
@@ -14,7 +14,7 @@ line per change of state (control, CIS number, expected, actual, since when) on 
 priority prefixes when that is the journal. With watch.remediate: true in the configuration it re-applies the
 control that drifted, and only that one (must run as root). With metrics.textfilePath it rewrites the
 node_exporter textfile after every cycle. Runs until SIGTERM or SIGINT; restart it after changing the config.`,
-  options: { cycles: CYCLES, config: CONFIG, role: ROLE, k3sVersion: K3S_VERSION },
+  options: { config: CONFIG, role: ROLE, k3sVersion: K3S_VERSION },
   async run({ values }, io) {
     const { ctx, roleChoice } = await prepare(openHost(undefined), values);
     if (ctx.config.watch.remediate && ctx.host.euid !== 0) throw new HostError('watch with watch.remediate: true must run as root');
@@ -23,18 +23,16 @@ node_exporter textfile after every cycle. Runs until SIGTERM or SIGINT; restart 
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     try {
-      const stats = await watchLoop({
+      await watchLoop({
         ctx,
         roleChoice,
         intervalMs: ctx.config.watch.interval * 1000,
         remediate: ctx.config.watch.remediate,
         ...(ctx.config.metrics.textfilePath !== undefined ? { metricsPath: ctx.config.metrics.textfilePath } : {}),
-        ...(values.cycles !== undefined ? { cycles: values.cycles } : {}),
         signal: controller.signal,
         log: (text) => io.err.write(text),
         prefix: journalStream(),
       });
-      if (values.cycles !== undefined) io.out.write(JSON.stringify(stats) + '\n');
       return EXIT.compliant;
     } finally {
       process.off('SIGTERM', stop);

@@ -1,7 +1,7 @@
 import * as YAML from 'yaml';
 import { ConfigError } from '../errors.js';
-import { type Config, configSpec, withDefaults } from './schema.js';
-import { join, validate } from './spec.js';
+import { type Config, configProblems, toConfig } from './schema.js';
+import { join } from './spec.js';
 import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from './defaults.js';
 
 export { DEFAULT_CONFIG_PATH, defaultConfig };
@@ -36,13 +36,19 @@ export function configTextProblem(text: string): string | null {
   const bad = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFD\uFFFE\uFFFF]/.exec(text);
   if (!bad) return null;
   const line = text.slice(0, bad.index).split('\n').length;
-  const what = bad[0] === '\u0000' ? 'a NUL byte' : bad[0] === '\uFFFD' ? 'bytes that are not UTF-8' : `the control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const what =
+    bad[0] === '\u0000'
+      ? 'a NUL byte'
+      : bad[0] === '\uFFFD'
+        ? 'bytes that are not UTF-8'
+        : `the control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   return `not a text configuration: line ${line} contains ${what}`;
 }
 
 /** Decodes the bytes of a configuration file: refuses what is too large or not UTF-8. */
 export function decodeConfig(bytes: Uint8Array, file: string): string {
-  if (bytes.length > MAX_CONFIG_BYTES) throw new ConfigError(file, [`the configuration file is ${bytes.length} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`]);
+  if (bytes.length > MAX_CONFIG_BYTES)
+    throw new ConfigError(file, [`the configuration file is ${bytes.length} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`]);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
@@ -64,7 +70,9 @@ export function parseConfig(text: string, file: string): Config {
   } catch (error) {
     throw new ConfigError(file, [`invalid YAML: ${yamlMessage((error as Error).message)}`], { cause: error });
   }
-  const yamlProblems = [...doc.errors, ...doc.warnings].map((e) => `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${yamlMessage(e.message)}`);
+  const yamlProblems = [...doc.errors, ...doc.warnings].map(
+    (e) => `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${yamlMessage(e.message)}`,
+  );
   if (yamlProblems.length > 0) throw new ConfigError(file, capped(yamlProblems));
   let raw: unknown;
   try {
@@ -75,11 +83,10 @@ export function parseConfig(text: string, file: string): Config {
   if (raw === null || raw === undefined) raw = {};
   const decoded = decodedProblems(raw);
   if (decoded.length > 0) throw new ConfigError(file, capped(decoded));
-  const problems = validate(configSpec, raw, '');
+  const problems = configProblems(raw);
   if (problems.length > 0) throw new ConfigError(file, capped(problems));
-  return withDefaults(raw as Record<string, unknown>, file);
+  return toConfig(raw, file);
 }
-
 
 /**
  * Strings as they are after YAML escapes are decoded, judged the way the API server's YAML
@@ -105,7 +112,9 @@ export function decodedProblems(raw: unknown): string[] {
     if (size > MAX_EXPANDED_SIZE || problems.length > MAX_PROBLEMS) return;
     size += 1;
     if (typeof value === 'string') check(value, where);
-    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, join(where, i)));
+    else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, join(where, i));
+    }
     else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
         const at = join(where, k);

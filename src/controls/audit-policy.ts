@@ -2,11 +2,11 @@
  * CIS 3.2.1: the API server needs an audit policy file. The guide's starter policy logs the
  * metadata of every request; the config may replace it with any audit.k8s.io/v1 Policy.
  */
-import { rendered } from './memo.js';
+import { once } from './snapshot.js';
 import type { AuditPolicy } from '../config/schema.js';
 import { emitYaml } from '../yaml/emit.js';
 import { fileControl, type FileSpec } from './managed.js';
-import { AUDIT_POLICY_FILE, K3S_SERVER_DIR, newAncestorMode } from './paths.js';
+import { AUDIT_POLICY_FILE, K3S_SERVER_DIR, newAncestorMode } from '../k3s/paths.js';
 import type { Context } from './types.js';
 
 const HEADER = '# API server audit policy (CIS 3.2.1), used through --audit-policy-file.\n';
@@ -15,10 +15,10 @@ export function renderAuditPolicy(policy: AuditPolicy): string {
   return HEADER + emitYaml(policy);
 }
 
-export function auditFileSpec(ctx: Pick<Context, 'config'>): FileSpec {
+export function auditFileSpec(ctx: Pick<Context, 'config' | 'snapshot'>): FileSpec {
   return {
     path: AUDIT_POLICY_FILE,
-    body: rendered(ctx.config, 'audit', () => renderAuditPolicy(ctx.config.audit.policy)),
+    body: once(ctx, 'audit policy text', () => renderAuditPolicy(ctx.config.audit.policy)),
     mode: 0o600,
     parent: { path: K3S_SERVER_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
   };

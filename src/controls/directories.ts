@@ -4,7 +4,7 @@
  * directory with a looser mode is tightened, which mkdir -m never does.
  */
 import { applyChanges, planDirectory, verifyDirectory, type DirSpec } from './managed.js';
-import { LOGS_DIR, MANIFESTS_DIR, newAncestorMode } from './paths.js';
+import { LOGS_DIR, MANIFESTS_DIR, newAncestorMode } from '../k3s/paths.js';
 import { changeTarget, type Context, type Control, type ControlPlan, type Finding } from './types.js';
 
 export const DIRECTORIES: ReadonlyArray<DirSpec & { cis?: string }> = [

@@ -6,30 +6,35 @@
  * K3s applies last; a later file that sets one of our keys
  * without "+" wipes our values, and the report names it. Rancher-managed nodes get no drop-in.
  */
-import { rendered } from './memo.js';
+import { once } from './snapshot.js';
 import { benchmarkChecks, EffectiveView } from '../k3s/benchmark.js';
 import { K3S_DROPIN_DIR, laterReplacements, mergeK3sConfig, type KnownText } from '../k3s/config-files.js';
-import { k3sSources, k3sVersionOf, rancherManagement } from '../k3s/node.js';
+import { type K3sSources, k3sSources, k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { dropInKeys, dropInValues, k3sSettings, renderDropIn } from '../k3s/settings.js';
 import { applyChanges, planFile, renderManaged, verifyFile, type FileSpec } from './managed.js';
-import { K3S_DROPIN_FILE, publicAncestorMode } from './paths.js';
+import { K3S_DROPIN_FILE, publicAncestorMode } from '../k3s/paths.js';
 import type { Context, Control, ControlPlan, Finding } from './types.js';
 
-export function dropInSpec(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): FileSpec {
+export function dropInSpec(ctx: Pick<Context, 'config' | 'role' | 'k3s' | 'snapshot'>): FileSpec {
   const { version } = k3sVersionOf(ctx);
   return {
     path: K3S_DROPIN_FILE,
-    body: rendered(ctx.config, `drop-in ${ctx.role} ${version.text}`, () => renderDropIn(k3sSettings(ctx.config, version), ctx.role, version)),
+    body: once(ctx, 'drop-in body', () => renderDropIn(k3sSettings(ctx.config, version), ctx.role, version)),
     mode: 0o600,
     parent: { path: K3S_DROPIN_DIR, mode: 0o755, ancestorMode: publicAncestorMode, enforce: false },
   };
 }
 
+/** K3s' configuration sources as read in this run (our own drop-in is taken at its values, not parsed). */
+export function k3sSourcesOf(ctx: Pick<Context, 'config' | 'host' | 'role' | 'k3s' | 'snapshot'>): K3sSources {
+  return once(ctx, 'k3s sources', () => k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]));
+}
+
 /** Our drop-in as apply writes it, with the values its YAML holds: reading K3s' configuration does not parse it. */
-export function ownDropIn(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): KnownText {
+export function ownDropIn(ctx: Pick<Context, 'config' | 'role' | 'k3s' | 'snapshot'>): KnownText {
   const { version } = k3sVersionOf(ctx);
   return {
-    text: rendered(ctx.config, `drop-in file ${ctx.role} ${version.text}`, () => renderManaged(dropInSpec(ctx).body)),
+    text: once(ctx, 'drop-in file', () => renderManaged(dropInSpec(ctx).body)),
     value: () => dropInValues(k3sSettings(ctx.config, version), ctx.role),
   };
 }
@@ -37,7 +42,7 @@ export function ownDropIn(ctx: Pick<Context, 'config' | 'role' | 'k3s'>): KnownT
 /** The effective flags judged against the benchmark, and the later files that wipe our keys. */
 export function judgeEffective(ctx: Context): Finding[] {
   const { version } = k3sVersionOf(ctx);
-  const { files, unit, problems } = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
+  const { files, unit, problems } = k3sSourcesOf(ctx);
   // A file this user may not read (check as non-root) is unreadable, not broken: K3s, as root, reads it.
   const unreadable = problems.filter((p) => /^cannot be read: (EACCES|EPERM)/.test(p.message));
   const findings: Finding[] = problems.map((p) =>

@@ -8,9 +8,9 @@ import { renderSysctlConf } from '../sysctl/conf.js';
 import { sysctlPath } from '../host/host.js';
 import { applyChanges, ownership, planFile, verifyFile, type FileSpec } from './managed.js';
 import { parseSysctlConf } from '../sysctl/conf.js';
-import { publicAncestorMode } from './paths.js';
+import { publicAncestorMode } from '../k3s/paths.js';
 import type { Config } from '../config/schema.js';
-import { KUBELET_SYSCTLS, SYSCTL_FILE, desiredSysctls, kubeletMessage, sameSysctlValue, type DesiredSysctl } from './kubelet-sysctls.js';
+import { KUBELET_SYSCTLS, SYSCTL_FILE, desiredSysctls, kubeletMessage, sameSysctlValue, type DesiredSysctl } from '../k3s/kubelet-sysctls.js';
 import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding } from './types.js';
 import { fail, pass } from './types.js';
 

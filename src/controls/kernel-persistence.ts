@@ -6,7 +6,7 @@
 import { SYSCTL_CONF, SYSCTL_DIRS, resolveSysctl, selectConfFiles, type ConfFile } from '../sysctl/resolve.js';
 import { describeError } from '../errors.js';
 import type { Host } from '../host/host.js';
-import { SYSCTL_FILE, desiredSysctls, sameSysctlValue } from './kubelet-sysctls.js';
+import { SYSCTL_FILE, desiredSysctls, sameSysctlValue } from '../k3s/kubelet-sysctls.js';
 import type { ApplyOutcome, Context, Control, Finding } from './types.js';
 import { fail, pass } from './types.js';
 

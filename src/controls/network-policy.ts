@@ -4,22 +4,21 @@
  * unless they are disabled; on K3s v1.24 and older also the guide's PodSecurityPolicies and
  * their RBAC. No policy/v1beta1 object is written for v1.25 and newer.
  */
-import { rendered } from './memo.js';
-import type { K3sComponent } from '../config/schema.js';
-import { K3S_COMPONENTS } from '../config/schema.js';
+import { once } from './snapshot.js';
+import { K3S_COMPONENTS, type K3sComponent } from '../k3s/components.js';
 import { mergeK3sConfig } from '../k3s/config-files.js';
-import { k3sSources, k3sVersionOf } from '../k3s/node.js';
-import { ownDropIn } from './k3s-config.js';
+import { k3sVersionOf } from '../k3s/node.js';
+import { k3sSourcesOf } from './k3s-config.js';
 import { renderPolicy } from '../k3s/policy.js';
 import { hasPodSecurityPolicy } from '../k3s/version.js';
 import { fileControl, type FileSpec } from './managed.js';
-import { MANIFESTS_DIR, POLICY_FILE, newAncestorMode } from './paths.js';
+import { MANIFESTS_DIR, POLICY_FILE, newAncestorMode } from '../k3s/paths.js';
 import type { Context } from './types.js';
 
 /** Components left out: the config's `disable`, and K3s' own `disable` flag in its configuration files and unit. */
-export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role' | 'k3s'>): Set<K3sComponent> {
+export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role' | 'k3s' | 'snapshot'>): Set<K3sComponent> {
   const disabled = new Set<K3sComponent>(ctx.config.disable);
-  const { files, unit } = k3sSources(ctx.host, ctx.role, [ownDropIn(ctx)]);
+  const { files, unit } = k3sSourcesOf(ctx);
   const merged = mergeK3sConfig(unit ? [...files, unit] : files);
   for (const item of merged.get('disable')?.items ?? []) {
     for (const name of item.value.split(',').map((s) => s.trim())) {
@@ -29,13 +28,11 @@ export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role'
   return disabled;
 }
 
-function policyBody(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role'>): string {
-  const { version } = k3sVersionOf(ctx);
-  const disabled = disabledComponents(ctx);
-  return rendered(ctx.config, `policy ${version.text} ${[...disabled].sort().join(',')}`, () => renderPolicy(ctx.config, version, disabled));
+function policyBody(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role' | 'snapshot'>): string {
+  return once(ctx, 'policy text', () => renderPolicy(ctx.config, k3sVersionOf(ctx).version, disabledComponents(ctx)));
 }
 
-export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role'>): FileSpec {
+export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role' | 'snapshot'>): FileSpec {
   return {
     path: POLICY_FILE,
     body: policyBody(ctx),

@@ -4,18 +4,18 @@
  * EventRateLimit's configuration whenever that plugin is enabled (on any version). Not written on
  * Rancher-managed nodes, whose pod security template is Rancher's.
  */
-import { rendered } from './memo.js';
+import { once } from './snapshot.js';
 import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { renderPsa } from '../k3s/psa.js';
 import { needsAdmissionConfig } from '../k3s/settings.js';
 import { fileControl, type FileSpec } from './managed.js';
-import { K3S_SERVER_DIR, PSA_FILE, newAncestorMode } from './paths.js';
+import { K3S_SERVER_DIR, PSA_FILE, newAncestorMode } from '../k3s/paths.js';
 import type { Context } from './types.js';
 
-export function psaFileSpec(ctx: Pick<Context, 'config' | 'k3s'>): FileSpec {
+export function psaFileSpec(ctx: Pick<Context, 'config' | 'k3s' | 'snapshot'>): FileSpec {
   return {
     path: PSA_FILE,
-    body: rendered(ctx.config, `psa ${k3sVersionOf(ctx).version.text}`, () => renderPsa(ctx.config, k3sVersionOf(ctx).version)),
+    body: once(ctx, 'psa text', () => renderPsa(ctx.config, k3sVersionOf(ctx).version)),
     mode: 0o600,
     parent: { path: K3S_SERVER_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: false },
   };

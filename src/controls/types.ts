@@ -1,6 +1,7 @@
 import type { Host } from '../host/host.js';
 import type { Config, Role } from '../config/schema.js';
 import type { K3sVersionChoice } from '../k3s/version.js';
+import type { Snapshot } from './snapshot.js';
 
 export type { Role };
 
@@ -51,6 +52,8 @@ export interface Context {
   force: boolean;
   /** The K3s version prepared for, and where it came from; the newest line when absent. */
   k3s?: K3sVersionChoice;
+  /** What this run has read and worked out so far; the engine sets it. */
+  snapshot?: Snapshot;
 }
 
 /** What apply did: the changes made and anything that went wrong on the host. */

@@ -108,6 +108,15 @@ export interface Host {
   k3sVersion(): Promise<ProcessResult | null>;
   /** Distribution, kernel and hostname of the prepared system. */
   facts(): Promise<HostFacts>;
+  /**
+   * Watches a directory's entries (inotify): onChange gets the name of the entry that changed, or
+   * null when the kernel did not say; onError once when the watch broke (the directory went away).
+   */
+  watchDirectory(logical: string, onChange: (name: string | null) => void, onError: (error: Error) => void): DirectoryWatch;
+}
+
+export interface DirectoryWatch {
+  close(): void;
 }
 
 export function sysctlPath(key: string): string {

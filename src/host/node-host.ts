@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Host, HostFacts, ProcessResult, ReadOptions, WriteOptions } from './host.js';
+import type { DirectoryWatch, Host, HostFacts, ProcessResult, ReadOptions, WriteOptions } from './host.js';
 import { sysctlPath } from './host.js';
 import { resolveInRoot } from './paths.js';
 import { distributionName, parseOsRelease } from './os-release.js';
@@ -145,6 +145,15 @@ export class NodeHost implements Host {
     } finally {
       found.close();
     }
+  }
+
+  watchDirectory(logical: string, onChange: (name: string | null) => void, onError: (error: Error) => void): DirectoryWatch {
+    const watcher = fs.watch(this.realPath(logical), { persistent: false }, (_event, name) => onChange(name === null ? null : String(name)));
+    watcher.on('error', (error) => {
+      watcher.close();
+      onError(error);
+    });
+    return { close: () => watcher.close() };
   }
 
   realPath(logical: string): string {

@@ -6,7 +6,8 @@ import type { Config, Role } from '../config/schema.js';
 import type { MergedConfig, MergedItem } from './config-files.js';
 import { hasPodSecurityPolicy, type K3sVersion } from './version.js';
 import { needsAdmissionConfig } from './settings.js';
-import { PSA_FILE } from '../controls/paths.js';
+import { AUDIT_MINIMUMS } from './audit-retention.js';
+import { PSA_FILE } from './paths.js';
 
 export type ArgKey = 'kube-apiserver-arg' | 'kubelet-arg' | 'kube-controller-manager-arg';
 
@@ -171,9 +172,9 @@ export function benchmarkChecks(config: Config, version: K3sVersion, role: Role)
     pluginCheck('1.2.15', 'NamespaceLifecycle', 'nothave', 'disable-admission-plugins'),
     pluginCheck('1.2.16', 'NodeRestriction', 'has'),
     apiSet('1.2.19', 'audit-log-path'),
-    apiAtLeast('1.2.20', 'audit-log-maxage', 30),
-    apiAtLeast('1.2.21', 'audit-log-maxbackup', 10),
-    apiAtLeast('1.2.22', 'audit-log-maxsize', 100),
+    apiAtLeast('1.2.20', 'audit-log-maxage', AUDIT_MINIMUMS.logMaxAge),
+    apiAtLeast('1.2.21', 'audit-log-maxbackup', AUDIT_MINIMUMS.logMaxBackup),
+    apiAtLeast('1.2.22', 'audit-log-maxsize', AUDIT_MINIMUMS.logMaxSize),
     apiSet('1.2.23', 'request-timeout'),
     trueOrUnset('1.2.24', 'kube-apiserver-arg', 'kube-apiserver', 'service-account-lookup'),
     topTrue('1.2.30', 'secrets-encryption', 'true (K3s then passes --encryption-provider-config)', 'secrets-encryption is not true: K3s does not pass --encryption-provider-config.'),

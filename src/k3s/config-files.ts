@@ -58,30 +58,18 @@ function toSlice(value: unknown): string[] {
   return s === '' ? [] : [s];
 }
 
-/**
- * The YAML of a configuration text, kept by text: the same files are read by several controls in
- * a run and again at every watch cycle, and parsing YAML is most of their cost. Callers get a copy.
- */
-const parsedTexts = new Map<string, { raw: unknown } | { message: string }>();
-
+/** The YAML of a configuration text (a run reads each file once: see Snapshot). */
 function parseYaml(text: string): { raw: unknown } | { message: string } {
-  let parsed = parsedTexts.get(text);
-  if (parsed === undefined) {
-    const doc = parseDocument(text, { uniqueKeys: false });
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      parsed = { message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` };
-    } else {
-      try {
-        parsed = { raw: doc.toJS({ maxAliasCount: 100 }) };
-      } catch (error) {
-        parsed = { message: `invalid YAML: ${describeError(error)}` };
-      }
-    }
-    if (parsedTexts.size >= 32) parsedTexts.clear();
-    parsedTexts.set(text, parsed);
+  const doc = parseDocument(text, { uniqueKeys: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    return { message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` };
   }
-  return 'raw' in parsed ? { raw: structuredClone(parsed.raw) } : parsed;
+  try {
+    return { raw: doc.toJS({ maxAliasCount: 100 }) };
+  } catch (error) {
+    return { message: `invalid YAML: ${describeError(error)}` };
+  }
 }
 
 /**

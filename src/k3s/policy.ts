@@ -4,7 +4,8 @@
  * Pure.
  */
 import { emitYaml } from '../yaml/emit.js';
-import type { Config, K3sComponent } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import type { K3sComponent } from './components.js';
 import { hasPodSecurityPolicy, type K3sVersion } from './version.js';
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> } } & Record<string, unknown>;

@@ -4,7 +4,8 @@
  * these, so they never disagree. Pure.
  */
 import type { Config, Role } from '../config/schema.js';
-import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE, PSA_FILE } from '../controls/paths.js';
+import { yamlString as scalar } from '../yaml/emit.js';
+import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE, PSA_FILE } from './paths.js';
 import { hasPodSecurityPolicy, type K3sVersion } from './version.js';
 
 /** A flag value with the CIS checks it serves (k3s-cis-1.24 numbering). */
@@ -78,10 +79,6 @@ export function versionRange(version: K3sVersion): string {
   return hasPodSecurityPolicy(version) ? 'v1.24 and older' : 'v1.25 and newer';
 }
 
-/** YAML plain scalar when safe, else a JSON (double-quoted YAML) string. */
-function scalar(text: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9=,./_-]*$/.test(text) && !/^(true|false|null|yes|no|on|off|~|[0-9.]+)$/i.test(text) ? text : JSON.stringify(text);
-}
 
 function list(key: string, args: readonly Arg[], indent: string): string[] {
   const width = Math.max(...args.map((a) => scalar(a.arg).length));

@@ -366,7 +366,7 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
     }
     let ours = false;
     try {
-      ours = stat.isFile() && record[p] !== undefined && record[p].includes(sha256Bytes(host.readFile(p, { trust: false, maxBytes: MAX_INSTALLED_BYTES }) ?? new Uint8Array()));
+      ours = stat.isFile() && record[p]?.includes(sha256Bytes(host.readFile(p, { trust: false, maxBytes: MAX_INSTALLED_BYTES }) ?? new Uint8Array())) === true;
     } catch (error) {
       report.hostErrors.push(`read ${p}: ${describeError(error)}`);
       continue;

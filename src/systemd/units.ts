@@ -5,7 +5,7 @@
  */
 import { METRICS_DIRS } from '../config/schema.js';
 import { renderManaged, type FileSpec } from '../controls/managed.js';
-import { publicAncestorMode } from '../controls/paths.js';
+import { publicAncestorMode } from '../k3s/paths.js';
 
 export const BIN_PATH = '/usr/local/bin/k3s-hostprep';
 export const UNIT_DIR = '/etc/systemd/system';

@@ -61,9 +61,19 @@ export function transitionLine(t: Transition, prefix: boolean): string {
   const { state, previous } = t;
   const since = isoSeconds(state.since);
   if (t.kind === 'restored') {
-    return line(PRIORITY.info, 'restored', { ...base(state), since, ...(previous ? { was: previous.status, drifted_for: duration(state.since - previous.since) } : {}) }, prefix);
+    return line(
+      PRIORITY.info,
+      'restored',
+      { ...base(state), since, ...(previous ? { was: previous.status, drifted_for: duration(state.since - previous.since) } : {}) },
+      prefix,
+    );
   }
   const priority = state.status === 'error' ? PRIORITY.err : PRIORITY.warning;
   const was = previous ? { was: previous.status, was_actual: previous.actual !== state.actual ? previous.actual : undefined } : {};
-  return line(priority, t.kind === 'initial' ? 'not compliant at start' : t.kind === 'drift' ? 'drift' : 'drift changed', { ...base(state), since, ...was, reason: state.reason || undefined }, prefix);
+  return line(
+    priority,
+    t.kind === 'initial' ? 'not compliant at start' : t.kind === 'drift' ? 'drift' : 'drift changed',
+    { ...base(state), since, ...was, reason: state.reason || undefined },
+    prefix,
+  );
 }

@@ -65,7 +65,16 @@ export class DriftTracker {
         seen.add(k);
         const previous = this.items.get(k) ?? null;
         if (previous && previous.status === f.status && previous.actual === f.actual) continue;
-        const state: ItemState = { control: c.id, cis: f.cis ?? c.cis, item: f.item, status: f.status, expected: f.expected, actual: f.actual, reason: f.reason, since: now };
+        const state: ItemState = {
+          control: c.id,
+          cis: f.cis ?? c.cis,
+          item: f.item,
+          status: f.status,
+          expected: f.expected,
+          actual: f.actual,
+          reason: f.reason,
+          since: now,
+        };
         this.items.set(k, state);
         const passing = f.status === 'pass' || f.status === 'skip';
         const wasPassing = previous === null || previous.status === 'pass' || previous.status === 'skip';

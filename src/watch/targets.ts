@@ -6,9 +6,10 @@
  */
 import * as path from 'node:path';
 import type { Control } from '../controls/types.js';
+import { K3S_CONFIG_FILE, K3S_DROPIN_DIR } from '../k3s/config-files.js';
 
 /** K3s' configuration: config.yaml and its drop-in directory. */
-export const K3S_CONFIG_PATHS = ['/etc/rancher/k3s', '/etc/rancher/k3s/config.yaml', '/etc/rancher/k3s/config.yaml.d'] as const;
+export const K3S_CONFIG_PATHS = [path.dirname(K3S_CONFIG_FILE), K3S_CONFIG_FILE, K3S_DROPIN_DIR] as const;
 
 export function watchedPaths(controls: readonly Control[]): string[] {
   return [...new Set([...controls.flatMap((c) => c.watch ?? []), ...K3S_CONFIG_PATHS])];

@@ -7,12 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { COMMANDS } from '../../src/commands/index.js';
 import { commandHelp, usage } from '../../src/commands/help.js';
-import { parseCommandLine } from '../../src/commands/parse.js';
 import { REPO } from '../helpers/sandbox.js';
 
 function sink() {
   let text = '';
-  return { stream: { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WritableStream, text: () => text };
+  const write = (s: string) => {
+    text += s;
+    return true;
+  };
+  return { stream: { write } as unknown as NodeJS.WritableStream, text: () => text };
 }
 
 test("each command's help lists exactly the options it parses", (t) => {

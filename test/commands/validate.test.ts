@@ -8,7 +8,13 @@ import { main } from '../../src/main.js';
 async function run(...argv: string[]) {
   let out = '';
   let err = '';
-  const stream = (add: (s: string) => void) => ({ write: (s: string) => (add(s), true) }) as unknown as NodeJS.WritableStream;
+  const stream = (add: (s: string) => void) =>
+    ({
+      write: (s: string) => {
+        add(s);
+        return true;
+      },
+    }) as unknown as NodeJS.WritableStream;
   const code = await main(argv, stream((s) => (out += s)), stream((s) => (err += s)));
   return { code, out, err };
 }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { decodeConfig, parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { KUBELET_SYSCTLS } from '../../src/controls/kubelet-sysctls.js';
+import { KUBELET_SYSCTLS } from '../../src/k3s/kubelet-sysctls.js';
 import { renderKubeletSysctl } from '../../src/controls/kernel-parameters.js';
 import { renderAuditPolicy } from '../../src/controls/audit-policy.js';
 import { ConfigError } from '../../src/errors.js';

@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { auditPolicy, renderAuditPolicy } from '../../src/controls/audit-policy.js';
 import { parseConfig } from '../../src/config/load.js';
-import { DEFAULT_AUDIT_POLICY } from '../../src/config/schema.js';
+import { auditPolicySpec } from '../../src/config/schema.js';
+
+const DEFAULT_AUDIT_POLICY = auditPolicySpec.default;
 import { TestHost, context } from '../helpers/test-host.js';
 import { COMPLIANT } from '../helpers/sandbox.js';
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { defaultConfig } from '../../src/config/load.js';
 import * as fs from 'node:fs';
 import { kernelParameters, renderKubeletSysctl } from '../../src/controls/kernel-parameters.js';
-import { KUBELET_SYSCTLS, kubeletMessage, parseKernelInt } from '../../src/controls/kubelet-sysctls.js';
+import { KUBELET_SYSCTLS, kubeletMessage, parseKernelInt } from '../../src/k3s/kubelet-sysctls.js';
 import { TestHost, context } from '../helpers/test-host.js';
 import { COMPLIANT, HOSTILE } from '../helpers/sandbox.js';
 

@@ -1,6 +1,6 @@
 /** fast-check arbitraries for configuration objects: mostly plausible, with wrong parts mixed in. */
 import fc from 'fast-check';
-import { KUBELET_SYSCTLS } from '../../src/controls/kubelet-sysctls.js';
+import { KUBELET_SYSCTLS } from '../../src/k3s/kubelet-sysctls.js';
 
 const junk = fc.anything({ maxDepth: 2, maxKeys: 3 });
 const six = KUBELET_SYSCTLS.map(([k]) => k);

@@ -288,7 +288,7 @@ export async function crashTrials(o: CrashOptions): Promise<CrashFigures> {
 }
 
 // Run as a script inside the namespace: the options arrive as one JSON argument.
-if (process.argv[1] && process.argv[1].endsWith('crash-driver.js') && process.argv[2]) {
+if (process.argv[1]?.endsWith('crash-driver.js') && process.argv[2]) {
   const options = JSON.parse(process.argv[2]) as CrashOptions;
   crashTrials(options).then(
     (f) => process.stdout.write(JSON.stringify(f) + '\n'),

@@ -49,7 +49,7 @@ export interface SandboxOptions {
 
 /** The mounts themselves live in scripts/sandbox-mounts.sh, which the benchmark sources too. */
 const MOUNTS = path.join(REPO, 'scripts/sandbox-mounts.sh');
-const SCRIPT = String.raw`
+const SCRIPT = `
 set -eu
 S="$1"; shift
 . "$SANDBOX_MOUNTS"

@@ -5,7 +5,7 @@
  */
 import { execa, type ResultPromise } from 'execa';
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import ctypes, os, signal, sys
 libc = ctypes.CDLL(None, use_errno=True)
 AT_FDCWD = -100

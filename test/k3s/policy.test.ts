@@ -10,11 +10,10 @@ import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { defaultConfig, parseConfig } from '../../src/config/load.js';
-import type { K3sComponent } from '../../src/config/schema.js';
+import type { K3sComponent } from '../../src/k3s/components.js';
 import { policyObjects, renderPolicy } from '../../src/k3s/policy.js';
-import { parseK3sVersion, type K3sVersion } from '../../src/k3s/version.js';
+import { version as v } from '../helpers/version.js';
 
-const v = (text: string) => parseK3sVersion(text) as K3sVersion;
 const none = new Set<K3sComponent>();
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: any };
@@ -118,7 +117,7 @@ test('metrics-server and Traefik allows are left out when those components are d
 // wrote the PodSecurityPolicies' shared `ranges` as an anchor and alias, is the list now written out.
 test('the text is what yaml\'s stringify writes for the same objects, aliases written out', (t) => {
   const config = parseConfig('networkPolicy:\n  namespaces: [kube-system, apps, monitoring]\n', 'c.yaml');
-  for (const version of ['v1.19.16+k3s1', 'v1.24.17+k3s1', 'v1.25.0+k3s1', 'v1.33']) {
+  for (const version of ['v1.21.14+k3s1', 'v1.24.17+k3s1', 'v1.25.0+k3s1', 'v1.33']) {
     for (const disabled of [none, new Set<K3sComponent>(['traefik', 'metrics-server'])]) {
       for (const c of [defaultConfig(), config]) {
         const text = renderPolicy(c, v(version), disabled);

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { parse, stringify } from 'yaml';
 import { defaultConfig, parseConfig } from '../../src/config/load.js';
-import { admissionConfiguration, renderPsa, validateAdmissionConfiguration } from '../../src/k3s/psa.js';
-import { parseK3sVersion, type K3sVersion } from '../../src/k3s/version.js';
+import { admissionConfiguration, renderPsa } from '../../src/k3s/psa.js';
+import { validateAdmissionConfiguration } from '../helpers/admission.js';
+import { version as v } from '../helpers/version.js';
 
-const v = (text: string) => parseK3sVersion(text) as K3sVersion;
 const ERL = 'eventRateLimit:\n  limits:\n    - {type: Server, qps: 5000, burst: 20000}\n    - {type: Namespace, qps: 500, burst: 1000, cacheSize: 2000}\n';
 
 test('v1.25+: PodSecurity enforces, audits and warns at restricted, latest, exempting kube-system and the config\'s namespaces', (t) => {

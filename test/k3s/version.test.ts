@@ -4,6 +4,7 @@ import { chooseK3sVersion } from '../../src/k3s/choose.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
 import { NEWEST_LINE, hasPodSecurityPolicy, isVersion, parseK3sVersion, resolveK3sVersion, versionFromK3sOutput } from '../../src/k3s/version.js';
 import { TestHost } from '../helpers/test-host.js';
+import { version } from '../helpers/version.js';
 import { COMPLIANT } from '../helpers/sandbox.js';
 
 test('versions parse in the forms K3s and its installer use', (t) => {
@@ -18,9 +19,16 @@ test('versions parse in the forms K3s and its installer use', (t) => {
 });
 
 test('the line decides PodSecurityPolicy or Pod Security admission', (t) => {
-  t.true(hasPodSecurityPolicy(parseK3sVersion('v1.24.17+k3s1') as never));
-  t.false(hasPodSecurityPolicy(parseK3sVersion('v1.25.0+k3s1') as never));
-  t.false(hasPodSecurityPolicy(parseK3sVersion(NEWEST_LINE) as never));
+  t.true(hasPodSecurityPolicy(version('v1.21.14+k3s1')));
+  t.true(hasPodSecurityPolicy(version('v1.24.17+k3s1')));
+  t.false(hasPodSecurityPolicy(version('v1.25.0+k3s1')));
+  t.false(hasPodSecurityPolicy(version(NEWEST_LINE)));
+});
+
+test('the tests\' version helper throws on what the product rejects, so no test runs on an error object', (t) => {
+  t.is(version('v1.21.14+k3s1').minor, 21);
+  t.throws(() => version('v1.19.16+k3s1'), { message: /v1\.19\.16\+k3s1.*older than v1\.21/ });
+  t.throws(() => version('latest'), { message: /not a K3s version/ });
 });
 
 test('k3s --version output gives the version', (t) => {

@@ -9,7 +9,8 @@ import { isRoot } from '../helpers/sandbox.js';
 import { runCrashTrials } from '../helpers/crash.js';
 
 const it = isRoot() ? test : test.skip;
-const TRIALS = Number(process.env.K3S_HOSTPREP_CRASH_TRIALS ?? 200);
+// npm test runs a sample; scripts/reliability.mjs runs 200 (or --trials N), the figures the README shows.
+const TRIALS = Number(process.env.K3S_HOSTPREP_CRASH_TRIALS ?? 40);
 
 it(`apply killed at ${TRIALS} moments never leaves a torn or lost file, and the next apply converges`, async (t) => {
   t.timeout(15 * 60_000);

@@ -1,115 +1,33 @@
 /**
- * Faults from the host and privilege, through the built command in a private mount namespace.
- * Every fault starts from a host that a first apply made compliant with one configuration (the
- * "old files"); then the kernel drifts and apply runs again with another configuration. Each
- * fault must end in exit 3 with one line on standard error, the kernel-parameters file intact
- * (same inode, same text), and no temporary file left.
+ * Faults from the host and privilege, through the built command in a private mount namespace:
+ * the scenario table in helpers/faults.ts (shared with scripts/reliability.mjs), then what only
+ * some faults have to say.
  */
 import test from 'ava';
 import fs from 'fs-extra';
-import * as path from 'node:path';
-import { CLI, COMPLIANT, HOSTILE, Sandbox, asNobody, isRoot } from '../helpers/sandbox.js';
-import { CONFIG_A, CONFIG_B } from '../helpers/crash.js';
+import { COMPLIANT, HOSTILE, Sandbox, asNobody, isRoot } from '../helpers/sandbox.js';
+import { FAULTS, runFault } from '../helpers/faults.js';
 
 const it = isRoot() ? test : test.skip;
 const SYSCTL_FILE = '/etc/sysctl.d/90-kubelet.conf';
 const AUDIT = '/var/lib/rancher/k3s/server/audit.yaml';
 
-interface Prepared {
-  s: Sandbox;
-  a: string;
-  b: string;
-  oldSysctl: { ino: number; text: string };
+for (const scenario of FAULTS) {
+  it(`${scenario.name}: exit 3 with one line naming the cause, the old file whole, no temporary file`, async (t) => {
+    const r = await runFault(scenario);
+    t.is(r.exitCode, 3, r.stdout + r.stderr);
+    const lines = r.stderr.trimEnd().split('\n');
+    t.is(lines.length, 1, `one line on standard error: ${r.stderr}`);
+    t.regex(lines[0]!, scenario.line);
+    t.true(r.oldFileIntact, 'the old kernel-parameters file was not replaced and is whole');
+    t.deepEqual(r.tempsLeft, [], 'no temporary file left');
+    if (scenario.kernelUntouched) t.is(r.kernelPanic, '-1', 'nothing was applied to the kernel');
+  });
 }
 
-/** A host made compliant with config A, whose kernel then drifted back to hostile values. */
-async function prepared(t: { is: (a: unknown, b: unknown, m?: string) => void }): Promise<Prepared> {
-  const s = new Sandbox({ kernel: { ...HOSTILE, 'net.ipv4.ip_forward': '0' } });
-  const a = s.path('config-a.yaml');
-  const b = s.path('config-b.yaml');
-  fs.writeFileSync(a, CONFIG_A);
-  fs.writeFileSync(b, CONFIG_B);
-  const first = await s.cli('apply', '--config', a);
-  t.is(first.exitCode, 0, first.stdout);
-  for (const [k, v] of Object.entries(HOSTILE)) s.setKernel(k, v);
-  const file = s.host(SYSCTL_FILE);
-  return { s, a, b, oldSysctl: { ino: fs.statSync(file).ino, text: fs.readFileSync(file, 'utf8') } };
-}
-
-function assertOldSysctlIntact(t: { is: (a: unknown, b: unknown, m?: string) => void; deepEqual: (a: unknown, b: unknown, m?: string) => void }, p: Prepared): void {
-  const file = p.s.host(SYSCTL_FILE);
-  t.is(fs.statSync(file).ino, p.oldSysctl.ino, 'the old file was not replaced');
-  t.is(fs.readFileSync(file, 'utf8'), p.oldSysctl.text, 'the old file is whole');
-  t.deepEqual(p.s.list('etc-sysctl.d').filter((n) => n.includes('.tmp')), [], 'no temporary file left');
-}
-
-function oneLine(t: { is: (a: unknown, b: unknown, m?: string) => void }, stderr: string): string {
-  const lines = stderr.trimEnd().split('\n');
-  t.is(lines.length, 1, `one line on standard error: ${stderr}`);
-  return lines[0]!;
-}
-
-it('read-only /proc/sys: exit 3 before anything is written, with one line that says so', async (t) => {
-  const p = await prepared(t);
-  p.s.setup.push('mount -n -o remount,ro,bind /proc/sys');
-  const r = await p.s.cli('apply', '--config', p.b);
-  t.is(r.exitCode, 3, r.stdout);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: \[kernel-parameters\] cannot change vm\.overcommit_memory: \/proc\/sys\/vm\/overcommit_memory is on a read-only file system/);
+it('read-only /proc/sys is found before anything is written, and the report says HOST ERROR', async (t) => {
+  const r = await runFault(FAULTS.find((f) => f.name === 'read-only /proc/sys')!);
   t.regex(r.stdout, /Verdict: HOST ERROR/);
-  assertOldSysctlIntact(t, p);
-  t.is(p.s.kernel('kernel.panic'), '-1');
-  p.s.dispose();
-});
-
-it('a kernel without /proc/sys/kernel/keys: exit 3, the missing keys named, nothing written for them', async (t) => {
-  const p = await prepared(t);
-  fs.rmSync(p.s.path('proc-sys/kernel/keys'), { recursive: true });
-  const r = await p.s.cli('apply', '--config', p.b);
-  t.is(r.exitCode, 3, r.stdout);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: \[kernel-parameters\] cannot read \/proc\/sys\/kernel\/keys\/root_maxkeys: ENOENT.*the kubelet cannot start without it \(and \d+ more; the report above lists them\)$/);
-  assertOldSysctlIntact(t, p);
-  t.is(p.s.kernel('kernel.panic'), '-1', 'no sysctl -p of a file the kernel cannot hold');
-  p.s.dispose();
-});
-
-it('no sysctl binary: exit 3 with one line, the file (unchanged) intact', async (t) => {
-  const p = await prepared(t);
-  p.s.hide('/usr/sbin/sysctl');
-  const r = await p.s.exec([process.execPath, CLI, 'apply', '--config', p.a]);
-  t.is(r.exitCode, 3, r.stdout + r.stderr);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf could not be started: sysctl was not found as a root-owned executable in .* \(install procps\)/);
-  assertOldSysctlIntact(t, p);
-  p.s.dispose();
-});
-
-it('sysctl that exits non-zero: exit 3 with its message on one line', async (t) => {
-  const p = await prepared(t);
-  p.s.program('sysctl', '#!/bin/sh\necho "sysctl: permission denied on key \\"kernel.panic\\"" >&2\nexit 255\n');
-  const r = await p.s.cli('apply', '--config', p.a);
-  t.is(r.exitCode, 3, r.stdout);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: \/usr\/local\/sbin\/sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf exited 255: sysctl: permission denied on key "kernel\.panic"/);
-  assertOldSysctlIntact(t, p);
-  t.is(p.s.kernel('kernel.panic'), '-1');
-  p.s.dispose();
-});
-
-it('a full disk during the write: exit 3, the old file whole, no temporary file, sysctl not run', async (t) => {
-  const p = await prepared(t);
-  const old = p.oldSysctl.text;
-  fs.writeFileSync(p.s.path('old.conf'), old);
-  // A 2-page tmpfs over /etc/sysctl.d holding the old file and a filler that takes the rest.
-  p.s.setup.push(
-    'mount -n -t tmpfs -o size=8k,mode=0755 tmpfs /etc/sysctl.d',
-    `cp ${p.s.path('old.conf')} /etc/sysctl.d/90-kubelet.conf && chmod 0600 /etc/sysctl.d/90-kubelet.conf`,
-    'dd if=/dev/zero of=/etc/sysctl.d/filler bs=1k count=64 2>/dev/null || true',
-  );
-  const r = await p.s.exec(['sh', '-c', `${process.execPath} ${CLI} apply --config ${p.b}; echo "rc=$?"; cat /etc/sysctl.d/90-kubelet.conf > ${p.s.path('after.conf')}; ls -a /etc/sysctl.d`]);
-  t.regex(r.stdout, /rc=3/);
-  t.regex(oneLine(t, r.stderr), /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: file \/etc\/sysctl\.d\/90-kubelet\.conf: ENOSPC: no space left on device/);
-  t.is(fs.readFileSync(p.s.path('after.conf'), 'utf8'), old, 'the old file is whole');
-  t.notRegex(r.stdout, /\.tmp/, 'the temporary file was removed');
-  t.is(p.s.kernel('kernel.panic'), '-1', 'sysctl did not run after the failed write');
-  p.s.dispose();
 });
 
 it('apply as an unprivileged user stops before any change with "must run as root"', async (t) => {

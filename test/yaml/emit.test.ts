@@ -135,7 +135,7 @@ function randomScalar(r: () => number): Plain {
   const x = r();
   if (x < 0.55) return randomString(r);
   if (x < 0.7) return Math.floor(r() * 2_000_000) - 1_000_000;
-  if (x < 0.8) return [0.5, -1.25, 1e21, 1e-7, -0, 3.14159, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity][Math.floor(r() * 10)]!;
+  if (x < 0.8) return [0.5, -1.25, 1e21, 1e-7, -0, 3.25, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity][Math.floor(r() * 10)]!;
   if (x < 0.9) return r() < 0.5;
   return null;
 }

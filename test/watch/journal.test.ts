@@ -1,0 +1,41 @@
+import test from 'ava';
+import type { Status } from '../../src/controls/types.js';
+import type { Report } from '../../src/report/model.js';
+import { line, logfmtValue, PRIORITY, transitionLine } from '../../src/watch/journal.js';
+import { DriftTracker } from '../../src/watch/state.js';
+import { sampleReport } from '../report/fixtures.js';
+
+function report(value: string, status: Status = value === '1' ? 'pass' : 'fail'): Report {
+  const base = sampleReport();
+  return {
+    ...base,
+    controls: [
+      {
+        ...base.controls[0]!,
+        status,
+        findings: [{ item: 'vm.overcommit_memory', status, expected: '1', actual: value, reason: status === 'pass' ? '' : 'drifted' }],
+      },
+    ],
+  };
+}
+
+test('log lines: one line, priority prefix only for the journal, logfmt quoting', (t) => {
+  const tracker = new DriftTracker();
+  tracker.observe(report('1'), Date.UTC(2026, 0, 1, 0, 0, 0));
+  const [drift] = tracker.observe(report('0'), Date.UTC(2026, 0, 1, 0, 1, 0)).items;
+  const text = transitionLine(drift!, true);
+  t.is(
+    text,
+    '<4>drift: control=kernel-parameters cis=4.2.6 item=vm.overcommit_memory status=fail expected=1 actual=0 since=2026-01-01T00:01:00Z was=pass was_actual=1 reason=drifted\n',
+  );
+  t.false(transitionLine(drift!, false).startsWith('<'));
+  const [restored] = tracker.observe(report('1'), Date.UTC(2026, 0, 1, 0, 3, 0)).items;
+  t.is(
+    transitionLine(restored!, true),
+    '<6>restored: control=kernel-parameters cis=4.2.6 item=vm.overcommit_memory status=pass expected=1 actual=1 since=2026-01-01T00:03:00Z was=fail drifted_for=2m\n',
+  );
+  t.is(logfmtValue('a b "c"\nd'), '"a b \\"c\\" d"');
+  t.is(logfmtValue(''), '""');
+  t.is(line(PRIORITY.err, 'x', { a: '1' }, true), '<3>x: a=1\n');
+  t.notRegex(transitionLine(drift!, true).slice(0, -1), /\n/);
+});
