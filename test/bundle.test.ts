@@ -116,11 +116,10 @@ async function buildExecutable(): Promise<string> {
 const traced = (stderr: string) => [...stderr.matchAll(/^LOADED (\S+) \((.*)\)$/gm)].map((m) => `${m[1]!.replace(/^.*?\/((?:lib\/)?[^/]+)$/, '$1')}: ${m[2]}`);
 
 /** A host with K3s installed: a `k3s` on PATH that answers --version as K3s does. */
+/** K3s installed: a k3s in /usr/local/sbin inside the namespace (helpers come from the system directories, never PATH). */
 function withK3s(s: Sandbox): Record<string, string> {
-  const bin = s.path('bin');
-  fs.mkdirpSync(bin);
-  fs.writeFileSync(path.join(bin, 'k3s'), `#!/bin/sh\n[ "$1" = --version ] && printf '${K3S_VERSION_TEXT.replace(/\n/g, '\\n')}' && exit 0\nexit 1\n`, { mode: 0o755 });
-  return { PATH: `${bin}:${process.env.PATH}`, K3S_HOSTPREP_TRACE_LOAD: '1' };
+  s.program('k3s', `#!/bin/sh\n[ "$1" = --version ] && printf '${K3S_VERSION_TEXT.replace(/\n/g, '\\n')}' && exit 0\nexit 1\n`);
+  return { K3S_HOSTPREP_TRACE_LOAD: '1' };
 }
 
 it('the single executable is the same lazy bundle with the same code caches, as assets', async (t) => {
