@@ -16,7 +16,7 @@ export interface RenderInput {
   config: Config;
   role: Role;
   host: Host;
-  k3s?: K3sVersionChoice;
+  k3s: K3sVersionChoice;
 }
 
 export type Artefact = {

@@ -7,6 +7,8 @@ import { Snapshot } from './controls/snapshot.js';
 import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding } from './controls/types.js';
 import { describeError } from './errors.js';
 import { k3sVersionOf } from './k3s/node.js';
+import { benchmarkOf } from './k3s/benchmarks/select.js';
+import { cisOf } from './k3s/benchmarks/refs.js';
 import { PENDING_REASON, controlStatus, type Command, type ControlResult, type Report } from './report/model.js';
 import type { RoleChoice } from './role.js';
 import { VERSION } from './version.js';
@@ -66,10 +68,10 @@ function withBlocked(findings: Finding[], blocked: readonly Finding[]): Finding[
   return out;
 }
 
-function result(control: Control, findings: Finding[], changes: ControlResult['changes']): ControlResult {
+function result(ctx: Context, control: Control, findings: Finding[], changes: ControlResult['changes']): ControlResult {
   return {
     id: control.id,
-    cis: control.cis ?? null,
+    cis: (control.checks ? cisOf(ctx, control.checks) : control.cis) ?? null,
     title: control.title,
     scored: control.scored,
     status: controlStatus(findings, control.scored),
@@ -95,7 +97,7 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
     const planned = new Set<string>();
     for (const control of controls) {
       if (!applies(control, ctx)) {
-        results.push(result(control, notApplicable(control, ctx), []));
+        results.push(result(ctx, control, notApplicable(control, ctx), []));
         continue;
       }
       const plan = safePlan(control, ctx);
@@ -105,7 +107,7 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
         ? [{ item: control.id, status: 'fail', expected: 'no change needed', actual: `${changes.length} change(s) pending`, reason: PENDING_REASON }]
         : [];
       const findings = [...plan.blocked, ...pending];
-      results.push(result(control, findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }], changes));
+      results.push(result(ctx, control, findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }], changes));
     }
   } else {
     const done = new Map<string, ApplyOutcome['done']>();
@@ -129,11 +131,11 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
     }
     for (const control of controls) {
       if (!applies(control, ctx)) {
-        results.push(result(control, notApplicable(control, ctx), []));
+        results.push(result(ctx, control, notApplicable(control, ctx), []));
         continue;
       }
       const findings = withBlocked(safeVerify(control, ctx), blocked.get(control.id) ?? []);
-      results.push(result(control, findings, done.get(control.id) ?? []));
+      results.push(result(ctx, control, findings, done.get(control.id) ?? []));
     }
   }
 
@@ -161,6 +163,7 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
     root: ctx.host.root,
     config: ctx.config.source,
     k3s: { version: k3sVersionOf(ctx).version.text, source: k3sVersionOf(ctx).source },
+    benchmark: { name: benchmarkOf(ctx).name, source: benchmarkOf(ctx).source },
     host: await factsPromise,
     controls: results,
     hostErrors,

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { KUBELET_SYSCTLS } from '../k3s/kubelet-sysctls.js';
 import { liveSysctlProblem } from '../sysctl/extra.js';
 import { chooseK3sVersion } from '../k3s/choose.js';
+import { chooseBenchmark } from '../k3s/benchmarks/index.js';
 import type { K3sVersionChoice } from '../k3s/version.js';
 import { renderJunit } from '../report/junit.js';
 import type { Report } from '../report/model.js';
@@ -113,6 +114,7 @@ export interface HostValues {
   role?: Role;
   root?: string;
   k3sVersion?: string;
+  benchmark?: string;
 }
 
 export interface Prepared {
@@ -126,7 +128,12 @@ export async function prepare(host: Host, values: HostValues, force = false, liv
   if (liveSysctls) checkExtraSysctls(host, config);
   const roleChoice = chooseRole(host, values.role, config.role, config.source);
   const k3s = await chooseK3sVersion(host, values.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
-  return { ctx: { host, config, role: roleChoice.role, force, k3s }, roleChoice };
+  const benchmark = chooseBenchmark(values.benchmark, config, k3s.version);
+  if ('error' in benchmark) {
+    if (benchmark.where === '--benchmark') throw new UsageError(`--benchmark: ${benchmark.error}`);
+    throw new ConfigError(benchmark.where, [benchmark.error]);
+  }
+  return { ctx: { host, config, role: roleChoice.role, force, k3s, benchmark }, roleChoice };
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { Role } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { isVersion, parseK3sVersion } from '../k3s/version.js';
+import { BENCHMARK_NAMES, isBenchmarkName } from '../k3s/benchmarks/names.js';
 
 export interface Option<T> {
   /** The long name, without "--". */
@@ -68,6 +69,15 @@ export const K3S_VERSION = valued(
   (text, option) => {
     const parsed = parseK3sVersion(text);
     if (!isVersion(parsed)) throw new UsageError(`${option}: ${parsed.error}`);
+    return text;
+  },
+);
+export const BENCHMARK = valued(
+  'benchmark',
+  'NAME',
+  `the kube-bench benchmark to judge with: ${BENCHMARK_NAMES.join(', ')} (default: the config, else kube-bench's choice for the K3s line)`,
+  (text, option) => {
+    if (!isBenchmarkName(text)) throw new UsageError(`${option}: unknown benchmark ${JSON.stringify(text)}; expected one of ${BENCHMARK_NAMES.join(', ')}`);
     return text;
   },
 );

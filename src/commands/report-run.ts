@@ -8,10 +8,10 @@ import { renderText } from '../report/text.js';
 import { journalStream } from '../watch/journal.js';
 import type { Io } from './command.js';
 import { openHost, prepare, writeOutputs, type HostValues } from './context.js';
-import { CONFIG, K3S_VERSION, ROLE, ROOT } from './options.js';
+import { BENCHMARK, CONFIG, K3S_VERSION, ROLE, ROOT } from './options.js';
 
 /** The options of every command that judges a host. */
-export const HOST_OPTIONS = { config: CONFIG, role: ROLE, root: ROOT, k3sVersion: K3S_VERSION };
+export const HOST_OPTIONS = { config: CONFIG, role: ROLE, root: ROOT, k3sVersion: K3S_VERSION, benchmark: BENCHMARK };
 
 export interface ReportValues extends HostValues {
   json?: boolean;
@@ -30,6 +30,11 @@ export async function runReport(command: 'apply' | 'check' | 'plan', values: Rep
     // Only apply changes the host, so only apply is serialised; check and plan read, and a
     // reader never sees a torn file because every write is a rename.
     if (command === 'apply') lock = await acquireRunLock({ root: host.root, waitSeconds: values.wait ?? DEFAULT_WAIT_SECONDS });
+    // What K3s logged and the cluster says: only when K3s has run since boot (no process otherwise).
+    if (command !== 'plan') {
+      const observed = await (await import('../k3s/observe.js')).observe(host);
+      if (observed) ctx.observed = observed;
+    }
     const report = await run(ctx, { command, roleChoice, facts: true });
     if (values.json) io.out.write(renderJson(report));
     // The diffs (for plan) are loaded only for plan.

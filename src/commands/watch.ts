@@ -3,7 +3,7 @@ import { journalStream } from '../watch/journal.js';
 import { watch as watchLoop } from '../watch/loop.js';
 import { command } from './command.js';
 import { openHost, prepare } from './context.js';
-import { CONFIG, K3S_VERSION, ROLE } from './options.js';
+import { BENCHMARK, CONFIG, K3S_VERSION, ROLE } from './options.js';
 
 export const watch = command({
   name: 'watch',
@@ -14,7 +14,7 @@ line per change of state (control, CIS number, expected, actual, since when) on 
 priority prefixes when that is the journal. With watch.remediate: true in the configuration it re-applies the
 control that drifted, and only that one (must run as root). With metrics.textfilePath it rewrites the
 node_exporter textfile after every cycle. Runs until SIGTERM or SIGINT; restart it after changing the config.`,
-  options: { config: CONFIG, role: ROLE, k3sVersion: K3S_VERSION },
+  options: { config: CONFIG, role: ROLE, k3sVersion: K3S_VERSION, benchmark: BENCHMARK },
   async run({ values }, io) {
     const { ctx, roleChoice } = await prepare(openHost(undefined), values);
     if (ctx.config.watch.remediate && ctx.host.euid !== 0) throw new HostError('watch with watch.remediate: true must run as root');

@@ -3,6 +3,7 @@
  * validation, declared once in configSpec; the Config type is inferred from it. Pure: loading
  * lives in load.ts.
  */
+import { BENCHMARK_NAMES } from '../k3s/benchmarks/names.js';
 import { AUDIT_MINIMUMS } from '../k3s/audit-retention.js';
 import { K3S_COMPONENTS } from '../k3s/components.js';
 import { weakensKubelet } from '../k3s/kubelet-sysctls.js';
@@ -72,9 +73,13 @@ export const eventRateLimitSpec = spec.object({
 });
 export type EventRateLimitLimit = Infer<typeof eventRateLimitSpec>['limits'][number];
 
-/** Retention at least the benchmark's minimum, which is also the default. */
-const retention = (key: keyof typeof AUDIT_MINIMUMS, flag: string, cis: string) =>
-  spec.int({ min: AUDIT_MINIMUMS[key], why: `the CIS benchmark's minimum for --${flag}, check ${cis}`, default: AUDIT_MINIMUMS[key] });
+/**
+ * Retention at least the benchmark's minimum, which is also the default. The check's id differs
+ * between benchmarks (1.2.20 in k3s-cis-1.24, 1.2.17 in k3s-cis-1.9) and the configuration is read
+ * before the benchmark is chosen: the message names the flag.
+ */
+const retention = (key: keyof typeof AUDIT_MINIMUMS, flag: string) =>
+  spec.int({ min: AUDIT_MINIMUMS[key], why: `kube-bench's minimum for --${flag}`, default: AUDIT_MINIMUMS[key] });
 
 /** Extra kernel parameters: a sysctl key and an integer or one-line value; none may weaken the six. Kept by normalised key, as text. */
 const sysctlSpec = spec.map({
@@ -101,20 +106,21 @@ export const configSpec = spec.object({
     {
       policy: auditPolicySpec,
       /** --audit-log-maxage, days. */
-      logMaxAge: retention('logMaxAge', 'audit-log-maxage', '1.2.20'),
+      logMaxAge: retention('logMaxAge', 'audit-log-maxage'),
       /** --audit-log-maxbackup, files. */
-      logMaxBackup: retention('logMaxBackup', 'audit-log-maxbackup', '1.2.21'),
+      logMaxBackup: retention('logMaxBackup', 'audit-log-maxbackup'),
       /** --audit-log-maxsize, MB. */
-      logMaxSize: retention('logMaxSize', 'audit-log-maxsize', '1.2.22'),
+      logMaxSize: retention('logMaxSize', 'audit-log-maxsize'),
     },
     { filled: true },
   ),
   /** The K3s version to prepare for; else the installed binary, INSTALL_K3S_VERSION, the newest line. */
-  k3sVersion: spec.string({
-    check: (v: string) => {
-      const p = parseK3sVersion(v);
-      return isVersion(p) ? null : p.error;
-    },
+  k3sVersion: spec.check<string>((v) => {
+    // YAML reads an unquoted 1.28 as a number (and 1.30 as 1.3): say how to write it.
+    if (typeof v === 'number') return `expected a string, got number ${v}: quote it, as in k3sVersion: "v${String(v)}"${/\.\d$/.test(String(v)) ? ' (YAML has already dropped a trailing zero: 1.30 reads as 1.3)' : ''}`;
+    if (typeof v !== 'string') return 'expected a string such as "v1.28.5+k3s1"';
+    const p = parseK3sVersion(v);
+    return isVersion(p) ? null : p.error;
   }),
   /** Rancher owns K3s' flags and pod security (also inferred from config.yaml.d/50-rancher.yaml). */
   rancherManaged: spec.bool({ default: false }),
@@ -124,10 +130,26 @@ export const configSpec = spec.object({
   networkPolicy: spec.object({ namespaces: namespaceList(['kube-system', 'default', 'kube-public']) }, { filled: true }),
   /** Namespaces exempt from Pod Security admission, besides kube-system. */
   podSecurity: spec.object({ exemptNamespaces: namespaceList([]) }, { filled: true }),
-  /** EventRateLimit admission: enabled, with this configuration, when set. */
-  eventRateLimit: eventRateLimitSpec,
+  /**
+   * EventRateLimit admission, as the guide's tab enables it, with this configuration in psa.yaml;
+   * false switches it off. Default: the Kubernetes documentation's server-wide example.
+   */
+  eventRateLimit: spec.offOr(eventRateLimitSpec, { default: { limits: [{ type: 'Server' as const, qps: 5000, burst: 20000 }] } }),
   /** kube-controller-manager --terminated-pod-gc-threshold. */
   terminatedPodGcThreshold: spec.int({ min: 1, max: 1_000_000, default: 10 }),
+  /** The kube-bench benchmark to judge with; default: kube-bench's choice for the K3s line. */
+  benchmark: spec.string({ enum: BENCHMARK_NAMES }),
+  /** Admission plugins the guide leaves to the operator (unscored checks that warn without them). */
+  admission: spec.object({ alwaysPullImages: spec.bool({ default: false }), denyServiceExternalIPs: spec.bool({ default: false }) }, { filled: true }),
+  kubelet: spec.object(
+    {
+      /** kubelet --tls-cipher-suites with the guide's list (kube-bench 4.2.12). */
+      tlsCipherSuites: spec.bool({ default: true }),
+      /** kubelet --pod-max-pids (kube-bench 4.2.13). */
+      podMaxPids: spec.int({ min: 1, max: 4_194_304 }),
+    },
+    { filled: true },
+  ),
   metrics: spec.object(
     {
       /** node_exporter textfile-collector file written after every check, apply and watch cycle. */

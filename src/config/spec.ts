@@ -57,6 +57,11 @@ interface CheckSpec<T> extends Typed<T>, Marks<T> {
   type: 'any';
   check: (value: unknown) => string | null;
 }
+/** false switches something on by default off; any other value is judged by the inner spec, under the same key. */
+interface OffOrSpec<I> extends Typed<I | false>, Marks<I | false> {
+  type: 'offOr';
+  spec: Spec;
+}
 
 /**
  * What a key's absence means: an error (`required`), its `default` (copied), or, with `filled`,
@@ -72,7 +77,7 @@ interface Fields {
   readonly [key: string]: Spec;
 }
 
-export type Spec = StringSpec<string> | IntSpec | BoolSpec | ObjectSpec<Fields> | MapSpec<unknown> | PathSpec | ArraySpec<unknown> | CheckSpec<unknown>;
+export type Spec = StringSpec<string> | IntSpec | BoolSpec | ObjectSpec<Fields> | MapSpec<unknown> | PathSpec | ArraySpec<unknown> | CheckSpec<unknown> | OffOrSpec<unknown>;
 
 /** The type of the value a spec accepts, defaults filled in. */
 export type Infer<S> = S extends Typed<infer T> ? T : never;
@@ -107,6 +112,7 @@ export const spec = {
   array: <const S extends Spec, O extends Omit<Options<ArraySpec<Infer<S>>, Infer<S>[]>, 'items'> = NoMarks>(items: S, o: O = {} as O) =>
     ({ type: 'array', ...o, items }) as ArraySpec<Infer<S>> & Kept<O>,
   check: <T, O extends Marks<T> = NoMarks>(check: (value: unknown) => string | null, o: O = {} as O) => ({ type: 'any', check, ...o }) as CheckSpec<T> & Kept<O>,
+  offOr: <const S extends Spec, O extends Marks<Infer<S> | false> = NoMarks>(s: S, o: O = {} as O) => ({ type: 'offOr', spec: s, ...o }) as OffOrSpec<Infer<S>> & Kept<O>,
   /** A spec with a default typed by the spec itself (for a mapping or a list of mappings, whose literal would not infer). */
   defaulted: <const S extends Spec>(s: S, value: NoInfer<Infer<S>>) => ({ ...s, default: value }) as S & { readonly default: Infer<S> },
 };
@@ -239,6 +245,8 @@ export function validate(spec: Spec, value: unknown, path: string): string[] {
       }
       return problems;
     }
+    case 'offOr':
+      return value === false ? [] : validate(spec.spec, value, at);
     case 'any': {
       const problem = spec.check(value);
       return problem ? [`${at}: ${problem}`] : [];
@@ -278,6 +286,8 @@ function fill(spec: Spec, value: unknown): unknown {
     }
     case 'array':
       return (value as unknown[]).map((item) => fill(spec.items, item));
+    case 'offOr':
+      return value === false ? false : fill(spec.spec, value);
     default:
       return value;
   }

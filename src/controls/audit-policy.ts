@@ -2,6 +2,7 @@
  * CIS 3.2.1: the API server needs an audit policy file. The guide's starter policy logs the
  * metadata of every request; the config may replace it with any audit.k8s.io/v1 Policy.
  */
+import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
 import { once } from './snapshot.js';
 import type { AuditPolicy } from '../config/schema.js';
 import { emitYaml } from '../yaml/emit.js';
@@ -26,7 +27,7 @@ export function auditFileSpec(ctx: Pick<Context, 'config' | 'snapshot'>): FileSp
 
 export const auditPolicy = fileControl({
   id: 'audit-policy',
-  cis: '3.2.1',
+  checks: CHECKS.auditPolicy,
   title: 'API server audit policy file',
   scored: true,
   roles: ['server'],

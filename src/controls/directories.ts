@@ -3,13 +3,14 @@
  * starts with mode 0700 and owned by root (the hardening guide's mkdir -p -m 700). An existing
  * directory with a looser mode is tightened, which mkdir -m never does.
  */
+import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
 import { applyChanges, planDirectory, verifyDirectory, type DirSpec } from './managed.js';
 import { LOGS_DIR, MANIFESTS_DIR, newAncestorMode } from '../k3s/paths.js';
 import { changeTarget, type Context, type Control, type ControlPlan, type Finding } from './types.js';
 
-export const DIRECTORIES: ReadonlyArray<DirSpec & { cis?: string }> = [
+export const DIRECTORIES: ReadonlyArray<DirSpec & { checks?: readonly CheckRef[] }> = [
   { path: MANIFESTS_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: true },
-  { path: LOGS_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: true, cis: '1.2.19' },
+  { path: LOGS_DIR, mode: 0o700, ancestorMode: newAncestorMode, enforce: true, checks: CHECKS.auditLogDir },
 ];
 
 export const directories: Control = {
@@ -27,7 +28,8 @@ export const directories: Control = {
       for (const change of part.changes) {
         if (!plan.changes.some((c) => c.kind === change.kind && changeTarget(c) === changeTarget(change))) plan.changes.push(change);
       }
-      plan.blocked.push(...part.blocked.map((f) => ({ ...f, ...(spec.cis ? { cis: spec.cis } : {}) })));
+      const cis = spec.checks ? cisOf(ctx, spec.checks) : undefined;
+      plan.blocked.push(...part.blocked.map((f) => ({ ...f, ...(cis ? { cis } : {}) })));
     }
     return plan;
   },
@@ -37,6 +39,9 @@ export const directories: Control = {
   },
 
   verify(ctx: Context): Finding[] {
-    return DIRECTORIES.map((spec) => ({ ...verifyDirectory(ctx.host, spec), ...(spec.cis ? { cis: spec.cis } : {}) }));
+    return DIRECTORIES.map((spec) => {
+      const cis = spec.checks ? cisOf(ctx, spec.checks) : undefined;
+      return { ...verifyDirectory(ctx.host, spec), ...(cis ? { cis } : {}) };
+    });
   },
 };

@@ -3,6 +3,7 @@
  * every sysctl.d file in name order and the last assignment wins, so a file that sorts after
  * 90-kubelet.conf can undo it at the next reboot while today's live values still look right.
  */
+import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
 import { SYSCTL_CONF, SYSCTL_DIRS, resolveSysctl, selectConfFiles, type ConfFile } from '../sysctl/resolve.js';
 import { describeError } from '../errors.js';
 import type { Host } from '../host/host.js';
@@ -43,7 +44,7 @@ export function readBootSysctlFilesPartly(host: Host): { files: ConfFile[]; unre
 
 export const kernelPersistence: Control = {
   id: 'kernel-parameters-boot',
-  cis: '4.2.6',
+  checks: CHECKS.protectKernelDefaults,
   title: 'Kernel parameters after the next boot (sysctl.d order)',
   scored: true,
   roles: ['server', 'agent'],

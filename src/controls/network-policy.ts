@@ -4,10 +4,11 @@
  * unless they are disabled; on K3s v1.24 and older also the guide's PodSecurityPolicies and
  * their RBAC. No policy/v1beta1 object is written for v1.25 and newer.
  */
+import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
 import { once } from './snapshot.js';
 import { K3S_COMPONENTS, type K3sComponent } from '../k3s/components.js';
 import { mergeK3sConfig } from '../k3s/config-files.js';
-import { k3sVersionOf } from '../k3s/node.js';
+import { k3sVersionOf, orderedSources } from '../k3s/node.js';
 import { k3sSourcesOf } from './k3s-config.js';
 import { renderPolicy } from '../k3s/policy.js';
 import { hasPodSecurityPolicy } from '../k3s/version.js';
@@ -18,8 +19,7 @@ import type { Context } from './types.js';
 /** Components left out: the config's `disable`, and K3s' own `disable` flag in its configuration files and unit. */
 export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role' | 'k3s' | 'snapshot'>): Set<K3sComponent> {
   const disabled = new Set<K3sComponent>(ctx.config.disable);
-  const { files, unit } = k3sSourcesOf(ctx);
-  const merged = mergeK3sConfig(unit ? [...files, unit] : files);
+  const merged = mergeK3sConfig(orderedSources(k3sSourcesOf(ctx)));
   for (const item of merged.get('disable')?.items ?? []) {
     for (const name of item.value.split(',').map((s) => s.trim())) {
       if ((K3S_COMPONENTS as readonly string[]).includes(name)) disabled.add(name as K3sComponent);
@@ -43,12 +43,13 @@ export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'r
 
 export const networkPolicy = fileControl({
   id: 'network-policy',
-  cis: '5.3.2',
+  checks: CHECKS.networkPolicy,
   title: 'Network policies (and PodSecurityPolicies up to v1.24) in K3s\' manifests directory',
   scored: true,
   roles: ['server'],
   remediation: `Write ${POLICY_FILE} (mode 0600) with a NetworkPolicy per namespace; K3s applies it at start.`,
   path: POLICY_FILE,
   file: policyFileSpec,
-  cisFor: (ctx) => (hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? '5.3.2, 5.2.1' : '5.3.2'),
+  // Up to v1.24 the same file carries the PodSecurityPolicies (5.2.1).
+  cisFor: (ctx) => cisOf(ctx, hasPodSecurityPolicy(k3sVersionOf(ctx).version) ? [...CHECKS.networkPolicy, ...CHECKS.podSecurity] : CHECKS.networkPolicy),
 });

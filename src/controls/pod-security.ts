@@ -4,6 +4,7 @@
  * EventRateLimit's configuration whenever that plugin is enabled (on any version). Not written on
  * Rancher-managed nodes, whose pod security template is Rancher's.
  */
+import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
 import { once } from './snapshot.js';
 import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { renderPsa } from '../k3s/psa.js';
@@ -32,7 +33,7 @@ function notHere(ctx: Context): string | null {
 
 export const podSecurity = fileControl({
   id: 'pod-security',
-  cis: '5.2.1',
+  checks: CHECKS.podSecurity,
   title: 'Pod Security admission at restricted (v1.25+) and EventRateLimit configuration',
   scored: true,
   roles: ['server'],
@@ -40,5 +41,5 @@ export const podSecurity = fileControl({
   path: PSA_FILE,
   file: psaFileSpec,
   notHere,
-  cisFor: (ctx) => (ctx.config.eventRateLimit ? '5.2.1, 1.2.10' : undefined),
+  cisFor: (ctx) => cisOf(ctx, ctx.config.eventRateLimit ? [...CHECKS.podSecurity, ...CHECKS.eventRateLimit] : CHECKS.podSecurity),
 });

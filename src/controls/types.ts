@@ -1,6 +1,9 @@
 import type { Host } from '../host/host.js';
 import type { Config, Role } from '../config/schema.js';
 import type { K3sVersionChoice } from '../k3s/version.js';
+import type { BenchmarkChoice } from '../k3s/benchmarks/index.js';
+import type { Observed } from './benchmark.js';
+import type { CheckRef } from '../k3s/benchmarks/refs.js';
 import type { Snapshot } from './snapshot.js';
 
 export type { Role };
@@ -50,8 +53,12 @@ export interface Context {
   role: Role;
   /** Replace files that k3s-hostprep did not write, keeping a backup. */
   force: boolean;
-  /** The K3s version prepared for, and where it came from; the newest line when absent. */
-  k3s?: K3sVersionChoice;
+  /** The K3s version prepared for, and where it came from: chosen once at the edge (chooseK3sVersion). */
+  k3s: K3sVersionChoice;
+  /** The kube-bench benchmark judged with, and why; kube-bench's choice for the version when absent. */
+  benchmark?: BenchmarkChoice;
+  /** What K3s logged and the cluster answered, gathered before verify; absent: judged from the files alone. */
+  observed?: Observed;
   /** What this run has read and worked out so far; the engine sets it. */
   snapshot?: Snapshot;
 }
@@ -66,8 +73,10 @@ export interface ApplyOutcome {
 
 export interface Control {
   id: string;
-  /** CIS Kubernetes Benchmark number (k3s-cis-1.24 numbering), where one exists. */
+  /** The check id in the selected benchmark, where one control stands for one check. */
   cis?: string;
+  /** The checks of the selected benchmark the control serves, resolved to that benchmark's ids (its cis). */
+  checks?: readonly CheckRef[];
   title: string;
   /** Scored controls fail the run; unscored ones warn. */
   scored: boolean;

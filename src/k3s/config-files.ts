@@ -3,7 +3,7 @@
  * order (k3s-io/k3s pkg/configfilearg). A plain key replaces what came before; "key+:" appends
  * to it. Merging is pure; listing and reading the files goes through the Host.
  */
-import { parseDocument } from 'yaml';
+import { isMap, isNode, parseDocument } from 'yaml';
 import type { Host } from '../host/host.js';
 import { describeError } from '../errors.js';
 
@@ -58,15 +58,29 @@ function toSlice(value: unknown): string[] {
   return s === '' ? [] : [s];
 }
 
-/** The YAML of a configuration text (a run reads each file once: see Snapshot). */
-function parseYaml(text: string): { raw: unknown } | { message: string } {
+/**
+ * The top-level pairs of a configuration text, in document order and with repeated keys kept:
+ * K3s reads its files into a yaml.MapSlice, so two "kube-apiserver-arg+:" keys in one file both
+ * append (pkg/configfilearg readConfigFile). A run reads each file once: see Snapshot.
+ */
+type Parsed = { pairs: Array<[string, unknown]> } | { scalar: unknown } | { message: string };
+
+function parseYaml(text: string): Parsed {
   const doc = parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     return { message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}` };
   }
   try {
-    return { raw: doc.toJS({ maxAliasCount: 100 }) };
+    const contents = doc.contents;
+    if (!isMap(contents)) return { scalar: doc.toJS({ maxAliasCount: 100 }) };
+    return {
+      pairs: contents.items.map((pair) => {
+        const key = isNode(pair.key) ? pair.key.toJS(doc, { maxAliasCount: 100 }) : pair.key;
+        const value = isNode(pair.value) ? pair.value.toJS(doc, { maxAliasCount: 100 }) : (pair.value ?? null);
+        return [flagString(key), value] as [string, unknown];
+      }),
+    };
   } catch (error) {
     return { message: `invalid YAML: ${describeError(error)}` };
   }
@@ -85,12 +99,18 @@ export interface KnownText {
 /** Parses one K3s configuration file: a mapping whose keys are flag names, optionally ending in "+". */
 export function parseK3sConfigText(text: string, path: string, known: readonly KnownText[] = []): K3sConfigFile | ConfigProblem {
   const same = known.find((k) => k.text === text);
-  const parsed = same ? { raw: same.value() } : parseYaml(text);
-  if ('message' in parsed) return { path, message: parsed.message };
-  const raw = parsed.raw;
-  if (raw === null || raw === undefined) return { path, entries: [] };
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { path, message: 'expected a mapping of K3s flags' };
-  const entries: ConfigEntry[] = Object.entries(raw as Record<string, unknown>).map(([k, value]) => ({
+  let pairs: Array<[string, unknown]>;
+  if (same) pairs = Object.entries(same.value() as Record<string, unknown>);
+  else {
+    const parsed = parseYaml(text);
+    if ('message' in parsed) return { path, message: parsed.message };
+    if ('scalar' in parsed) {
+      if (parsed.scalar === null || parsed.scalar === undefined) return { path, entries: [] };
+      return { path, message: 'expected a mapping of K3s flags' };
+    }
+    pairs = parsed.pairs;
+  }
+  const entries: ConfigEntry[] = pairs.map(([k, value]) => ({
     key: k.endsWith('+') ? k.slice(0, -1) : k,
     append: k.endsWith('+'),
     value,
@@ -128,14 +148,20 @@ export function laterReplacements(files: readonly K3sConfigFile[], ours: string,
   return out;
 }
 
-/** config.yaml (when present), then the drop-ins K3s reads, in its order: names ending .yaml/.yml (any case), not directories. */
-export function k3sConfigPaths(host: Host): string[] {
+/**
+ * The configuration file (when present), then the drop-ins K3s reads from "<file>.d", in its
+ * order: names ending .yaml/.yml (any case), not directories. K3s lists the directory with
+ * os.ReadDir, whose entries for symlinks are not directories: a symlink is read through, and one
+ * that leads nowhere stops K3s.
+ */
+export function k3sConfigPaths(host: Host, base: string = K3S_CONFIG_FILE): string[] {
   const paths: string[] = [];
-  if (host.stat(K3S_CONFIG_FILE)?.isFile()) paths.push(K3S_CONFIG_FILE);
-  const names = host.readDir(K3S_DROPIN_DIR) ?? [];
+  if (host.stat(base)?.isFile()) paths.push(base);
+  const dir = `${base}.d`;
+  const names = host.readDir(dir) ?? [];
   for (const name of [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!/\.(ya?ml)$/i.test(name)) continue;
-    const p = `${K3S_DROPIN_DIR}/${name}`;
+    const p = `${dir}/${name}`;
     if (host.lstat(p)?.isDirectory()) continue;
     paths.push(p);
   }
@@ -147,14 +173,26 @@ export function k3sConfigPaths(host: Host): string[] {
  * would write), so that plan and verify judge the same merge; a file holding a `known` text is
  * not parsed.
  */
-export function readK3sConfig(host: Host, replace?: { path: string; text: string | null }, known: readonly KnownText[] = []): { files: K3sConfigFile[]; problems: ConfigProblem[] } {
+export function readK3sConfig(
+  host: Host,
+  replace?: { path: string; text: string | null },
+  known: readonly KnownText[] = [],
+  base: { path: string; explicit: boolean; from: string } = { path: K3S_CONFIG_FILE, explicit: false, from: 'the default' },
+): { files: K3sConfigFile[]; problems: ConfigProblem[] } {
   const files: K3sConfigFile[] = [];
   const problems: ConfigProblem[] = [];
-  const paths = k3sConfigPaths(host);
-  if (replace && replace.text !== null && !paths.includes(replace.path)) {
+  if (/^https?:\/\//.test(base.path)) {
+    problems.push({ path: base.path, message: `is fetched by K3s at its start (${base.from}): what it holds cannot be judged here` });
+    return { files, problems };
+  }
+  const paths = k3sConfigPaths(host, base.path);
+  if (base.explicit && paths.length === 0) {
+    problems.push({ path: base.path, message: `does not exist and ${base.path}.d holds no file (${base.from}): K3s refuses to start` });
+  }
+  if (replace && replace.text !== null && !paths.includes(replace.path) && replace.path.startsWith(`${base.path}.d/`)) {
     paths.push(replace.path);
-    const config = paths.filter((p) => p === K3S_CONFIG_FILE);
-    const dropins = paths.filter((p) => p !== K3S_CONFIG_FILE).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const config = paths.filter((p) => p === base.path);
+    const dropins = paths.filter((p) => p !== base.path).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     paths.splice(0, paths.length, ...config, ...dropins);
   }
   for (const path of paths) {
@@ -168,7 +206,10 @@ export function readK3sConfig(host: Host, replace?: { path: string; text: string
         continue;
       }
     }
-    if (text === null) continue;
+    if (text === null) {
+      if (path !== base.path) problems.push({ path, message: 'is a dangling symlink: K3s fails to read it and refuses to start' });
+      continue;
+    }
     const parsed = parseK3sConfigText(text, path, known);
     if ('message' in parsed) problems.push(parsed);
     else files.push(parsed);

@@ -4,6 +4,8 @@
  * is enabled its configuration is in the same file, because the plugin refuses to start without
  * one. Pure, with a hand-written validator (no published schema covers these kinds).
  */
+import { CHECKS, checkIds } from './benchmarks/refs.js';
+import { k3sBenchmark } from './benchmarks/index.js';
 import { emitYaml } from '../yaml/emit.js';
 import type { Config } from '../config/schema.js';
 import { atLeast, hasPodSecurityPolicy, type K3sVersion } from './version.js';
@@ -43,7 +45,7 @@ export function admissionConfiguration(config: Config, version: K3sVersion): Adm
       },
     });
   }
-  if (config.eventRateLimit !== undefined) {
+  if (config.eventRateLimit) {
     plugins.push({
       name: 'EventRateLimit',
       configuration: {
@@ -57,6 +59,8 @@ export function admissionConfiguration(config: Config, version: K3sVersion): Adm
 }
 
 export function renderPsa(config: Config, version: K3sVersion): string {
-  const what = [!hasPodSecurityPolicy(version) ? 'Pod Security admission at "restricted" (CIS 5.2.1-5.2.13)' : null, config.eventRateLimit ? 'EventRateLimit (CIS 1.2.10)' : null].filter(Boolean).join(' and ');
+  // The ids of the benchmark kube-bench picks for the line (1.2.10 in k3s-cis-1.24, 1.2.9 from k3s-cis-1.7).
+  const erl = checkIds(k3sBenchmark(version), CHECKS.eventRateLimit).join(', ');
+  const what = [!hasPodSecurityPolicy(version) ? 'Pod Security admission at "restricted" (CIS 5.2)' : null, config.eventRateLimit ? `EventRateLimit (CIS ${erl})` : null].filter(Boolean).join(' and ');
   return `# API server admission configuration: ${what}; used through --admission-control-config-file.\n${emitYaml(admissionConfiguration(config, version))}`;
 }

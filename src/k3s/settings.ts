@@ -5,16 +5,21 @@
  */
 import type { Config, Role } from '../config/schema.js';
 import { yamlString as scalar } from '../yaml/emit.js';
-import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE, PSA_FILE } from './paths.js';
 import { hasPodSecurityPolicy, type K3sVersion } from './version.js';
+import { benchmarkRows, k3sBenchmark, type BenchmarkName } from './benchmarks/index.js';
+import { idsFor, kubeletWrites, needsAdmissionConfig, serverWrites, type Written } from './writers.js';
 
-/** A flag value with the CIS checks it serves (k3s-cis-1.24 numbering). */
+export { needsAdmissionConfig };
+
+/** A flag value with the benchmark checks it serves. */
 export interface Arg {
   arg: string;
   cis: string;
 }
 
 export interface K3sSettings {
+  /** The benchmark whose ids the comments carry. */
+  benchmark: BenchmarkName;
   /** Every node: kubelet flags. */
   node: {
     protectKernelDefaults: Arg;
@@ -28,55 +33,43 @@ export interface K3sSettings {
   };
 }
 
-/** Whether an admission configuration file (psa.yaml) is needed: PodSecurity on v1.25+, or EventRateLimit's configuration. */
-export function needsAdmissionConfig(config: Config, version: K3sVersion): boolean {
-  return !hasPodSecurityPolicy(version) || config.eventRateLimit !== undefined;
-}
-
-export function admissionPlugins(config: Config, version: K3sVersion, options: { eventRateLimit: boolean }): string[] {
-  const plugins = ['NodeRestriction'];
-  if (hasPodSecurityPolicy(version)) plugins.push('PodSecurityPolicy');
-  plugins.push('ServiceAccount');
-  if (options.eventRateLimit && config.eventRateLimit !== undefined) plugins.push('EventRateLimit');
-  return plugins;
+function ids(benchmark: BenchmarkName, w: Written): string {
+  const found = idsFor(benchmarkRows(benchmark), w);
+  if (found.length > 0) return found.join(', ');
+  return w.guide ? `guide: ${w.guide.split(';')[0]!.replace(/\s*\(.*$/, '')}` : 'guide';
 }
 
 /**
- * The settings. `admissionConfigFile`: whether the API server is pointed at psa.yaml (the
- * drop-in does; under Rancher, its own pod security template takes that place and EventRateLimit,
- * which has no configuration there, is left out).
+ * The settings, made from the writers (src/k3s/writers.ts). `admissionConfigFile`: whether the
+ * API server is pointed at psa.yaml (the drop-in does; under Rancher, its own pod security
+ * template takes that place and EventRateLimit, which has no configuration there, is left out).
  */
-export function k3sSettings(config: Config, version: K3sVersion, options: { admissionConfigFile: boolean } = { admissionConfigFile: true }): K3sSettings {
-  const withAdmissionFile = options.admissionConfigFile && needsAdmissionConfig(config, version);
-  const plugins = admissionPlugins(config, version, { eventRateLimit: withAdmissionFile });
-  const pluginCis = ['1.2.16', '1.2.14', ...(plugins.includes('PodSecurityPolicy') ? ['1.2.13'] : []), ...(plugins.includes('EventRateLimit') ? ['1.2.10'] : [])].join(', ');
-  const apiserverArgs: Arg[] = [
-    { arg: `enable-admission-plugins=${plugins.join(',')}`, cis: pluginCis },
-    { arg: `audit-policy-file=${AUDIT_POLICY_FILE}`, cis: '3.2.1' },
-    { arg: `audit-log-path=${AUDIT_LOG_FILE}`, cis: '1.2.19' },
-    { arg: `audit-log-maxage=${config.audit.logMaxAge}`, cis: '1.2.20' },
-    { arg: `audit-log-maxbackup=${config.audit.logMaxBackup}`, cis: '1.2.21' },
-    { arg: `audit-log-maxsize=${config.audit.logMaxSize}`, cis: '1.2.22' },
-    { arg: 'request-timeout=300s', cis: '1.2.23' },
-    { arg: 'service-account-lookup=true', cis: '1.2.24' },
-  ];
-  if (withAdmissionFile) apiserverArgs.push({ arg: `admission-control-config-file=${PSA_FILE}`, cis: plugins.includes('EventRateLimit') ? '5.2.1, 1.2.10' : '5.2.1' });
+export function k3sSettings(config: Config, version: K3sVersion, options: { admissionConfigFile: boolean; benchmark?: BenchmarkName } = { admissionConfigFile: true }): K3sSettings {
+  const benchmark = options.benchmark ?? k3sBenchmark(version);
+  const arg = (w: Written): Arg => ({ arg: `${w.flag}=${w.value}`, cis: ids(benchmark, w) });
+  const server = serverWrites(config, version, { admissionConfigFile: options.admissionConfigFile });
+  const encryptionIds = benchmarkRows(benchmark)
+    .filter((r) => r.tests?.items.some((t) => t.flag === '--encryption-provider-config' || t.flag === 'provider'))
+    .map((r) => r.id);
+  const pkd = benchmarkRows(benchmark).filter((r) => r.tests?.items.some((t) => t.flag === '--protect-kernel-defaults')).map((r) => r.id);
   return {
+    benchmark,
     node: {
-      protectKernelDefaults: { arg: 'true', cis: '4.2.6' },
-      kubeletArgs: [{ arg: 'make-iptables-util-chains=true', cis: '4.2.7' }],
+      protectKernelDefaults: { arg: 'true', cis: pkd.length > 0 ? pkd.join(', ') : 'guide: the kubelet refuses kernel values it would change' },
+      kubeletArgs: kubeletWrites(config, version).map(arg),
     },
     server: {
-      secretsEncryption: { arg: 'true', cis: '1.2.30, 1.2.31' },
-      apiserverArgs,
-      controllerManagerArgs: [{ arg: `terminated-pod-gc-threshold=${config.terminatedPodGcThreshold}`, cis: '1.3.1' }],
+      secretsEncryption: { arg: 'true', cis: encryptionIds.join(', ') || 'guide' },
+      apiserverArgs: server.filter((w) => w.key === 'kube-apiserver-arg').map(arg),
+      controllerManagerArgs: server.filter((w) => w.key === 'kube-controller-manager-arg').map(arg),
     },
   };
 }
 
 /** The range of K3s lines a rendering is valid for. */
 export function versionRange(version: K3sVersion): string {
-  return hasPodSecurityPolicy(version) ? 'v1.24 and older' : 'v1.25 and newer';
+  if (hasPodSecurityPolicy(version)) return 'v1.24 and older';
+  return version.minor >= 29 ? 'v1.29 and newer' : 'v1.25 - v1.28';
 }
 
 
@@ -119,7 +112,7 @@ export function dropInValues(settings: K3sSettings, role: Role): Record<string, 
 export function renderDropIn(settings: K3sSettings, role: Role, version: K3sVersion): string {
   const s = settings;
   const lines = [
-    `# K3s flags for a hardened ${role} (CIS Kubernetes Benchmark, k3s-cis-1.24 numbering), K3s ${versionRange(version)}.`,
+    `# K3s flags for a hardened ${role}, K3s ${versionRange(version)}; check ids from kube-bench's ${s.benchmark}.`,
     '# List flags use "key+:" and append to config.yaml and earlier drop-ins; a later file that sets one of',
     '# these keys without "+" replaces them, and k3s-hostprep check names it.',
     `protect-kernel-defaults: ${s.node.protectKernelDefaults.arg}  # CIS ${s.node.protectKernelDefaults.cis}`,
@@ -145,7 +138,7 @@ export function renderRancherCluster(config: Config, version: K3sVersion): strin
     `# Hardened K3s cluster template for Rancher, K3s ${versionRange(version)} (${hasPodSecurityPolicy(version) ? 'PodSecurityPolicy' : 'Pod Security admission'}).`,
     '# Made from the same settings as the config.yaml.d drop-in k3s-hostprep writes on nodes it manages.',
   ];
-  if (config.eventRateLimit !== undefined) {
+  if (config.eventRateLimit) {
     lines.push('# EventRateLimit is left out: it needs an admission configuration file, which this template cannot carry.');
   }
   lines.push(

@@ -68,8 +68,15 @@ export function execStart(unitText: string): string | null {
 /** The K3s flags on a k3s server / k3s agent command line, as entries of a configuration source. */
 export function unitFlags(unitText: string, source: string): K3sConfigFile | null {
   const line = execStart(unitText);
-  if (line === null) return null;
-  const words = splitCommandLine(line.replace(/^[-@+!:]+/, ''));
+  return line === null ? null : commandLineFlags(line, source);
+}
+
+/** K3s' short flags (urfave/cli aliases) that a unit may use. */
+const SHORT: Record<string, string> = { c: 'config', t: 'token', s: 'server' };
+
+/** The K3s flags of an ExecStart= command line, after its "server" or "agent" word; null when it has neither. */
+export function commandLineFlags(line: string, source: string): K3sConfigFile | null {
+  const words = splitCommandLine(line.replace(/^[-@+!:|]+/, ''));
   const sub = words.findIndex((w) => w === 'server' || w === 'agent');
   if (sub < 0) return null;
   const entries: ConfigEntry[] = [];
@@ -79,7 +86,8 @@ export function unitFlags(unitText: string, source: string): K3sConfigFile | nul
     if (!word.startsWith('-')) continue;
     const body = word.replace(/^--?/, '');
     const eq = body.indexOf('=');
-    const name = eq < 0 ? body : body.slice(0, eq);
+    const raw = eq < 0 ? body : body.slice(0, eq);
+    const name = !word.startsWith('--') && SHORT[raw] ? SHORT[raw]! : raw;
     let value: string;
     if (eq >= 0) value = body.slice(eq + 1);
     else if (BOOL_FLAGS.has(name)) value = 'true';
@@ -89,3 +97,13 @@ export function unitFlags(unitText: string, source: string): K3sConfigFile | nul
   }
   return { path: source, entries };
 }
+
+/** K3s flags that take their value from the unit's environment when neither a file nor the command line sets them. */
+export const ENV_FLAGS: Record<string, string> = {
+  K3S_URL: 'server',
+  K3S_DATASTORE_ENDPOINT: 'datastore-endpoint',
+  K3S_DATASTORE_CAFILE: 'datastore-cafile',
+  K3S_DATASTORE_CERTFILE: 'datastore-certfile',
+  K3S_DATASTORE_KEYFILE: 'datastore-keyfile',
+  K3S_CLUSTER_INIT: 'cluster-init',
+};

@@ -24,7 +24,8 @@ export const NEWEST_LINE = 'v1.33';
 /** The oldest line supported: config.yaml.d drop-ins and the kubernetes.io/metadata.name label arrived in v1.21. */
 export const OLDEST_LINE = { major: 1, minor: 21 } as const;
 
-const VERSION_RE = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$/;
+/** Semantic versioning's shape: one optional pre-release ("-rc1") and one optional build ("+k3s1"), each once. */
+const VERSION_RE = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 /**
  * Parses "v1.28.5+k3s1", "1.28.5", "v1.28", "v1.24.17-rc1+k3s1". Returns an error message

@@ -31,7 +31,8 @@ export function renderJunit(report: Report): string {
     const n = (s: string) => c.findings.filter((f) => f.status === s).length;
     const suite = c.cis ? `${c.cis} ${c.id}` : c.id;
     out.push(`  <testsuite${attrs({ name: suite, tests: c.findings.length, failures: n('fail'), errors: n('error'), skipped: n('skip') + n('warn') })}>`);
-    out.push(`    <properties><property${attrs({ name: 'title', value: c.title })}/><property${attrs({ name: 'remediation', value: c.remediation })}/><property${attrs({ name: 'scored', value: String(c.scored) })}/></properties>`);
+    // Every cis id in a test case name is the benchmark's: the property says which one.
+    out.push(`    <properties><property${attrs({ name: 'title', value: c.title })}/><property${attrs({ name: 'remediation', value: c.remediation })}/><property${attrs({ name: 'scored', value: String(c.scored) })}/><property${attrs({ name: 'benchmark', value: report.benchmark?.name ?? '' })}/></properties>`);
     for (const f of c.findings) {
       const cis = f.cis ?? c.cis;
       const head = `    <testcase${attrs({ classname: c.id, name: cis ? `${cis} ${f.item}` : f.item })}`;

@@ -26,6 +26,8 @@ export interface Report {
   config: string;
   /** The K3s version prepared for, and where it came from. */
   k3s: { version: string; source: string };
+  /** The kube-bench benchmark every check id comes from, and why it was chosen. */
+  benchmark: { name: string; source: string };
   host: HostFacts | null;
   controls: ControlResult[];
   /** Failures of the host: a change that could not be made, sysctl that failed. */

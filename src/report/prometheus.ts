@@ -11,6 +11,8 @@
  *   k3s_hostprep_exit_code                      the command's exit code (0, 1 or 3)
  *   k3s_hostprep_last_run_timestamp_seconds     when the run finished (Unix time)
  *   k3s_hostprep_info{version,command,role}     always 1
+ *   k3s_hostprep_check{benchmark,cis,state}     1 per check of the selected kube-bench benchmark, its state
+ *                                               the agent's verdict (pass, fail, warn, skip, error)
  * and, from watch only (they count since the watch started):
  *   k3s_hostprep_drift_total{id,cis}            transitions of the control from holding to not
  *   k3s_hostprep_remediations_total{id,cis,result}  re-applies after drift, result ok or failed
@@ -71,6 +73,11 @@ export function renderMetrics(input: MetricsInput): string {
   family('k3s_hostprep_last_run_timestamp_seconds', 'gauge', 'Unix time the last run finished.', [`k3s_hostprep_last_run_timestamp_seconds ${(input.now / 1000).toFixed(3)}`]);
   family('k3s_hostprep_info', 'gauge', 'Version of k3s-hostprep, the command and the node role of the last run.',
     [`k3s_hostprep_info${labels({ version: report.version, command: input.watch ? 'watch' : report.command, role: report.role })} 1`]);
+  const checks = report.controls.filter((c) => c.id === 'kube-bench').flatMap((c) => c.findings.filter((f) => f.cis !== undefined && /^\d/.test(f.cis)));
+  if (checks.length > 0) {
+    family('k3s_hostprep_check', 'gauge', 'Each check of the selected kube-bench benchmark, labelled with its id and the verdict kube-bench would give (1 per check).',
+      checks.map((f) => `k3s_hostprep_check${labels({ benchmark: report.benchmark?.name ?? '', cis: f.cis!, state: f.status })} 1`));
+  }
 
   if (input.watch) {
     const w = input.watch;

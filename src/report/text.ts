@@ -34,6 +34,7 @@ export function header(report: Report): string[] {
     `k3s-hostprep ${report.version} ${report.command}${host}`,
     `role: ${report.role} (${report.roleSource}); config: ${report.config}${report.root !== '/' ? `; root: ${report.root}` : ''}`,
     `K3s: ${report.k3s.version} (${report.k3s.source})`,
+    `Benchmark: ${report.benchmark.name} (${report.benchmark.source}); every CIS id below is this benchmark's`,
   ].map(e);
 }
 
@@ -81,12 +82,20 @@ export function reasons(report: Report, keep: (f: ReportFinding) => boolean = ()
   return out.map(e);
 }
 
+/**
+ * A table cell at most 120 characters: a kube-bench test's list of ciphers or a logged command
+ * line would widen every row of the table. The JSON report carries the full text.
+ */
+function cell(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
 export function renderText(report: Report): string {
   const out: string[] = [...header(report)];
   out.push('');
   const rows = [['CONTROL', 'CIS', 'STATUS', 'ITEM', 'EXPECTED', 'ACTUAL']];
   for (const c of report.controls) {
-    for (const f of c.findings) rows.push([c.id, f.cis ?? c.cis ?? '-', f.status.toUpperCase(), f.item, f.expected, f.actual]);
+    for (const f of c.findings) rows.push([c.id, f.cis ?? c.cis ?? '-', f.status.toUpperCase(), f.item, cell(f.expected), cell(f.actual)]);
   }
   out.push(table(rows.map((r) => r.map(e))));
 

@@ -3,6 +3,7 @@
  * state, never per cycle), remediation of only the controls that drifted, and the metrics file.
  * It knows nothing of timers or file events: the scheduler decides when a cycle runs.
  */
+import { cisOf } from '../k3s/benchmarks/refs.js';
 import { acquireRunLock, type Lock } from '../host/lock.js';
 import type { Context, Control } from '../controls/types.js';
 import { run } from '../engine.js';
@@ -109,6 +110,7 @@ export class WatchCycle {
     const { ctx, roleChoice } = this.options;
     const counts = this.remediations.get(control.id) ?? { ok: 0, failed: 0 };
     this.remediations.set(control.id, counts);
+    const cis = control.checks ? cisOf(ctx, control.checks) : control.cis;
     let report: Report;
     try {
       // The same lock as apply: a remediation never runs beside an apply (it waits briefly, then
@@ -121,7 +123,7 @@ export class WatchCycle {
       }
     } catch (error) {
       counts.failed++;
-      this.log(PRIORITY.err, 'remediation failed', { control: control.id, cis: control.cis, reason: describeError(error) });
+      this.log(PRIORITY.err, 'remediation failed', { control: control.id, cis, reason: describeError(error) });
       return;
     }
     const result = report.controls[0];
@@ -129,7 +131,7 @@ export class WatchCycle {
     // A warning that stays (an unscored item apply cannot settle) does not make the remediation a failure.
     if (report.hostErrors.length === 0 && (result?.status === 'pass' || result?.status === 'warn')) {
       counts.ok++;
-      this.log(PRIORITY.notice, 'remediated', { control: control.id, cis: control.cis, changes });
+      this.log(PRIORITY.notice, 'remediated', { control: control.id, cis, changes });
     } else {
       counts.failed++;
       const reasons = [
@@ -138,7 +140,7 @@ export class WatchCycle {
       ];
       this.log(PRIORITY.err, 'remediation failed', {
         control: control.id,
-        cis: control.cis,
+        cis,
         changes,
         reason: reasons.join('; ') || `status ${result?.status}`,
       });

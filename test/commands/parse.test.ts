@@ -19,7 +19,7 @@ const fails = (argv: string[]) => {
 };
 
 test('every command takes each option it declares, with a value where one is due', (t) => {
-  const sample: Record<string, string> = { FILE: '/tmp/x', DIR: '/tmp', 'server|agent': 'agent', V: 'v1.28', SECONDS: '5', N: '2', URL: 'https://x/y.tgz', HEX: 'ab' };
+  const sample: Record<string, string> = { FILE: '/tmp/x', DIR: '/tmp', 'server|agent': 'agent', V: 'v1.28', SECONDS: '5', N: '2', URL: 'https://x/y.tgz', HEX: 'ab', NAME: 'k3s-cis-1.9' };
   for (const c of COMMANDS) {
     for (const [key, option] of Object.entries(c.options)) {
       const argv = option.value === undefined ? [c.name, `--${option.name}`] : [c.name, `--${option.name}`, sample[option.value]!];

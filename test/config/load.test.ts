@@ -42,7 +42,7 @@ test('invalid YAML names the line', (t) => {
 test('an unknown key says what it may have meant', (t) => {
   const found = problems('rol: server\n');
   t.is(found.length, 1);
-  t.regex(found[0]!, /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold, metrics, watch$/);
+  t.regex(found[0]!, /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold, benchmark, admission, kubelet, metrics, watch$/);
 });
 
 test('wrong types and values name the key and the expectation', (t) => {
@@ -71,15 +71,20 @@ test('the K3s settings have defaults: the guide\'s namespaces, retention minimum
   t.is(config.terminatedPodGcThreshold, 10);
   t.false(config.rancherManaged);
   t.deepEqual(config.disable, []);
-  t.is(config.eventRateLimit, undefined);
+  // The guide's tab enables EventRateLimit: on by default with server-wide limits; false switches it off.
+  t.deepEqual(config.eventRateLimit, { limits: [{ type: 'Server', qps: 5000, burst: 20000 }] });
+  t.is(parseConfig('eventRateLimit: false\n', FILE).eventRateLimit, false);
+  t.deepEqual(problems('eventRateLimit: true\n'), ['eventRateLimit: expected a mapping, got boolean true']);
+  t.deepEqual([config.admission.alwaysPullImages, config.admission.denyServiceExternalIPs, config.kubelet.tlsCipherSuites, config.kubelet.podMaxPids], [false, false, true, undefined]);
+  t.is(config.benchmark, undefined);
   t.is(config.k3sVersion, undefined);
 });
 
 test('audit retention below the benchmark minimum is refused, naming the check', (t) => {
   t.deepEqual(problems('audit:\n  logMaxAge: 7\n  logMaxBackup: 3\n  logMaxSize: 10\n'), [
-    "audit.logMaxAge: expected an integer of at least 30 (the CIS benchmark's minimum for --audit-log-maxage, check 1.2.20), got 7",
-    "audit.logMaxBackup: expected an integer of at least 10 (the CIS benchmark's minimum for --audit-log-maxbackup, check 1.2.21), got 3",
-    "audit.logMaxSize: expected an integer of at least 100 (the CIS benchmark's minimum for --audit-log-maxsize, check 1.2.22), got 10",
+    "audit.logMaxAge: expected an integer of at least 30 (kube-bench's minimum for --audit-log-maxage), got 7",
+    "audit.logMaxBackup: expected an integer of at least 10 (kube-bench's minimum for --audit-log-maxbackup), got 3",
+    "audit.logMaxSize: expected an integer of at least 100 (kube-bench's minimum for --audit-log-maxsize), got 10",
   ]);
 });
 

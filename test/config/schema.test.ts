@@ -13,7 +13,9 @@ const inferred: Array<true> = [
   true as Eq<AuditPolicy['rules'][number]['level'], 'None' | 'Metadata' | 'Request' | 'RequestResponse'>,
   true as Eq<AuditPolicy['apiVersion'], 'audit.k8s.io/v1'>,
   true as Eq<EventRateLimitLimit['cacheSize'], number | undefined>,
-  true as Eq<Config['eventRateLimit'], { limits: EventRateLimitLimit[] } | undefined>,
+  true as Eq<Config['eventRateLimit'], { limits: EventRateLimitLimit[] } | false>,
+  true as Eq<Config['kubelet'], { tlsCipherSuites: boolean; podMaxPids?: number }>,
+  true as Eq<Config['benchmark'], 'k3s-cis-1.23' | 'k3s-cis-1.24' | 'k3s-cis-1.7' | 'k3s-cis-1.8' | 'k3s-cis-1.9' | undefined>,
   true as Eq<Config['metrics']['textfilePath'], string | undefined>,
   true as Eq<Config['networkPolicy']['namespaces'], string[]>,
   true as Eq<Config['watch'], { enabled: boolean; interval: number; remediate: boolean }>,
@@ -21,7 +23,7 @@ const inferred: Array<true> = [
 ];
 
 test('the defaults are the ones the spec declares, written once', (t) => {
-  t.is(inferred.length, 12);
+  t.is(inferred.length, 14);
   const config = defaultConfig();
   t.deepEqual(config, {
     source: '(defaults)',
@@ -31,7 +33,11 @@ test('the defaults are the ones the spec declares, written once', (t) => {
     disable: [],
     networkPolicy: { namespaces: ['kube-system', 'default', 'kube-public'] },
     podSecurity: { exemptNamespaces: [] },
+    // The guide's tab enables EventRateLimit: on by default, with its configuration.
+    eventRateLimit: { limits: [{ type: 'Server', qps: 5000, burst: 20000 }] },
     terminatedPodGcThreshold: 10,
+    admission: { alwaysPullImages: false, denyServiceExternalIPs: false },
+    kubelet: { tlsCipherSuites: true },
     metrics: {},
     watch: { enabled: false, interval: 60, remediate: false },
   });

@@ -12,7 +12,7 @@ import { parseSysctlConf } from '../../src/sysctl/conf.js';
 import type { Config } from '../../src/config/schema.js';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Context, Role } from '../../src/controls/types.js';
-import { isVersion, parseK3sVersion } from '../../src/k3s/version.js';
+import { defaultK3sChoice, isVersion, parseK3sVersion } from '../../src/k3s/version.js';
 
 export class TestHost extends NodeHost {
   readonly kernel: Map<string, string>;
@@ -70,7 +70,7 @@ export class TestHost extends NodeHost {
 }
 
 export function context(host: TestHost, options: { role?: Role; force?: boolean; config?: Config; k3s?: string } = {}): Context {
-  const ctx: Context = { host, config: options.config ?? defaultConfig(), role: options.role ?? 'server', force: options.force ?? false };
+  const ctx: Context = { host, config: options.config ?? defaultConfig(), role: options.role ?? 'server', force: options.force ?? false, k3s: defaultK3sChoice() };
   if (options.k3s !== undefined) {
     const version = parseK3sVersion(options.k3s);
     if (!isVersion(version)) throw new Error(version.error);

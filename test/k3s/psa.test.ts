@@ -13,7 +13,8 @@ test('v1.25+: PodSecurity enforces, audits and warns at restricted, latest, exem
   t.deepEqual(validateAdmissionConfiguration(doc), []);
   t.is(doc.apiVersion, 'apiserver.config.k8s.io/v1');
   t.is(doc.kind, 'AdmissionConfiguration');
-  t.deepEqual(doc.plugins.map((p: { name: string }) => p.name), ['PodSecurity']);
+  // The guide's tab enables EventRateLimit, so its configuration is there by default.
+  t.deepEqual(doc.plugins.map((p: { name: string }) => p.name), ['PodSecurity', 'EventRateLimit']);
   const c = doc.plugins[0].configuration;
   t.is(c.apiVersion, 'pod-security.admission.config.k8s.io/v1');
   t.deepEqual(c.defaults, { enforce: 'restricted', 'enforce-version': 'latest', audit: 'restricted', 'audit-version': 'latest', warn: 'restricted', 'warn-version': 'latest' });
@@ -33,7 +34,8 @@ test('EventRateLimit, when enabled, has its configuration in the same file', (t)
   const old = parse(renderPsa(parseConfig(ERL, 'c.yaml'), v('v1.24.17')));
   t.deepEqual(old.plugins.map((p: { name: string }) => p.name), ['EventRateLimit']);
   t.deepEqual(validateAdmissionConfiguration(old), []);
-  t.is(parse(renderPsa(defaultConfig(), v('v1.28'))).plugins.length, 1);
+  t.deepEqual(parse(renderPsa(defaultConfig(), v('v1.28'))).plugins[1].configuration.limits, [{ type: 'Server', qps: 5000, burst: 20000 }], 'the default limits');
+  t.deepEqual(parse(renderPsa(parseConfig('eventRateLimit: false\n', 'c.yaml'), v('v1.28'))).plugins.map((p: { name: string }) => p.name), ['PodSecurity'], 'switched off');
 });
 
 test('the validator rejects what the API server would refuse', (t) => {

@@ -8,7 +8,7 @@ const asRoot = isRoot() ? test : test.skip;
 
 function report(overrides: Partial<Report>): Report {
   return {
-    tool: 'k3s-hostprep', version: '0', command: 'apply', role: 'server', roleSource: '', root: '/', config: '', k3s: { version: 'v1.30.4+k3s1', source: 'test' }, host: null,
+    tool: 'k3s-hostprep', version: '0', command: 'apply', role: 'server', roleSource: '', root: '/', config: '', k3s: { version: 'v1.30.4+k3s1', source: 'test' }, benchmark: { name: 'k3s-cis-1.9', source: 'test' }, host: null,
     controls: [], hostErrors: [], backups: [], summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, changes: 0 }, compliant: false, exitCode: 1,
     ...overrides,
   };

@@ -11,6 +11,7 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
     root: '/',
     config: '(defaults)',
     k3s: { version: 'v1.30.0+k3s1', source: '--k3s-version' },
+    benchmark: { name: 'k3s-cis-1.9', source: 'test' },
     host: null,
     controls: [
       {

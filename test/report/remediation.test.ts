@@ -18,18 +18,18 @@ it('after a compliant apply, an unscored warning gets no "run apply": its reason
   const s = new Sandbox({ kernel: HOSTILE });
   const apply = await s.cli('apply');
   t.is(apply.exitCode, 0, apply.stdout);
-  t.regex(apply.stdout, /\[WARN\] k3s-config .*EventRateLimit.*Set eventRateLimit in the k3s-hostprep config/);
+  t.regex(apply.stdout, /\[WARN\] kube-bench Ensure that the admission control plugin AlwaysPullImages is set: .*Set admission\.alwaysPullImages: true in the k3s-hostprep configuration/);
   t.notRegex(remediation(apply.stdout), /apply/);
   s.dispose();
 });
 
 it('a flag set in the K3s unit\'s ExecStart is fixed in the unit, not by apply', async (t) => {
   const s = new Sandbox({ kernel: HOSTILE });
-  s.write('/etc/systemd/system/k3s.service', "[Service]\nExecStart=/usr/local/bin/k3s \\\n    server \\\n\t'--kube-apiserver-arg' \\\n\t'audit-log-maxbackup=2' \\\n");
+  s.write('/etc/systemd/system/k3s.service', "[Service]\nExecStart=/usr/local/bin/k3s \\\n    server \\\n\t'--kube-apiserver-arg' \\\n\t'profiling=true' \\\n");
   const apply = await s.cli('apply');
   t.is(apply.exitCode, 1, apply.stdout);
   const text = remediation(apply.stdout);
-  t.regex(text, /audit-log-maxbackup.*: the value comes from ExecStart in \/etc\/systemd\/system\/k3s\.service, which apply does not edit: change that flag there/);
+  t.regex(text, /--profiling argument .*: the value comes from ExecStart in \/etc\/systemd\/system\/k3s\.service, which apply does not edit: change that flag there/);
   t.notRegex(text, /Run k3s-hostprep apply/);
   s.dispose();
 });

@@ -4,6 +4,7 @@
  * verify` has nothing to say about any of them (it exits 0 on unknown directives, so the test
  * judges its output, which must be empty).
  */
+import { defaultK3sChoice } from '../../src/k3s/version.js';
 import test from 'ava';
 import fs from 'fs-extra';
 import * as os from 'node:os';
@@ -178,7 +179,7 @@ test('render watch-unit prints the unit exactly as install writes it', async (t)
   const { defaultConfig } = await import('../../src/config/defaults.js');
   const { NodeHost } = await import('../../src/host/node-host.js');
   const { unitFileSpec } = await import('../../src/systemd/units.js');
-  const text = renderArtefact(findArtefact('watch-unit')!, { config: defaultConfig(), role: 'agent', host: new NodeHost('/tmp', false) });
+  const text = renderArtefact(findArtefact('watch-unit')!, { config: defaultConfig(), role: 'agent', host: new NodeHost('/tmp', false), k3s: defaultK3sChoice() });
   t.is(text, renderUnit(WATCH_UNIT));
   t.is(unitFileSpec(WATCH_UNIT).path, '/etc/systemd/system/k3s-hostprep-watch.service');
   t.is(unitFileSpec(WATCH_UNIT).mode, 0o644);
