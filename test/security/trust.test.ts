@@ -229,7 +229,7 @@ it('a forged header (our mark, a digest matching its own body) does not make a f
 test('control characters from configuration are escaped in the text report and the journal line', (t) => {
   const report = {
     tool: 'k3s-hostprep', version: 'x', command: 'check', role: 'server', roleSource: 'test', config: '/etc/k3s-hostprep/config.yaml', root: '/',
-    k3s: { version: 'v1.30', source: 'test' }, compliant: false, exitCode: 1, hostErrors: [], backups: [],
+    k3s: { version: 'v1.30', source: 'test' }, benchmark: { name: 'k3s-cis-1.9', source: 'test' }, compliant: false, exitCode: 1, hostErrors: [], backups: [],
     summary: { pass: 0, fail: 1, warn: 0, skip: 0, error: 0 },
     controls: [{ id: 'c', cis: '1', title: 't', scored: true, status: 'fail', remediation: 'r', changes: [], findings: [{ item: 'ns\n<0>evil', status: 'fail', expected: 'a', actual: 'b\x1b[2J', reason: 'namespace "x\n<0>emerg" \u2028' }] }],
   } as unknown as Parameters<typeof renderText>[0];
