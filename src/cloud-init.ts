@@ -23,6 +23,11 @@ export interface CloudInitInput {
   agentSha256: string;
   /** A K3s version for the installer (INSTALL_K3S_VERSION); default: the stable channel. */
   k3sVersion?: string;
+  /**
+   * The SHA-256 of the K3s installer script: when given, the node runs the script only if it
+   * matches. Without it the node runs whatever get.k3s.io serves at that moment.
+   */
+  k3sInstallerSha256?: string;
 }
 
 export function checkCloudInitInput(input: Partial<CloudInitInput>): void {
@@ -31,6 +36,9 @@ export function checkCloudInitInput(input: Partial<CloudInitInput>): void {
   }
   if (!/^https?:\/\/[^\s'"]+$/.test(input.agentUrl)) throw new UsageError(`--agent-url: expected an http(s) URL without spaces or quotes, got "${input.agentUrl}"`);
   if (!/^[0-9a-f]{64}$/.test(input.agentSha256)) throw new UsageError(`--agent-sha256: expected 64 lowercase hexadecimal digits, got "${input.agentSha256}"`);
+  if (input.k3sInstallerSha256 !== undefined && !/^[0-9a-f]{64}$/.test(input.k3sInstallerSha256)) {
+    throw new UsageError(`--k3s-installer-sha256: expected 64 lowercase hexadecimal digits, got "${input.k3sInstallerSha256}"`);
+  }
   if (input.k3sVersion !== undefined && !FULL_RELEASE.test(input.k3sVersion)) {
     throw new UsageError(`--k3s-version: render cloud-init needs one K3s release such as v1.30.4+k3s1, got "${input.k3sVersion}"`);
   }
@@ -52,7 +60,8 @@ tar -xzf "$work/k3s-hostprep.tar.gz" -C "$work" --strip-components=1
 "$work/k3s-hostprep" install
 ${BIN_PATH} apply
 curl -fsSL --retry 5 -o "$work/install-k3s.sh" '${K3S_INSTALLER_URL}'
-${env.join(' ')} sh "$work/install-k3s.sh"
+${input.k3sInstallerSha256 ? `echo '${input.k3sInstallerSha256}  '"$work/install-k3s.sh" | sha256sum -c -
+` : ''}${env.join(' ')} sh "$work/install-k3s.sh"
 `;
 }
 

@@ -121,11 +121,10 @@ const traced = (stderr: string) => [...stderr.matchAll(/^LOADED (\S+) \((.*)\)$/
 const ROWS_1_9 = 'lib/rows/k3s-cis-1.9.cjs: code cache taken';
 
 /** A host with K3s installed: a `k3s` on PATH that answers --version as K3s does. */
+/** K3s installed: a k3s in /usr/local/sbin inside the namespace (helpers come from the system directories, never PATH). */
 function withK3s(s: Sandbox): Record<string, string> {
-  const bin = s.path('bin');
-  fs.mkdirpSync(bin);
-  fs.writeFileSync(path.join(bin, 'k3s'), `#!/bin/sh\n[ "$1" = --version ] && printf '${K3S_VERSION_TEXT.replace(/\n/g, '\\n')}' && exit 0\nexit 1\n`, { mode: 0o755 });
-  return { PATH: `${bin}:${process.env.PATH}`, K3S_HOSTPREP_TRACE_LOAD: '1' };
+  s.program('k3s', `#!/bin/sh\n[ "$1" = --version ] && printf '${K3S_VERSION_TEXT.replace(/\n/g, '\\n')}' && exit 0\nexit 1\n`);
+  return { K3S_HOSTPREP_TRACE_LOAD: '1' };
 }
 
 it('the single executable is the same lazy bundle with the same code caches, as assets', async (t) => {
@@ -201,11 +200,25 @@ it('with K3s installed, `k3s --version` is asked through execa once per binary; 
   forge();
   const believed = await s.exec([process.execPath, CLI, 'check', '--json'], env);
   t.is(JSON.parse(believed.stdout).k3s.version, 'v1.24.17+k3s1');
-  // ...one another user could have written is not: the binary is asked again.
+  // ...one another user could have written is not (the host's trusted read judges it): the binary is asked again.
   for (const [why, spoil] of [
     ['owned by another user', () => fs.chownSync(memo, 1000, 1000)],
-    ['writable by its group', () => fs.chmodSync(memo, 0o620)],
-    ['a symlink', () => (fs.renameSync(memo, `${memo}.real`), fs.symlinkSync(`${memo}.real`, memo))],
+    [
+      'writable by a group other than root',
+      () => {
+        fs.chownSync(memo, 0, 1000);
+        fs.chmodSync(memo, 0o620);
+      },
+    ],
+    ['world-writable', () => fs.chmodSync(memo, 0o602)],
+    [
+      'a symlink to a file another user owns',
+      () => {
+        fs.renameSync(memo, `${memo}.real`);
+        fs.chownSync(`${memo}.real`, 1000, 1000);
+        fs.symlinkSync(`${memo}.real`, memo);
+      },
+    ],
     ['in a directory another user can write', () => fs.chmodSync(path.dirname(memo), 0o777)],
   ] as const) {
     forge();
@@ -216,8 +229,7 @@ it('with K3s installed, `k3s --version` is asked through execa once per binary; 
     fs.chmodSync(path.dirname(memo), 0o700);
   }
   // Another binary (K3s upgraded in place): asked again.
-  const bin = path.join(env.PATH!.split(':')[0]!, 'k3s');
-  fs.writeFileSync(bin, fs.readFileSync(bin, 'utf8').replace('v1.30.4+k3s1', 'v1.31.1+k3s1'), { mode: 0o755 });
+  s.program('k3s', `#!/bin/sh\n[ "$1" = --version ] && printf '${K3S_VERSION_TEXT.replace('v1.30.4+k3s1', 'v1.31.1+k3s1').replace(/\n/g, '\\n')}' && exit 0\nexit 1\n`);
   const upgraded = await s.exec([process.execPath, CLI, 'check', '--json'], env);
   t.is(JSON.parse(upgraded.stdout).k3s.version, 'v1.31.1+k3s1');
   t.deepEqual(traced(upgraded.stderr), asked);

@@ -53,6 +53,9 @@ const TESTED_ELSEWHERE: Record<string, { tests: string[]; via?: 'built command' 
   'src/report/text.ts': { tests: ['test/cli.test.ts'], via: 'built command' },
   'src/role.ts': { tests: ['test/cli.test.ts'], via: 'built command' },
   'src/watch/loop.ts': { tests: ['test/watch.test.ts'], via: 'built command' },
+  'src/host/trusted-fs.ts': { tests: ['test/security/races.test.ts', 'test/security/trust.test.ts'], via: 'importer' },
+  'src/report/escape.ts': { tests: ['test/security/trust.test.ts'], via: 'importer' },
+  'src/sysctl/extra.ts': { tests: ['test/security/trust.test.ts'], via: 'built command' },
 };
 
 /** Types, constants and declarations: nothing to test on their own. */

@@ -3,10 +3,12 @@ import * as fs from 'node:fs';
 import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from '../config/defaults.js';
 import type { Config, Role } from '../config/schema.js';
 import type { Context } from '../controls/types.js';
-import { ConfigError, EXIT, UsageError, describeError } from '../errors.js';
+import { ConfigError, EXIT, HostError, UsageError, describeError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { NodeHost } from '../host/node-host.js';
-import { resolveInRoot } from '../host/paths.js';
+import * as path from 'node:path';
+import { KUBELET_SYSCTLS } from '../k3s/kubelet-sysctls.js';
+import { liveSysctlProblem } from '../sysctl/extra.js';
 import { chooseK3sVersion } from '../k3s/choose.js';
 import { chooseBenchmark } from '../k3s/benchmarks/index.js';
 import type { K3sVersionChoice } from '../k3s/version.js';
@@ -18,31 +20,28 @@ import { chooseRole, type RoleChoice } from '../role.js';
 import { PRIORITY, journalStream, line } from '../watch/journal.js';
 
 /**
- * Reads a configuration file's bytes: a regular file of at most MAX_CONFIG_BYTES (a FIFO, a device
- * or a huge file is refused before it is read), or null when there is none.
+ * Reads a configuration file through the host's one reader: a regular file of at most
+ * MAX_CONFIG_BYTES that only root can change, in directories only root can change (on its
+ * written and its resolved path), or null when there is none. Anything else is a ConfigError
+ * (exit 2) naming the file and the fix: a root agent never takes instructions from a file
+ * another user could have written.
  */
-function readConfigBytes(real: string, shown: string, optional: boolean): Uint8Array | null {
-  let fd: number;
+function readConfigBytes(host: Host, logical: string, shown: string, optional: boolean): Uint8Array | null {
+  let bytes: Uint8Array | null;
   try {
-    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    bytes = host.readFile(logical, { maxBytes: MAX_CONFIG_BYTES });
   } catch (error) {
-    if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EFBIG') {
+      const size = /is (\d+) bytes/.exec(describeError(error))?.[1];
+      throw new ConfigError(shown, [`the configuration file is ${size ?? 'more than'} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`], { cause: error });
+    }
+    if (code === 'ESPECIAL') throw new ConfigError(shown, ['cannot read the configuration file: not a regular file'], { cause: error });
+    if (code === 'EUNTRUSTED') throw new ConfigError(shown, [`not trusted: ${describeError(error)}`], { cause: error });
     throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
   }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw new ConfigError(shown, ['cannot read the configuration file: not a regular file']);
-    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError(shown, [`the configuration file is ${stat.size} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`]);
-    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-    let length = 0;
-    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = fs.readSync(fd, buffer, length, buffer.length - length, null);
-    return buffer.subarray(0, length);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
-  } finally {
-    fs.closeSync(fd);
-  }
+  if (bytes === null && !optional) throw new ConfigError(shown, ['cannot read the configuration file: ENOENT: no such file or directory']);
+  return bytes;
 }
 
 export interface ConfigText {
@@ -57,15 +56,13 @@ export interface ConfigText {
  */
 export async function readConfigText(host: Host, explicit: string | undefined): Promise<ConfigText> {
   const decode = async (bytes: Uint8Array, file: string) => (await import('../config/load.js')).decodeConfig(bytes, file);
-  if (explicit !== undefined) return { file: explicit, text: await decode(readConfigBytes(explicit, explicit, false)!, explicit) };
-  const shown = host.realPath(DEFAULT_CONFIG_PATH);
-  let real: string;
-  try {
-    real = resolveInRoot(host.root, DEFAULT_CONFIG_PATH, true);
-  } catch (error) {
-    throw new ConfigError(shown, [`cannot read the configuration file: ${describeError(error)}`], { cause: error });
+  if (explicit !== undefined) {
+    // --config names a file on this machine, read by the same rule.
+    const local = host.root === '/' ? host : new NodeHost('/', false);
+    return { file: explicit, text: await decode(readConfigBytes(local, path.resolve(explicit), explicit, false)!, explicit) };
   }
-  const bytes = readConfigBytes(real, shown, true);
+  const shown = host.realPath(DEFAULT_CONFIG_PATH);
+  const bytes = readConfigBytes(host, DEFAULT_CONFIG_PATH, shown, true);
   return bytes === null ? { file: null, text: null } : { file: shown, text: await decode(bytes, shown) };
 }
 
@@ -81,7 +78,34 @@ export function openHost(root: string | undefined): Host {
   if (root === undefined) return new NodeHost('/');
   const stat = fs.statSync(root, { throwIfNoEntry: false });
   if (!stat?.isDirectory()) throw new UsageError(`--root ${root}: expected an existing directory`);
-  return new NodeHost(root);
+  const host = new NodeHost(root);
+  // The root itself is held to the rule: a user who owns the image could swap what is inside it.
+  const why = host.untrusted('/');
+  if (why !== null) throw new HostError(`--root ${root} is not trusted: ${why}`);
+  return host;
+}
+
+/**
+ * Extra kernel parameters must exist in the running kernel and take the value given, before
+ * anything is written (exit 2, nothing written). Under --root the image's kernel is not running:
+ * only the static rules (the schema's) apply there.
+ */
+export function checkExtraSysctls(host: Host, config: Config): void {
+  if (!host.live) return;
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(config.sysctl)) {
+    if (KUBELET_SYSCTLS.some(([k]) => k === key)) continue;
+    let live: string | null;
+    try {
+      live = host.readSysctl(key);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      live = code === 'ENOENT' || code === 'ENOTDIR' ? null : '';
+    }
+    const problem = liveSysctlProblem(key, value, live);
+    if (problem) problems.push(`sysctl.${key}: ${problem}`);
+  }
+  if (problems.length > 0) throw new ConfigError(config.source, problems);
 }
 
 /** The options every command that judges a host takes. */
@@ -99,8 +123,9 @@ export interface Prepared {
 }
 
 /** The configuration, the role and the K3s version a run works with. */
-export async function prepare(host: Host, values: HostValues, force = false): Promise<Prepared> {
+export async function prepare(host: Host, values: HostValues, force = false, liveSysctls = true): Promise<Prepared> {
   const config = await loadConfig(host, values.config);
+  if (liveSysctls) checkExtraSysctls(host, config);
   const roleChoice = chooseRole(host, values.role, config.role, config.source);
   const k3s = await chooseK3sVersion(host, values.k3sVersion, config, process.env.INSTALL_K3S_VERSION);
   const benchmark = chooseBenchmark(values.benchmark, config, k3s.version);

@@ -1,4 +1,7 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findExecutable } from '../host/exec.js';
+import { NodeHost } from '../host/node-host.js';
 import { HostError, UsageError, describeError } from '../errors.js';
 import { install as installUnits, renderInstallReport, uninstall as uninstallUnits, type BinarySource, type InstallReport } from '../systemd/install.js';
 import { command, type Io } from './command.js';
@@ -15,13 +18,22 @@ async function isSingleExecutable(): Promise<boolean> {
   }
 }
 
-/** What install puts at /usr/local/bin/k3s-hostprep: --binary, else this single executable, else a launcher for this package. */
+/**
+ * What install puts at /usr/local/bin/k3s-hostprep: --binary, else this single executable, else
+ * this package's bundle (dist/) with a launcher. Every source is read through the trusted reader:
+ * a file another user could change (a checkout they own, a binary in their directory, a node
+ * binary outside root's directories) would run as root at every boot, so it is refused.
+ */
 async function binarySource(file: string | undefined, root: string | undefined): Promise<BinarySource> {
+  const local = new NodeHost('/', false);
   const read = (p: string, what: string) => {
     try {
-      return fs.readFileSync(p);
+      const bytes = local.readFile(path.resolve(p), { maxBytes: 512 * 1024 * 1024 });
+      if (bytes === null) throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+      return bytes;
     } catch (error) {
-      throw new UsageError(`${what} ${p}: cannot read it: ${describeError(error)}`, { cause: error });
+      const untrusted = (error as NodeJS.ErrnoException).code === 'EUNTRUSTED';
+      throw new (untrusted ? HostError : UsageError)(`${what} ${p}: ${untrusted ? 'refused: ' : 'cannot read it: '}${describeError(error)}`, { cause: error });
     }
   };
   if (file !== undefined) return { kind: 'file', path: file, content: read(file, '--binary') };
@@ -29,7 +41,13 @@ async function binarySource(file: string | undefined, root: string | undefined):
   if (root !== undefined) {
     throw new UsageError('install --root needs the single executable (scripts/build-sea) or --binary FILE: this k3s-hostprep runs under Node.js from files of this machine');
   }
-  return { kind: 'launcher', node: process.execPath, script: fs.realpathSync(process.argv[1] ?? '') };
+  const node = fs.realpathSync(process.execPath);
+  if (findExecutable(node) === null) {
+    throw new HostError(`install: the Node.js binary ${node} is not trusted: ${local.untrusted(node) ?? 'it is not a root-owned executable'}. Install Node.js as root (a package), or use the single executable (scripts/build-sea).`);
+  }
+  const dist = path.dirname(fs.realpathSync(process.argv[1] ?? ''));
+  const names = ['cli.js', 'main.cjs', 'package.json', ...(local.readDir(path.join(dist, 'lib')) ?? []).filter((n) => n.endsWith('.cjs')).map((n) => `lib/${n}`)];
+  return { kind: 'bundle', node, files: names.map((name) => ({ name, content: read(path.join(dist, name), 'the bundle file') })) };
 }
 
 function finish(name: string, report: InstallReport, io: Io): number {
@@ -43,7 +61,8 @@ const ROOT_INSTALL = withHelp(ROOT, 'install into an offline root (an image or a
 export const install = command({
   name: 'install',
   summary: 'install the executable and the systemd units, enable them',
-  description: `Puts the executable at /usr/local/bin/k3s-hostprep and the units k3s-hostprep.service (runs apply before
+  description: `Puts the executable at /usr/local/bin/k3s-hostprep (under Node.js: a launcher for a copy of the bundle in
+/usr/local/lib/k3s-hostprep; a source another user could change is refused) and the units k3s-hostprep.service (runs apply before
 k3s.service and k3s-agent.service, which require it), k3s-hostprep-service-accounts.service and its timer,
 and k3s-hostprep-watch.service when the configuration says watch.enabled: true, in /etc/systemd/system, and
 enables them: through systemctl when systemd runs this host, else (and always under --root) by writing the

@@ -87,3 +87,5 @@ export const TIMEOUT = valued('timeout', 'SECONDS', 'how long to wait for the Ku
 export const BINARY = valued('binary', 'FILE', 'the executable to install (default: this single executable; under Node.js, a launcher)', path);
 export const AGENT_URL = valued('agent-url', 'URL', 'cloud-init: the release tarball nodes download (scripts/build-sea)', (text) => text);
 export const AGENT_SHA256 = valued('agent-sha256', 'HEX', 'cloud-init: its SHA-256, checked before anything runs', (text) => text);
+export const K3S_INSTALLER_SHA256 = valued('k3s-installer-sha256', 'HEX', 'cloud-init: the SHA-256 of the K3s installer script (get.k3s.io), checked before it runs', (text) => text);
+export const KUBECONFIG = valued('kubeconfig', 'FILE', 'a kubeconfig only root can change (default /etc/rancher/k3s/k3s.yaml; KUBECONFIG is ignored)', path);

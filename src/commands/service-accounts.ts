@@ -1,8 +1,10 @@
 import { HostError, describeError } from '../errors.js';
 import { NodeHost } from '../host/node-host.js';
-import { chooseKubectl, renderServiceAccountsReport, secureServiceAccounts } from '../kube/service-accounts.js';
+import * as path from 'node:path';
+import { runProgram } from '../host/exec.js';
+import { K3S_KUBECONFIG, chooseKubectl, kubeconfigArgs, renderServiceAccountsReport, secureServiceAccounts } from '../kube/service-accounts.js';
 import { command } from './command.js';
-import { JSON_REPORT, TIMEOUT, withHelp } from './options.js';
+import { JSON_REPORT, KUBECONFIG, TIMEOUT, withHelp } from './options.js';
 
 export const serviceAccounts = command({
   name: 'service-accounts',
@@ -11,14 +13,16 @@ export const serviceAccounts = command({
 namespace, through "k3s kubectl" (or kubectl), and reports what it changed. Waits for the API with a
 bounded retry (default 300 seconds) and exits 3 when it never answers. Run by
 k3s-hostprep-service-accounts.timer so that namespaces created later are covered. As root, it also
-tightens the certificates K3s wrote under server/tls to 0600 (1.1.20).`,
-  options: { timeout: TIMEOUT, json: withHelp(JSON_REPORT, 'print the result as JSON') },
+tightens the certificates K3s wrote under server/tls to 0600 (1.1.20). k3s and kubectl are taken from the
+system directories only, and K3s' kubeconfig is named explicitly: PATH and KUBECONFIG play no part.`,
+  options: { timeout: TIMEOUT, kubeconfig: KUBECONFIG, json: withHelp(JSON_REPORT, 'print the result as JSON') },
   async run({ values }, io) {
-    const kubectl = chooseKubectl(process.env.PATH ?? '');
-    if (kubectl === null) throw new HostError('service-accounts: neither k3s nor kubectl is on PATH');
+    const kubectl = chooseKubectl();
+    if (kubectl === null) throw new HostError('service-accounts: neither k3s nor kubectl was found as a root-owned executable in the system directories');
     const [bin, ...prefix] = kubectl;
     const host = new NodeHost('/');
-    const report = await secureServiceAccounts((args) => host.run(bin!, [...prefix, ...args], { timeoutMs: 60_000 }), kubectl.join(' '), {
+    const kubeconfig = kubeconfigArgs(values.kubeconfig === undefined ? K3S_KUBECONFIG : path.resolve(values.kubeconfig), (f) => host.untrusted(f));
+    const report = await secureServiceAccounts((args) => runProgram(bin!, [...prefix, ...kubeconfig, ...args], { timeoutMs: 60_000 }), kubectl.join(' '), {
       timeoutMs: (values.timeout ?? 300) * 1000,
     });
     // After K3s is up is also when it has created server/tls/*.crt with mode 0644 (kube-bench

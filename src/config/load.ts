@@ -1,6 +1,7 @@
 import * as YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import { type Config, configProblems, toConfig } from './schema.js';
+import { join } from './spec.js';
 import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from './defaults.js';
 
 export { DEFAULT_CONFIG_PATH, defaultConfig };
@@ -8,6 +9,13 @@ export { DEFAULT_CONFIG_PATH, defaultConfig };
 export { MAX_CONFIG_BYTES };
 /** YAML aliases expanded at most this often (a "billion laughs" file expands each one many times). */
 export const MAX_ALIAS_COUNT = 100;
+/**
+ * What a configuration may amount to once its aliases are expanded: a few aliases can stand for
+ * a document many times the size of the file (a 1 MiB file became a 105 MB audit.yaml), and every
+ * rendered file is built from it. Counted in characters of strings and keys plus one per node.
+ */
+export const MAX_EXPANDED_SIZE = 4 * MAX_CONFIG_BYTES;
+
 /** At most this many problems are listed; the rest are counted. */
 export const MAX_PROBLEMS = 20;
 
@@ -73,7 +81,49 @@ export function parseConfig(text: string, file: string): Config {
     throw new ConfigError(file, [`invalid YAML: ${yamlMessage((error as Error).message)}`], { cause: error });
   }
   if (raw === null || raw === undefined) raw = {};
+  const decoded = decodedProblems(raw);
+  if (decoded.length > 0) throw new ConfigError(file, capped(decoded));
   const problems = configProblems(raw);
   if (problems.length > 0) throw new ConfigError(file, capped(problems));
   return toConfig(raw, file);
+}
+
+/**
+ * Strings as they are after YAML escapes are decoded, judged the way the API server's YAML
+ * (Go, UTF-8 only) will read what is written from them: a lone surrogate ("\ud800") cannot be
+ * encoded in UTF-8 at all, and control characters other than tab and newline are refused, as
+ * they are in the file itself. Also stops at MAX_EXPANDED_SIZE, counting aliases as expanded,
+ * without expanding them again.
+ */
+export function decodedProblems(raw: unknown): string[] {
+  const problems: string[] = [];
+  let size = 0;
+  const bad = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  const check = (text: string, where: string) => {
+    size += text.length;
+    const m = bad.exec(text);
+    if (m) {
+      const code = m[0].charCodeAt(0);
+      const what = code >= 0xd800 && code <= 0xdfff ? 'a lone UTF-16 surrogate, which UTF-8 cannot encode' : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+      problems.push(`${where || '(top level)'}: the string contains ${what} (after YAML escapes are decoded); Kubernetes' YAML could not read it`);
+    }
+  };
+  const walk = (value: unknown, where: string): void => {
+    if (size > MAX_EXPANDED_SIZE || problems.length > MAX_PROBLEMS) return;
+    size += 1;
+    if (typeof value === 'string') check(value, where);
+    else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, join(where, i));
+    }
+    else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const at = join(where, k);
+        check(k, at);
+        walk(v, at);
+      }
+    }
+  };
+  walk(raw, '');
+  if (size > MAX_EXPANDED_SIZE) return [`the configuration expands to more than ${MAX_EXPANDED_SIZE} characters once its aliases are expanded (a YAML alias bomb?)`];
+  return problems;
 }

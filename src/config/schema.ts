@@ -9,6 +9,7 @@ import { K3S_COMPONENTS } from '../k3s/components.js';
 import { weakensKubelet } from '../k3s/kubelet-sysctls.js';
 import { isVersion, parseK3sVersion } from '../k3s/version.js';
 import { normalizeKey } from '../sysctl/conf.js';
+import { SYSCTL_KEY, extraSysctlProblem } from '../sysctl/extra.js';
 import { type Infer, spec, validate, withDefaults } from './spec.js';
 
 export const ROLES = ['server', 'agent'] as const;
@@ -82,14 +83,14 @@ const retention = (key: keyof typeof AUDIT_MINIMUMS, flag: string) =>
 
 /** Extra kernel parameters: a sysctl key and an integer or one-line value; none may weaken the six. Kept by normalised key, as text. */
 const sysctlSpec = spec.map({
-  keyPattern: /^[A-Za-z0-9_-]+([./][A-Za-z0-9_:@+-]+)+$/,
+  keyPattern: SYSCTL_KEY,
   keyText: 'a sysctl key such as net.ipv4.ip_forward (no globs)',
   values: spec.check((v) =>
     (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && v.trim() !== '' && !/[\n\r#;=]/.test(v))
       ? null
       : `expected an integer or a one-line value, got ${v === null ? 'null' : typeof v === 'object' ? (Array.isArray(v) ? 'a list' : 'a mapping') : JSON.stringify(v)}`,
   ),
-  entry: (key, value) => weakensKubelet(normalizeKey(key), value),
+  entry: (key, value) => weakensKubelet(normalizeKey(key), value) ?? extraSysctlProblem(normalizeKey(key), String(value).trim()),
   normalize: (key, value): [string, string] => [normalizeKey(key), String(value).trim()],
   default: {},
 });

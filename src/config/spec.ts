@@ -153,7 +153,7 @@ export function didYouMean(key: string, known: readonly string[]): string {
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean "${best}"?)` : '';
 }
 
-function join(path: string, key: string | number): string {
+export function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   const shown = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
   return path ? `${path}.${shown}` : shown;

@@ -102,6 +102,22 @@ function judgeLive({ desired, raw, error }: LiveRead): Finding {
   return fail(item, desired.value, raw, reason);
 }
 
+/**
+ * After a failed `sysctl -p`, puts back the file as it was before this run (or removes the one
+ * this run created): a file the kernel rejected must not be applied again at every boot.
+ */
+function restorePrevious(ctx: Context, plan: ControlPlan): string {
+  const change = plan.changes.find((c) => c.kind === 'file' && c.path === SYSCTL_FILE);
+  if (change?.kind !== 'file') return '';
+  try {
+    if (change.before === null) ctx.host.removeFile(SYSCTL_FILE);
+    else ctx.host.writeFileAtomic(SYSCTL_FILE, change.before, { mode: change.mode, uid: 0, gid: 0 });
+    return `; ${SYSCTL_FILE} was put back as it was before this run`;
+  } catch (error) {
+    return `; ${SYSCTL_FILE} could not be put back as it was: ${describeError(error)}`;
+  }
+}
+
 export const kernelParameters: Control = {
   id: 'kernel-parameters',
   checks: CHECKS.protectKernelDefaults,
@@ -140,8 +156,8 @@ export const kernelParameters: Control = {
     const theirs = !plan.changes.some((c) => c.kind === 'file') && operatorFile(ctx)?.right === true;
     const result = await ctx.host.runSysctl(theirs ? ['-w', ...sysctls.map((c) => `${c.key}=${c.to}`)] : ['-p', SYSCTL_FILE]);
     if (result.exitCode !== 0) {
-      const detail = (result.stderr || result.stdout).trim().split('\n').filter(Boolean).join('; ');
-      outcome.hostErrors.push(`${result.command} exited ${result.exitCode}${detail ? `: ${detail}` : ''}`);
+      const detail = result.ended === 'not-started' ? '' : (result.stderr || result.stdout).trim().split('\n').filter(Boolean).join('; ');
+      outcome.hostErrors.push(`${result.command} ${result.why ?? `exited ${result.exitCode}`}${detail ? `: ${detail}` : ''}${restorePrevious(ctx, plan)}`);
       return outcome;
     }
     // Read back, as systemd-sysctl does: a value the kernel did not take is a failure of the host.

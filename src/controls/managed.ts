@@ -29,9 +29,16 @@ export function renderManaged(body: string): string {
   ].join('\n');
 }
 
+/** No generated file is larger than this: what renders larger comes from a configuration gone wrong. */
+export const MAX_RENDERED_CHARS = 8 * 1024 * 1024;
+
 export type Ownership = 'ours' | 'edited' | 'foreign';
 
-/** "ours": our header and an intact body; "edited": our header but a changed body; else "foreign". */
+/**
+ * What the header says: "ours" (our header and an intact body), "edited" (our header, a changed
+ * body) or "foreign". Anyone can write a header with a matching digest, so the header only
+ * explains a file to a reader; whether k3s-hostprep wrote a file is what recordedOwnership says.
+ */
 export function ownership(text: string): Ownership {
   const lines = text.split('\n');
   const markIndex = lines.slice(0, 5).findIndex((l) => l.startsWith(`# ${MARK}`));
@@ -39,6 +46,85 @@ export function ownership(text: string): Ownership {
   const digest = lines[markIndex]!.slice(`# ${MARK}`.length).trim();
   const body = lines.slice(markIndex + 1).join('\n');
   return sha256(body) === digest ? 'ours' : 'edited';
+}
+
+/**
+ * The record of what k3s-hostprep wrote: for each path, the SHA-256 of the whole content it last
+ * wrote there. It lives where only root can write, and it is what makes a file "ours": a file
+ * whose content is not the one recorded for its path is someone else's, whatever header it
+ * carries. Files written before the record existed are therefore replaced only with --force
+ * (and a backup), once.
+ */
+export const RECORD_PATH = '/var/lib/k3s-hostprep/written.json';
+const RECORD_DIR = path.posix.dirname(RECORD_PATH);
+
+/**
+ * For each path, the digests of the content k3s-hostprep last wrote there. A write records its
+ * new digest beside the old one before the rename and keeps only the new one after it: a run
+ * killed in between leaves a file whose content, old or new, is still recorded as ours.
+ */
+export function readRecord(host: Host): Record<string, string[]> {
+  let text: string | null;
+  try {
+    text = host.readText(RECORD_PATH, { maxBytes: 1024 * 1024 });
+  } catch {
+    return {};
+  }
+  if (text === null) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    const digests = (v: unknown) => (Array.isArray(v) ? v : [v]).filter((d): d is string => typeof d === 'string' && /^[0-9a-f]{64}$/.test(d));
+    return Object.fromEntries(Object.entries(parsed).map(([p, v]) => [p, digests(v)] as const).filter(([, d]) => d.length > 0));
+  } catch {
+    return {};
+  }
+}
+
+/** Records what is about to be written at these paths, beside what was written there before. */
+export function recordIntent(host: Host, entries: Record<string, string>): void {
+  if (Object.keys(entries).length === 0) return;
+  const record = readRecord(host);
+  for (const [p, digest] of Object.entries(entries)) record[p] = [...new Set([...(record[p] ?? []), digest])];
+  saveRecord(host, record);
+}
+
+/** Records (or, for null, forgets) what was written at these paths. */
+export function recordWritten(host: Host, entries: Record<string, string | null>): void {
+  if (Object.keys(entries).length === 0) return;
+  const record = readRecord(host);
+  for (const [p, digest] of Object.entries(entries)) {
+    if (digest === null) delete record[p];
+    else record[p] = [digest];
+  }
+  saveRecord(host, record);
+}
+
+function saveRecord(host: Host, record: Record<string, string[]>): void {
+  if (Object.keys(record).length === 0) {
+    // Nothing left that k3s-hostprep wrote (after uninstall): the record goes too.
+    if (host.lstat(RECORD_PATH)?.isFile()) host.removeFile(RECORD_PATH);
+    if (host.readDir(RECORD_DIR)?.length === 0) host.removeDir(RECORD_DIR);
+    return;
+  }
+  const missing: string[] = [];
+  for (let d = RECORD_DIR; d !== '/' && host.lstat(d) === null; d = path.posix.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    host.mkdir(d, d === RECORD_DIR ? 0o700 : 0o755);
+    host.chown(d, 0, 0);
+  }
+  const sorted = Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([p, d]) => [p, d.length === 1 ? d[0] : d]));
+  host.writeFileAtomic(RECORD_PATH, JSON.stringify(sorted, null, 2) + '\n', { mode: 0o600, uid: 0, gid: 0 });
+}
+
+export function sha256Bytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** "ours" only when the file's whole content is what k3s-hostprep recorded writing at that path; else what the header says, "ours" counting as "edited". */
+export function recordedOwnership(host: Host, logical: string, text: string): Ownership {
+  if (readRecord(host)[logical]?.includes(sha256(text))) return 'ours';
+  return ownership(text) === 'foreign' ? 'foreign' : 'edited';
 }
 
 export function octal(mode: number): string {
@@ -87,23 +173,17 @@ function symlinkFinding(host: Host, item: string, kind: string): Finding {
 
 /**
  * Why a directory is not safe to keep k3s-hostprep's files in, or null. A directory that someone
- * other than root can write (owned by another user, world-writable, or group-writable by a group
- * other than root's) lets that someone replace or add files beside ours, or swap a directory on
- * the way for a symlink between our check and our write: then nothing we verify holds. Every
- * existing directory from the target's own up to "/" is checked (under --root, up to the root,
- * whose own mode belongs to the build). Directories k3s-hostprep owns are tightened instead
- * (planDirectory with enforce); the ones it does not own are reported and left alone.
+ * other than root can change (owned by another user, writable by others, by a group other than
+ * root's, or through an ACL entry) lets that someone replace or add files beside ours, or swap a
+ * directory on the way for a symlink: then nothing we verify holds. The host judges the
+ * directory, every directory up to "/" (under --root: up to "/" of this machine, the root
+ * included) and every directory a symlink on the way leads through. Directories k3s-hostprep
+ * owns are tightened instead (planDirectory with enforce); the ones it does not own are
+ * reported and left alone. The same rule is enforced again when the host writes, on the
+ * directories it holds open, so a change between plan and write is refused, not followed.
  */
 export function unsafeDirectory(host: Host, dir: string): string | null {
-  for (let p = dir; ; p = path.dirname(p)) {
-    if (p === '/' && host.root !== '/') return null;
-    const stat = host.stat(p);
-    if (stat !== null && stat.isDirectory()) {
-      const who = stat.uid !== 0 ? `owned by uid ${stat.uid}` : (stat.mode & 0o002) !== 0 ? `world-writable (mode ${octal(stat.mode)})` : (stat.mode & 0o020) !== 0 && stat.gid !== 0 ? `writable by group ${stat.gid} (mode ${octal(stat.mode)})` : null;
-      if (who) return `${p} is ${who}: someone other than root could replace or add files under it, so k3s-hostprep does not write there. Make it root's and not group- or world-writable (chown root:root ${p}; chmod go-w ${p}), then run apply again.`;
-    }
-    if (p === '/') return null;
-  }
+  return host.untrusted(dir);
 }
 
 /** Leftover temporary files of a killed run beside a target: removed by apply before it writes. */
@@ -160,8 +240,11 @@ export function planDirectory(host: Host, spec: DirSpec): ControlPlan {
 export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPlan {
   const parent = planDirectory(host, { ...spec.parent, enforce: false });
   if (parent.blocked.length > 0) return parent;
-  const changes = [...parent.changes, ...staleTemps(host, spec.path)];
   const after = renderManaged(spec.body);
+  if (after.length > MAX_RENDERED_CHARS) {
+    return { changes: [], blocked: [fail(spec.path, `at most ${MAX_RENDERED_CHARS} characters`, `${after.length} characters`, `${spec.path} would be ${after.length} characters long; k3s-hostprep writes no generated file over ${MAX_RENDERED_CHARS}. Check the configuration that renders it.`)] };
+  }
+  const changes = [...parent.changes, ...staleTemps(host, spec.path)];
   const stat = host.lstat(spec.path);
   if (stat === null) {
     changes.push({ kind: 'file', path: spec.path, before: null, after, mode: spec.mode, backup: false });
@@ -171,11 +254,12 @@ export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPla
   if (!stat.isFile()) {
     return { changes: [], blocked: [fail(spec.path, 'a regular file', stat.isDirectory() ? 'a directory' : 'a special file', `${spec.path} is not a regular file; move it away and run apply again.`)] };
   }
-  const before = host.readText(spec.path) ?? '';
+  // Compared, not obeyed: read whoever could have written it (the write itself demands a trusted directory).
+  const before = host.readText(spec.path, { trust: false }) ?? '';
   if (before !== after) {
-    const who = ownership(before);
+    const who = recordedOwnership(host, spec.path, before);
     if (who !== 'ours' && !force) {
-      const what = who === 'edited' ? 'was written by k3s-hostprep and edited since' : 'was not written by k3s-hostprep';
+      const what = who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there (edited since, or written by someone else)" : 'was not written by k3s-hostprep';
       return {
         changes: [],
         blocked: [fail(spec.path, 'content rendered by k3s-hostprep', `different content (${what})`, `${spec.path} ${what}; it is left alone. Move your settings to the config, or run apply --force to replace it (a backup is kept).`)],
@@ -225,7 +309,7 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   let text: string | null = null;
   try {
     stat = host.lstat(spec.path);
-    if (stat?.isFile()) text = host.readText(spec.path);
+    if (stat?.isFile()) text = host.readText(spec.path, { trust: false });
   } catch (error) {
     return { item: spec.path, status: 'error', expected, actual: 'unreadable', reason: describeError(error) };
   }
@@ -236,8 +320,8 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${sha256(text).slice(0, 12)}`;
   if (unsafe) return fail(spec.path, expected, actual, unsafe);
   if (text !== renderManaged(spec.body)) {
-    const who = ownership(text);
-    const why = who === 'ours' ? 'holds an older rendering; apply will update it' : who === 'edited' ? 'was edited since k3s-hostprep wrote it' : 'was not written by k3s-hostprep';
+    const who = recordedOwnership(host, spec.path, text);
+    const why = who === 'ours' ? 'holds an older rendering; apply will update it' : who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there" : 'was not written by k3s-hostprep';
     return fail(spec.path, expected, actual, `${spec.path} ${why}.`);
   }
   if ((stat.mode & 0o7777) !== spec.mode) return fail(spec.path, expected, actual, `${spec.path} has mode ${octal(stat.mode)}, expected ${octal(spec.mode)}.`);
@@ -252,7 +336,22 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
  */
 export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutcome {
   const outcome: ApplyOutcome = { done: [], hostErrors: [], backups: [] };
-  for (const change of changes) {
+  const written: Record<string, string> = {};
+  // Recorded before the first file is written (after the directories this plan creates, which the record's own may share).
+  const intended = Object.fromEntries(changes.flatMap((c) => (c.kind === 'file' ? [[c.path, sha256(c.after)] as const] : [])));
+  const firstFile = changes.findIndex((c) => c.kind === 'file');
+  let unrecorded = false;
+  for (const [index, change] of changes.entries()) {
+    if (index === firstFile) {
+      try {
+        recordIntent(host, intended);
+      } catch (error) {
+        outcome.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
+        unrecorded = true;
+      }
+    }
+    // Nothing is written that could not be recorded as ours.
+    if (unrecorded && change.kind === 'file') continue;
     try {
       switch (change.kind) {
         case 'mkdir':
@@ -268,6 +367,7 @@ export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutco
         case 'file':
           if (change.backup) outcome.backups.push(host.backup(change.path));
           host.writeFileAtomic(change.path, change.after, { mode: change.mode, uid: 0, gid: 0 });
+          written[change.path] = sha256(change.after);
           break;
         case 'remove':
           host.removeFile(change.path);
@@ -279,6 +379,11 @@ export function applyChanges(host: Host, changes: readonly Change[]): ApplyOutco
     } catch (error) {
       outcome.hostErrors.push(`${change.kind} ${changeTarget(change)}: ${describeError(error)}`);
     }
+  }
+  try {
+    recordWritten(host, written);
+  } catch (error) {
+    outcome.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
   }
   return outcome;
 }

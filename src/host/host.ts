@@ -8,9 +8,26 @@ export interface HostFacts {
 
 export interface ProcessResult {
   command: string;
+  /** The exit code; 124 after a timeout, 128 after a signal, 127 when it could not start. */
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** How the process ended (absent only in stand-ins that always exit). */
+  ended?: 'exit' | 'signal' | 'timeout' | 'not-started';
+  signal?: string;
+  /** The same in words: "exited 1", "killed by SIGKILL", "timed out after 30 s ...". */
+  why?: string;
+}
+
+export interface ReadOptions {
+  /** Refuse a file larger than this (default 4 MiB). */
+  maxBytes?: number;
+  /**
+   * Refuse (throw an UntrustedPathError) a file that someone other than root could have
+   * changed, or that lies under such a directory, on its written or its resolved path.
+   * Default true: what a root run reads is instruction. Facts (os-release) pass false.
+   */
+  trust?: boolean;
 }
 
 export interface WriteOptions {
@@ -38,10 +55,23 @@ export interface Host {
   lstat(logical: string): Stats | null;
   /** stat following symlinks (inside the root), or null when nothing is there. */
   stat(logical: string): Stats | null;
-  /** The file's text following symlinks (inside the root), or null when there is no file. */
-  readText(logical: string): string | null;
-  /** The file's bytes following symlinks (inside the root), or null when there is no file. */
-  readBytes(logical: string): Uint8Array | null;
+  /**
+   * The one reader: a regular file's bytes following symlinks (inside the root), or null when
+   * there is no file. Opened without blocking and without following a link swapped in during
+   * the read; a FIFO, a device or a directory is an error naming it, and so is a file over the
+   * size cap. Trusted by default (see ReadOptions.trust).
+   */
+  readFile(logical: string, options?: ReadOptions): Uint8Array | null;
+  /** readFile as UTF-8 text. */
+  readText(logical: string, options?: ReadOptions): string | null;
+  /** readFile. */
+  readBytes(logical: string, options?: ReadOptions): Uint8Array | null;
+  /**
+   * Why someone other than root could change this path (the file or directory itself, any
+   * directory on its way, or any directory a symlink on the way leads through), with the fix;
+   * null when only root can. Only what exists is judged.
+   */
+  untrusted(logical: string): string | null;
   /** Names in a directory, or null when it does not exist. */
   readDir(logical: string): string[] | null;
   /** Where a symlink points, as written. */

@@ -13,25 +13,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HostError, describeError } from '../errors.js';
+import { SAFE_PATH, findExecutable } from './exec.js';
+import { DIR_FLAGS, at, judge } from './trusted-fs.js';
 
 export const LOCK_DIR = '/run/k3s-hostprep';
 export const LOCK_FILE = `${LOCK_DIR}/apply.lock`;
 /** How long apply waits for another run by default; a boot-time run and a manual one may overlap. */
 export const DEFAULT_WAIT_SECONDS = 60;
 
-const FLOCK_CANDIDATES = ['/usr/bin/flock', '/bin/flock', '/usr/sbin/flock', '/sbin/flock'];
-
-/** flock(1) by absolute path first: a restricted PATH must not decide whether runs are serialised. */
-export function findFlock(envPath = process.env.PATH ?? ''): string | null {
-  for (const candidate of [...FLOCK_CANDIDATES, ...envPath.split(':').filter(Boolean).map((d) => path.join(d, 'flock'))]) {
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
+/** flock(1) from the system directories only: neither a hostile nor a restricted PATH decides whether runs are serialised. */
+export function findFlock(): string | null {
+  return findExecutable('flock');
 }
 
 export interface Lock {
@@ -49,13 +41,23 @@ export interface LockOptions {
   flock?: string | null;
 }
 
-/** Refuses a lock directory someone else could tamper with. */
-function checkLockDir(dir: string): void {
-  const stat = fs.lstatSync(dir);
-  if (stat.isSymbolicLink() || !stat.isDirectory()) throw new HostError(`cannot take the run lock: ${dir} is not a directory (a symlink or a file is in the way)`);
-  if (stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
-    throw new HostError(`cannot take the run lock: ${dir} is owned by uid ${stat.uid} with mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}; expected root and no group or world write`);
+/**
+ * Opens the lock directory, refusing one someone else could tamper with: judged through the
+ * descriptor (owner, mode, ACL), and the lock file opened relative to it.
+ */
+function openLockDir(dir: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, DIR_FLAGS);
+  } catch (error) {
+    throw new HostError(`cannot take the run lock: ${dir} is not a directory (a symlink or a file is in the way): ${describeError(error)}`, { cause: error });
   }
+  const why = judge(fd).why;
+  if (why !== null) {
+    fs.closeSync(fd);
+    throw new HostError(`cannot take the run lock: ${dir} ${why}; expected root and no group or world write`);
+  }
+  return fd;
 }
 
 function openLockTarget(root: string): { fd: number; path: string; isFile: boolean } {
@@ -68,8 +70,13 @@ function openLockTarget(root: string): { fd: number; path: string; isFile: boole
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new HostError(`cannot create ${LOCK_DIR}: ${describeError(error)}`, { cause: error });
   }
-  checkLockDir(LOCK_DIR);
-  const fd = fs.openSync(LOCK_FILE, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+  const dirFd = openLockDir(LOCK_DIR);
+  let fd: number;
+  try {
+    fd = fs.openSync(at(dirFd, path.basename(LOCK_FILE)), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o600);
+  } finally {
+    fs.closeSync(dirFd);
+  }
   const stat = fs.fstatSync(fd);
   if (!stat.isFile()) {
     fs.closeSync(fd);
@@ -117,7 +124,13 @@ export async function acquireRunLock(options: LockOptions): Promise<Lock> {
   const wait = options.waitSeconds > 0 ? ['-w', String(options.waitSeconds)] : ['-n'];
   // -E 75: a distinct code for "held by another", so that a failure of flock itself is told apart.
   const { spawnSync } = await childProcess();
-  const result = spawnSync(flock, ['-x', '-E', '75', ...wait, '3'], { stdio: ['ignore', 'ignore', 'pipe', target.fd], encoding: 'utf8' });
+  // spawnSync rather than runProgram: the descriptor is handed over as fd 3, and nothing else may run meanwhile.
+  const result = spawnSync(flock, ['-x', '-E', '75', ...wait, '3'], {
+    stdio: ['ignore', 'ignore', 'pipe', target.fd],
+    encoding: 'utf8',
+    env: { PATH: SAFE_PATH, LC_ALL: 'C' },
+    timeout: (options.waitSeconds + 30) * 1000,
+  });
   if (result.status !== 0) {
     const holder = holderOf(target.fd, target.isFile);
     fs.closeSync(target.fd);

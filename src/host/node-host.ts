@@ -2,32 +2,36 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { DirectoryWatch, Host, HostFacts, ProcessResult, WriteOptions } from './host.js';
+import type { DirectoryWatch, Host, HostFacts, ProcessResult, ReadOptions, WriteOptions } from './host.js';
 import { sysctlPath } from './host.js';
 import { resolveInRoot } from './paths.js';
 import { distributionName, parseOsRelease } from './os-release.js';
+import { findExecutable, runProgram } from './exec.js';
+import {
+  DEFAULT_MAX_READ_BYTES,
+  DIR_FLAGS,
+  ENTRY_FLAGS,
+  UntrustedPathError,
+  at,
+  describeDistrust,
+  judge,
+  openRoot,
+  readOpenFile,
+  walk,
+  forgetDirs,
+  type DirCache,
+  type Distrust,
+  type Located,
+  type WalkOptions,
+} from './trusted-fs.js';
+
 import { K3S_VERSION_MEMO, identityOf, memoText, recall, type BinaryIdentity } from './k3s-version-memo.js';
+
+export { findExecutable };
 
 function missing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-/** The file a command name resolves to through PATH (or the path itself), when it is an executable file. */
-export function findExecutable(name: string, searchPath: string = process.env.PATH ?? ''): string | null {
-  const dirs = name.includes('/') ? [''] : searchPath.split(':').filter(Boolean);
-  for (const dir of dirs) {
-    const file = dir === '' ? name : path.join(dir, name);
-    try {
-      if (fs.statSync(file).isFile()) {
-        fs.accessSync(file, fs.constants.X_OK);
-        return file;
-      }
-    } catch {
-      /* not there, or not executable */
-    }
-  }
-  return null;
 }
 
 /** The name a temporary file gets beside its target: hidden, and ending in no suffix that K3s or sysctl read. */
@@ -53,34 +57,105 @@ function escapeRegExp(text: string): string {
  * for a backup of it): what a run killed between creating and renaming it leaves behind.
  */
 export function isTempNameFor(targetBase: string, name: string): boolean {
-  const pattern = new RegExp(`^\\.${escapeRegExp(targetBase)}(\\.k3s-hostprep-backup-\\d{8}T\\d{6}Z)?\\.k3s-hostprep-\\d+-[0-9a-f]{8}\\.tmp$`);
+  const pattern = new RegExp(`^\\.${escapeRegExp(targetBase)}(\\.k3s-hostprep-backup-\\d{8}T\\d{6}(\\.\\d{3})?Z(-\\d+)?)?\\.k3s-hostprep-\\d+-[0-9a-f]{8}\\.tmp$`);
   return pattern.test(name);
 }
 
-export function backupSuffix(date: Date): string {
-  return `.k3s-hostprep-backup-${date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+/** The suffix of a backup: the time to the millisecond, and a counter when that name is taken. */
+export function backupSuffix(date: Date, attempt = 0): string {
+  return `.k3s-hostprep-backup-${date.toISOString().replace(/[-:]/g, '')}${attempt > 0 ? `-${attempt}` : ''}`;
 }
 
-function fsyncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+/** A backup may be as large as the file it keeps (a unit, a binary). */
+const MAX_BACKUP_BYTES = 512 * 1024 * 1024;
+
+function refuse(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
-/** The real machine, or a root directory holding an image of one. */
+/**
+ * The real machine, or a root directory holding an image of one. Every file operation walks
+ * its path from the root held open (trusted-fs.ts): nothing is resolved by path and used later,
+ * modes and owners are changed through descriptors, and whatever is written, and every
+ * directory it is written under, must be trusted (only root can change it).
+ */
 export class NodeHost implements Host {
   readonly root: string;
   readonly live: boolean;
   readonly euid: number;
+  private rootHandle: { fd: number; untrusted: Distrust | null } | null = null;
+  private readonly dirs: DirCache = new Map();
+  private forgetQueued = false;
 
   /** live defaults to whether root is "/"; tests may point a live host's files elsewhere. */
   constructor(root = '/', live?: boolean) {
     this.root = path.resolve(root);
     this.live = live ?? this.root === '/';
     this.euid = process.geteuid?.() ?? 0;
+  }
+
+  /** The root, opened (and judged, with every directory on its path) once per host. */
+  private rootDir(): { fd: number; untrusted: Distrust | null } {
+    this.rootHandle ??= openRoot(this.root);
+    return this.rootHandle;
+  }
+
+  /**
+   * Trusted directories already walked, kept open while the current synchronous stretch of work
+   * runs (a check walks the same few directories hundreds of times) and forgotten as soon as it
+   * yields: whatever happens between two steps of a run, or two cycles of watch, is seen. This
+   * host forgets them too whenever it changes a directory itself.
+   */
+  private dirCache(): DirCache {
+    if (!this.forgetQueued) {
+      this.forgetQueued = true;
+      queueMicrotask(() => {
+        this.forgetQueued = false;
+        forgetDirs(this.dirs);
+      });
+    }
+    return this.dirs;
+  }
+
+  private changedDirs(): void {
+    forgetDirs(this.dirs);
+  }
+
+  /** Walks to a path's last component; null when a directory on the way is missing. */
+  private locate(logical: string, options: WalkOptions): Located | null {
+    const root = this.rootDir();
+    return walk(root.fd, this.root, root.untrusted, logical, { ...options, cache: this.dirCache() });
+  }
+
+  /** Walks to a path to change it: every directory on the way trusted, the last one not world-writable. */
+  private forWrite<T>(logical: string, act: (dirFd: number, name: string, shown: string) => T): T {
+    const found = this.locate(logical, { trust: true, followFinal: false });
+    if (found === null) throw refuse(`ENOENT: a directory on the way to ${logical} does not exist`, 'ENOENT');
+    try {
+      if (found.stickyParent) throw new UntrustedPathError({ path: path.dirname(found.real), why: 'is world-writable (sticky)' });
+      return act(found.dirFd, found.name, found.real);
+    } finally {
+      found.close();
+    }
+  }
+
+  private inspect<T>(logical: string, followFinal: boolean, act: (dirFd: number, name: string) => T): T | null {
+    let found: Located | null;
+    try {
+      found = this.locate(logical, { trust: false, followFinal });
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+    if (found === null) return null;
+    try {
+      return act(found.dirFd, found.name);
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    } finally {
+      found.close();
+    }
   }
 
   watchDirectory(logical: string, onChange: (name: string | null) => void, onError: (error: Error) => void): DirectoryWatch {
@@ -96,168 +171,276 @@ export class NodeHost implements Host {
     return resolveInRoot(this.root, logical, false);
   }
 
-  private followed(logical: string): string {
-    return resolveInRoot(this.root, logical, true);
-  }
-
   lstat(logical: string): fs.Stats | null {
-    try {
-      return fs.lstatSync(this.realPath(logical));
-    } catch (error) {
-      if (missing(error)) return null;
-      throw error;
-    }
+    return this.inspect(logical, false, (d, name) => fs.lstatSync(at(d, name), { throwIfNoEntry: false }) ?? null);
   }
 
   stat(logical: string): fs.Stats | null {
+    return this.inspect(logical, true, (d, name) => fs.lstatSync(at(d, name), { throwIfNoEntry: false }) ?? null);
+  }
+
+  readFile(logical: string, options: ReadOptions = {}): Uint8Array | null {
+    const trust = options.trust ?? true;
+    let found: Located | null;
     try {
-      return fs.statSync(this.followed(logical));
+      // Judged below, once the file is open: what it is (a FIFO, a directory) is said first.
+      found = this.locate(logical, { trust: false, followFinal: true });
     } catch (error) {
       if (missing(error)) return null;
       throw error;
     }
-  }
-
-  readText(logical: string): string | null {
+    if (found === null) return null;
     try {
-      return fs.readFileSync(this.followed(logical), 'utf8');
-    } catch (error) {
-      if (missing(error)) return null;
-      throw error;
+      let fd: number;
+      try {
+        fd = fs.openSync(at(found.dirFd, found.name), ENTRY_FLAGS);
+      } catch (error) {
+        if (missing(error)) return null;
+        throw error;
+      }
+      try {
+        const stat = fs.fstatSync(fd);
+        if (trust && stat.isFile()) {
+          if (found.untrusted) throw new UntrustedPathError(found.untrusted);
+          const why = judge(fd, stat).why;
+          if (why !== null) throw new UntrustedPathError({ path: found.real, why });
+        }
+        // A special file is refused by readOpenFile before any read.
+        return readOpenFile(fd, found.real, options.maxBytes ?? DEFAULT_MAX_READ_BYTES);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } finally {
+      found.close();
     }
   }
 
-  readBytes(logical: string): Uint8Array | null {
-    try {
-      return fs.readFileSync(this.followed(logical));
-    } catch (error) {
-      if (missing(error)) return null;
-      throw error;
+  readText(logical: string, options?: ReadOptions): string | null {
+    const bytes = this.readFile(logical, options);
+    return bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  }
+
+  readBytes(logical: string, options?: ReadOptions): Uint8Array | null {
+    return this.readFile(logical, options);
+  }
+
+  untrusted(logical: string): string | null {
+    for (let p = logical; ; p = path.posix.dirname(p)) {
+      let found: Located | null = null;
+      try {
+        found = this.locate(p, { trust: false, followFinal: true });
+      } catch (error) {
+        if (!missing(error)) throw error;
+      }
+      if (found !== null) {
+        try {
+          let fd: number | null = null;
+          try {
+            fd = fs.openSync(at(found.dirFd, found.name), ENTRY_FLAGS);
+          } catch (error) {
+            // A socket cannot be opened (ENXIO): it is judged by its directory.
+            if ((error as NodeJS.ErrnoException).code === 'ENXIO') return found.untrusted ? describeDistrust(found.untrusted) : null;
+            if (!missing(error)) throw error;
+          }
+          if (fd !== null) {
+            try {
+              if (found.untrusted) return describeDistrust(found.untrusted);
+              const why = judge(fd).why;
+              return why === null ? null : describeDistrust({ path: found.real, why });
+            } finally {
+              fs.closeSync(fd);
+            }
+          }
+        } finally {
+          found.close();
+        }
+      }
+      // Only what exists is judged: go up to the nearest existing ancestor.
+      if (p === '/') return null;
     }
   }
 
   readDir(logical: string): string[] | null {
-    try {
-      return fs.readdirSync(this.followed(logical));
-    } catch (error) {
-      if (missing(error)) return null;
-      throw error;
-    }
-  }
-
-  readLink(logical: string): string {
-    return fs.readlinkSync(this.realPath(logical));
-  }
-
-  writeFileAtomic(logical: string, content: string | Uint8Array, options: WriteOptions): void {
-    const target = this.realPath(logical);
-    const existing = fs.lstatSync(target, { throwIfNoEntry: false });
-    if (existing && !existing.isFile()) {
-      throw Object.assign(new Error(`refusing to replace ${logical}: it is not a regular file`), { code: 'EEXIST' });
-    }
-    const temp = tempName(target);
-    const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-    const fd = fs.openSync(temp, flags, 0o600);
-    try {
+    return this.inspect(logical, true, (d, name) => {
+      const fd = fs.openSync(at(d, name), DIR_FLAGS);
       try {
-        const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-        for (let offset = 0; offset < data.length; ) offset += fs.writeSync(fd, data, offset);
-        fs.fchownSync(fd, options.uid, options.gid);
-        fs.fchmodSync(fd, options.mode);
-        fs.fsyncSync(fd);
+        return fs.readdirSync(`/proc/self/fd/${fd}`);
       } finally {
         fs.closeSync(fd);
       }
-      fs.renameSync(temp, target);
-    } catch (error) {
-      fs.rmSync(temp, { force: true });
-      throw error;
-    }
-    fsyncDirectory(path.dirname(target));
+    });
+  }
+
+  readLink(logical: string): string {
+    const link = this.inspect(logical, false, (d, name) => fs.readlinkSync(at(d, name)));
+    if (link === null) throw refuse(`ENOENT: no such file or directory, readlink '${logical}'`, 'ENOENT');
+    return link;
+  }
+
+  writeFileAtomic(logical: string, content: string | Uint8Array, options: WriteOptions): void {
+    this.forWrite(logical, (dir, name) => {
+      const existing = fs.lstatSync(at(dir, name), { throwIfNoEntry: false });
+      if (existing && !existing.isFile()) throw refuse(`refusing to replace ${logical}: it is not a regular file`, 'EEXIST');
+      const temp = path.basename(tempName(`/${name}`));
+      const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+      const fd = fs.openSync(at(dir, temp), flags, 0o600);
+      try {
+        try {
+          const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+          for (let offset = 0; offset < data.length; ) offset += fs.writeSync(fd, data, offset);
+          fs.fchownSync(fd, options.uid, options.gid);
+          fs.fchmodSync(fd, options.mode);
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        fs.renameSync(at(dir, temp), at(dir, name));
+      } catch (error) {
+        fs.rmSync(at(dir, temp), { force: true });
+        throw error;
+      }
+      fs.fsyncSync(dir);
+    });
   }
 
   mkdir(logical: string, mode: number): void {
-    const target = this.realPath(logical);
-    fs.mkdirSync(target, { mode });
-    // mkdir(2) applies the umask; set the mode we were asked for.
-    fs.chmodSync(target, mode);
-    fsyncDirectory(path.dirname(target));
+    this.changedDirs();
+    this.forWrite(logical, (dir, name) => {
+      // Created private, then given its mode through the descriptor: mkdir(2) applies the umask,
+      // and a chmod by path could be sent elsewhere by a link swapped in between.
+      fs.mkdirSync(at(dir, name), { mode: 0o700 });
+      const fd = fs.openSync(at(dir, name), DIR_FLAGS);
+      try {
+        fs.fchmodSync(fd, mode);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.fsyncSync(dir);
+    });
+  }
+
+  /** Opens an existing entry without following a link (ELOOP for one) to change it through the descriptor. */
+  private throughDescriptor(logical: string, what: string, act: (fd: number) => void): void {
+    this.changedDirs();
+    this.forWrite(logical, (dir, name) => {
+      let fd: number;
+      try {
+        fd = fs.openSync(at(dir, name), ENTRY_FLAGS);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw refuse(`refusing to ${what} through a symlink: ${logical}`, 'ELOOP');
+        throw error;
+      }
+      try {
+        act(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
   }
 
   chmod(logical: string, mode: number): void {
-    const target = this.realPath(logical);
-    if (fs.lstatSync(target).isSymbolicLink()) throw Object.assign(new Error(`refusing to chmod through a symlink: ${logical}`), { code: 'ELOOP' });
-    fs.chmodSync(target, mode);
+    this.throughDescriptor(logical, 'chmod', (fd) => fs.fchmodSync(fd, mode));
   }
 
   chown(logical: string, uid: number, gid: number): void {
-    fs.lchownSync(this.realPath(logical), uid, gid);
+    this.throughDescriptor(logical, 'chown', (fd) => fs.fchownSync(fd, uid, gid));
   }
 
   symlink(target: string, logical: string): void {
-    const link = this.realPath(logical);
-    const existing = fs.lstatSync(link, { throwIfNoEntry: false });
-    if (existing && !existing.isSymbolicLink()) {
-      throw Object.assign(new Error(`refusing to replace ${logical} with a symlink: it is not a symlink`), { code: 'EEXIST' });
-    }
-    const temp = tempName(link);
-    fs.symlinkSync(target, temp);
-    try {
-      fs.renameSync(temp, link);
-    } catch (error) {
-      fs.rmSync(temp, { force: true });
-      throw error;
-    }
-    fsyncDirectory(path.dirname(link));
+    this.changedDirs();
+    this.forWrite(logical, (dir, name) => {
+      const existing = fs.lstatSync(at(dir, name), { throwIfNoEntry: false });
+      if (existing && !existing.isSymbolicLink()) throw refuse(`refusing to replace ${logical} with a symlink: it is not a symlink`, 'EEXIST');
+      const temp = path.basename(tempName(`/${name}`));
+      fs.symlinkSync(target, at(dir, temp));
+      try {
+        fs.renameSync(at(dir, temp), at(dir, name));
+      } catch (error) {
+        fs.rmSync(at(dir, temp), { force: true });
+        throw error;
+      }
+      fs.fsyncSync(dir);
+    });
   }
 
   remove(logical: string): void {
-    const target = this.realPath(logical);
-    if (fs.lstatSync(target).isDirectory()) throw Object.assign(new Error(`refusing to remove ${logical}: it is a directory`), { code: 'EISDIR' });
-    fs.unlinkSync(target);
-    fsyncDirectory(path.dirname(target));
+    this.changedDirs();
+    this.forWrite(logical, (dir, name) => {
+      if (fs.lstatSync(at(dir, name)).isDirectory()) throw refuse(`refusing to remove ${logical}: it is a directory`, 'EISDIR');
+      fs.unlinkSync(at(dir, name));
+      fs.fsyncSync(dir);
+    });
   }
 
   removeDir(logical: string): void {
-    const target = this.realPath(logical);
-    fs.rmdirSync(target);
-    fsyncDirectory(path.dirname(target));
+    this.changedDirs();
+    this.forWrite(logical, (dir, name) => {
+      fs.rmdirSync(at(dir, name));
+      fs.fsyncSync(dir);
+    });
   }
 
   async run(command: string, args: string[], options: { timeoutMs?: number } = {}): Promise<ProcessResult> {
-    const { execa } = await import('execa');
-    const result = await execa(command, args, { reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 60_000 });
-    const failedToStart = result.exitCode === undefined;
-    return {
-      command: [command, ...args].join(' '),
-      exitCode: result.exitCode ?? 127,
-      stdout: String(result.stdout ?? ''),
-      stderr: failedToStart ? String(result.shortMessage ?? `${command} could not be started`) : String(result.stderr ?? ''),
-    };
+    const file = findExecutable(command);
+    if (file === null) return notFound(command, args);
+    return runProgram(file, args, { timeoutMs: options.timeoutMs ?? 60_000 });
   }
 
+  /**
+   * Copies a file beside itself under a name no consumer reads and no other file has: created
+   * with O_EXCL, so a backup never replaces anything, not even an earlier backup of the same second.
+   */
   backup(logical: string): string {
-    const source = this.realPath(logical);
-    const stat = fs.lstatSync(source);
-    const suffix = backupSuffix(new Date());
-    const content = fs.readFileSync(source);
-    const target = source + suffix;
-    this.writeFileAtomic(logical + suffix, content, { mode: 0o600, uid: stat.uid, gid: stat.gid });
-    if (!fs.existsSync(target)) throw new Error(`backup of ${logical} was not written`);
-    return logical + suffix;
+    return this.forWrite(logical, (dir, name, shown) => {
+      const source = fs.openSync(at(dir, name), ENTRY_FLAGS);
+      let content: Buffer;
+      let stat: fs.Stats;
+      try {
+        stat = fs.fstatSync(source);
+        content = readOpenFile(source, shown, MAX_BACKUP_BYTES);
+      } finally {
+        fs.closeSync(source);
+      }
+      const now = new Date();
+      for (let attempt = 0; ; attempt++) {
+        const suffix = backupSuffix(now, attempt);
+        let fd: number;
+        try {
+          fd = fs.openSync(at(dir, name + suffix), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 1000) continue;
+          throw error;
+        }
+        try {
+          for (let offset = 0; offset < content.length; ) offset += fs.writeSync(fd, content, offset);
+          fs.fchownSync(fd, stat.uid, stat.gid);
+          fs.fchmodSync(fd, 0o600);
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        fs.fsyncSync(dir);
+        return logical + suffix;
+      }
+    });
   }
 
   removeFile(logical: string): void {
-    const target = this.realPath(logical);
-    const stat = fs.lstatSync(target);
-    if (!stat.isFile()) throw Object.assign(new Error(`refusing to remove ${logical}: it is not a regular file`), { code: 'EEXIST' });
-    fs.unlinkSync(target);
-    fsyncDirectory(path.dirname(target));
+    this.forWrite(logical, (dir, name) => {
+      if (!fs.lstatSync(at(dir, name)).isFile()) throw refuse(`refusing to remove ${logical}: it is not a regular file`, 'EEXIST');
+      fs.unlinkSync(at(dir, name));
+      fs.fsyncSync(dir);
+    });
   }
 
   readSysctl(key: string): string {
     if (!this.live) throw new Error('the running kernel is not read under --root');
-    return fs.readFileSync(sysctlPath(key), 'utf8');
+    const fd = fs.openSync(sysctlPath(key), ENTRY_FLAGS);
+    try {
+      return readOpenFile(fd, sysctlPath(key), 64 * 1024).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   sysctlUnwritable(key: string): string | null {
@@ -273,63 +456,35 @@ export class NodeHost implements Host {
   }
 
   async runSysctl(args: string[]): Promise<ProcessResult> {
-    const { execa } = await import('execa');
-    const result = await execa('sysctl', args, { reject: false, stdin: 'ignore', timeout: 30_000 });
-    const failedToStart = result.exitCode === undefined;
-    const notFound = (result as { code?: string }).code === 'ENOENT';
-    return {
-      command: ['sysctl', ...args].join(' '),
-      exitCode: result.exitCode ?? 127,
-      stdout: String(result.stdout ?? ''),
-      stderr: notFound
-        ? 'sysctl was not found on PATH (install procps)'
-        : failedToStart
-          ? String(result.shortMessage ?? 'sysctl could not be started')
-          : String(result.stderr ?? ''),
-    };
+    const file = findExecutable('sysctl');
+    if (file === null) return notFound('sysctl', args, ' (install procps)');
+    return runProgram(file, args, { timeoutMs: 30_000 });
   }
 
   async k3sVersion(): Promise<ProcessResult | null> {
     if (!this.live) return null;
     // Before K3s is installed (the usual case on the boot path) nothing is started and execa is not loaded.
-    const candidates = ['k3s', '/usr/local/bin/k3s'].map((file) => findExecutable(file)).filter((file): file is string => file !== null);
-    if (candidates.length === 0) return null;
+    const file = findExecutable('k3s');
+    if (file === null) return null;
     // The same binary as when its output was remembered: nothing is started either.
-    const id = binaryIdentity(candidates[0]!);
+    const id = binaryIdentity(file);
     const remembered = id === null ? null : recall(this.readTrustedState(K3S_VERSION_MEMO), id);
-    if (remembered !== null) return { command: `${candidates[0]} --version`, exitCode: 0, stdout: remembered, stderr: '' };
-    const { execa } = await import('execa');
-    for (const file of candidates) {
-      const result = await execa(file, ['--version'], { reject: false, stdin: 'ignore', timeout: 30_000 });
-      if (result.exitCode === undefined) continue; // not found there
-      const stdout = String(result.stdout ?? '');
-      if (file === candidates[0] && id !== null && result.exitCode === 0) this.rememberState(K3S_VERSION_MEMO, memoText(id, stdout));
-      return { command: `${file} --version`, exitCode: result.exitCode, stdout, stderr: String(result.stderr ?? '') };
-    }
-    return null;
+    if (remembered !== null) return { command: `${file} --version`, exitCode: 0, stdout: remembered, stderr: '', ended: 'exit', why: 'exited 0' };
+    const result = await runProgram(file, ['--version'], { timeoutMs: 30_000 });
+    if (result.ended === 'not-started') return null;
+    if (id !== null && result.ended === 'exit' && result.exitCode === 0) this.rememberState(K3S_VERSION_MEMO, memoText(id, result.stdout));
+    return result;
   }
 
   /**
-   * A file of k3s-hostprep's state directory, only when nobody but root can have written it: a
-   * regular file (not followed through a symlink) owned by root and writable by nobody else, in
-   * directories of root's that nobody else can write. null otherwise, or when it is missing.
+   * A file of k3s-hostprep's state directory, only when nobody but root can have written it (the
+   * trusted read: owned by root, writable by nobody else, on its path and where it leads). null
+   * otherwise, or when it is missing.
    */
   private readTrustedState(logical: string): string | null {
     if (this.euid !== 0) return null;
     try {
-      for (let dir = path.posix.dirname(logical); ; dir = path.posix.dirname(dir)) {
-        const st = fs.lstatSync(this.realPath(dir));
-        if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) return null;
-        if (dir === '/') break;
-      }
-      const fd = fs.openSync(this.realPath(logical), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-      try {
-        const st = fs.fstatSync(fd);
-        if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0 || st.size > 64 * 1024) return null;
-        return fs.readFileSync(fd, 'utf8');
-      } finally {
-        fs.closeSync(fd);
-      }
+      return this.readText(logical, { trust: true, maxBytes: 64 * 1024 });
     } catch {
       return null;
     }
@@ -355,10 +510,11 @@ export class NodeHost implements Host {
    * without os-release, where its fallbacks (/etc/*-release, lsb-release) earn their cost.
    */
   async facts(): Promise<HostFacts> {
-    const osRelease = this.readText('/etc/os-release') ?? this.readText('/usr/lib/os-release');
+    const facts = { trust: false, maxBytes: 64 * 1024 };
+    const osRelease = this.readText('/etc/os-release', facts) ?? this.readText('/usr/lib/os-release', facts);
     const named = osRelease === null ? null : distributionName(parseOsRelease(osRelease));
     if (!this.live) {
-      const hostname = this.readText('/etc/hostname')?.trim();
+      const hostname = this.readText('/etc/hostname', facts)?.trim();
       return { distribution: named || 'unknown', kernel: 'not running (offline root)', hostname: hostname || 'unknown' };
     }
     if (named) return { distribution: named, kernel: os.release(), hostname: os.hostname() };
@@ -370,4 +526,9 @@ export class NodeHost implements Host {
       hostname: info.hostname || os.hostname(),
     };
   }
+}
+
+function notFound(command: string, args: string[], hint = ''): ProcessResult {
+  const why = `${command} was not found as a root-owned executable in ${'/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin or /bin'}${hint}`;
+  return { command: [command, ...args].join(' '), exitCode: 127, stdout: '', stderr: why, ended: 'not-started', why: `could not be started: ${why}` };
 }

@@ -5,9 +5,9 @@
  * still mount tokens to automountServiceAccountToken: false. Errors are gathered and reported
  * together; nothing is thrown for a failed call.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { ProcessResult } from '../host/host.js';
+import { findExecutable } from '../host/exec.js';
+import { HostError } from '../errors.js';
 
 /** Runs kubectl with these arguments (the prefix, "k3s kubectl" or "kubectl", is the runner's). */
 export type Kubectl = (args: string[]) => Promise<ProcessResult>;
@@ -31,22 +31,29 @@ export interface ServiceAccountsReport {
   exitCode: 0 | 3;
 }
 
-/** `k3s kubectl` when the k3s binary is on PATH (it knows K3s' kubeconfig), else `kubectl`. */
-export function chooseKubectl(pathEnv: string, exists: (file: string) => boolean = isExecutable): string[] | null {
-  const dirs = pathEnv.split(':').filter(Boolean);
-  for (const [bin, prefix] of [['k3s', ['k3s', 'kubectl']], ['kubectl', ['kubectl']]] as const) {
-    for (const dir of dirs) if (exists(path.join(dir, bin))) return [path.join(dir, bin), ...prefix.slice(1)];
-  }
-  return null;
+/** K3s' own kubeconfig, written by the K3s server (root-owned, 0600 unless --write-kubeconfig-mode says otherwise). */
+export const K3S_KUBECONFIG = '/etc/rancher/k3s/k3s.yaml';
+
+/**
+ * `k3s kubectl` when K3s is installed, else `kubectl`: both from the system directories only
+ * (a directory first on PATH plays no part), as an absolute path and its leading arguments.
+ */
+export function chooseKubectl(find: (name: string) => string | null = findExecutable): string[] | null {
+  const k3s = find('k3s');
+  if (k3s !== null) return [k3s, 'kubectl'];
+  const kubectl = find('kubectl');
+  return kubectl === null ? null : [kubectl];
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
+/**
+ * The kubectl arguments that name the kubeconfig: always explicit, so KUBECONFIG from the
+ * environment (a user-owned file with an exec plugin would run that plugin as root) is never
+ * consulted. A file named with --kubeconfig must be one only root can change.
+ */
+export function kubeconfigArgs(file: string, untrusted: (file: string) => string | null): string[] {
+  const why = untrusted(file);
+  if (why !== null) throw new HostError(`service-accounts: the kubeconfig is not trusted: ${why}`);
+  return ['--kubeconfig', file];
 }
 
 function lastLine(text: string): string {

@@ -1,5 +1,6 @@
 /** The one line a failed run leaves on stderr, and so in the journal of a failed unit. Pure. */
 import type { Report } from './model.js';
+import { escapeControls } from './escape.js';
 
 /**
  * One line that says why a run is not compliant, on stderr, so that the journal of a failed
@@ -12,6 +13,6 @@ export function failureLine(report: Report, journal: boolean): string {
   const all = [...report.hostErrors, ...problems];
   const what = report.exitCode === 3 ? 'HOST ERROR' : 'NOT COMPLIANT';
   const more = all.length > 1 ? ` (and ${all.length - 1} more; the report above lists them)` : '';
-  const first = (all[0] ?? 'see the report above').replace(/\s*\n\s*/g, ' ');
+  const first = escapeControls((all[0] ?? 'see the report above').replace(/\s*\n\s*/g, ' '));
   return `${journal ? '<3>' : ''}k3s-hostprep: ${report.command}: ${what}: ${first}${more}\n`;
 }

@@ -2,6 +2,7 @@
 import type { Change } from '../controls/types.js';
 import { PENDING_REASON, type Report } from './model.js';
 import { octal } from '../controls/managed.js';
+import { escapeControls as e } from './escape.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -28,12 +29,13 @@ export function describeChange(change: Change): string {
 /** The first lines of every report: what ran, where, for which role and K3s version. */
 export function header(report: Report): string[] {
   const host = report.host ? ` on ${report.host.hostname} (${report.host.distribution}, kernel ${report.host.kernel})` : '';
+  // Each line escaped: values from files and configuration never carry a control character out.
   return [
     `k3s-hostprep ${report.version} ${report.command}${host}`,
     `role: ${report.role} (${report.roleSource}); config: ${report.config}${report.root !== '/' ? `; root: ${report.root}` : ''}`,
     `K3s: ${report.k3s.version} (${report.k3s.source})`,
     `Benchmark: ${report.benchmark.name} (${report.benchmark.source}); every CIS id below is this benchmark's`,
-  ];
+  ].map(e);
 }
 
 /** Findings that plan reports because apply would change something (not because it is blocked). */
@@ -77,7 +79,7 @@ export function reasons(report: Report, keep: (f: ReportFinding) => boolean = ()
     }
     if (lines.length > 0) out.push('', 'Remediation:', ...lines);
   }
-  return out;
+  return out.map(e);
 }
 
 /**
@@ -95,7 +97,7 @@ export function renderText(report: Report): string {
   for (const c of report.controls) {
     for (const f of c.findings) rows.push([c.id, f.cis ?? c.cis ?? '-', f.status.toUpperCase(), f.item, cell(f.expected), cell(f.actual)]);
   }
-  out.push(table(rows));
+  out.push(table(rows.map((r) => r.map(e))));
 
   out.push(...reasons(report));
 
@@ -103,12 +105,12 @@ export function renderText(report: Report): string {
   out.push('');
   if (report.command === 'apply') {
     out.push(changes.length === 0 ? 'Changes: nothing to change.' : `Changes made (${changes.length}):`);
-    for (const change of changes) out.push(`  ${describeChange(change)}`);
-    for (const b of report.backups) out.push(`  backup kept: ${b}`);
+    for (const change of changes) out.push(`  ${e(describeChange(change))}`);
+    for (const b of report.backups) out.push(`  backup kept: ${e(b)}`);
   }
   if (report.hostErrors.length > 0) {
     out.push('', 'Host errors:');
-    for (const e of report.hostErrors) out.push(`  ${e}`);
+    for (const h of report.hostErrors) out.push(`  ${e(h)}`);
   }
   out.push(verdict(report));
   return out.join('\n') + '\n';

@@ -8,17 +8,25 @@
  */
 import * as path from 'node:path';
 import type { Host } from '../host/host.js';
-import { applyChanges, ownership, planDirectory, planFile, type FileSpec } from '../controls/managed.js';
+import { RECORD_PATH, applyChanges, planDirectory, planFile, readRecord, recordIntent, recordWritten, recordedOwnership, sha256Bytes } from '../controls/managed.js';
 import type { Change, Finding } from '../controls/types.js';
 import { fail } from '../controls/types.js';
 import { describeError } from '../errors.js';
 import { describeChange } from '../report/text.js';
 import { BIN_PATH, GATE_UNIT, UNIT_DIR, UNITS, WATCH_UNIT, enableLinks, unitFileSpec, unitPath, type UnitFile } from './units.js';
 
-/** What becomes /usr/local/bin/k3s-hostprep: the running single executable, or a file named by --binary, or a launcher. */
+/**
+ * What becomes /usr/local/bin/k3s-hostprep: the running single executable or a file named by
+ * --binary; or, for a k3s-hostprep that runs under Node.js, its bundle (dist/), copied into
+ * LIB_DIR, and a launcher that runs it from there. Either way what runs at every boot is a root-owned
+ * copy: never the files of a checkout, which their owner could change after install.
+ */
 export type BinarySource =
   | { kind: 'file'; path: string; content: Uint8Array }
-  | { kind: 'launcher'; node: string; script: string };
+  | { kind: 'bundle'; node: string; files: ReadonlyArray<{ name: string; content: Uint8Array }> };
+
+/** Where install copies a Node.js bundle: root-owned, outside /home and /root (ProtectHome=yes in the units). */
+export const LIB_DIR = '/usr/local/lib/k3s-hostprep';
 
 export interface InstallReport {
   command: 'install' | 'uninstall';
@@ -46,8 +54,45 @@ export function launcherScript(node: string, script: string): string {
 }
 
 function binaryContent(source: BinarySource): Uint8Array {
-  return source.kind === 'file' ? source.content : Buffer.from(launcherScript(source.node, source.script), 'utf8');
+  return source.kind === 'file' ? source.content : Buffer.from(launcherScript(source.node, `${LIB_DIR}/cli.js`), 'utf8');
 }
+
+/** The bundle's files under LIB_DIR: written when their content differs, each recorded. */
+function installBundle(host: Host, source: Extract<BinarySource, { kind: 'bundle' }>, report: Omit<InstallReport, 'exitCode'>, written: Record<string, string>): void {
+  const dirs = [LIB_DIR, ...new Set(source.files.map((f) => path.posix.dirname(`${LIB_DIR}/${f.name}`)).filter((d) => d !== LIB_DIR))];
+  for (const dir of dirs) {
+    const plan = planDirectory(host, { path: dir, mode: 0o755, ancestorMode: () => 0o755, enforce: true });
+    report.blocked.push(...plan.blocked);
+    if (plan.blocked.length > 0) return;
+    const outcome = applyChanges(host, plan.changes);
+    report.hostErrors.push(...outcome.hostErrors);
+    report.done.push(...outcome.done.map(describeChange));
+    if (outcome.hostErrors.length > 0) return;
+  }
+  for (const file of source.files) {
+    const target = `${LIB_DIR}/${file.name}`;
+    try {
+      const stat = host.lstat(target);
+      if (stat && !stat.isFile()) {
+        report.blocked.push(fail(target, 'a regular file', 'not a regular file', `${target} is not a regular file; move it away and run install again.`));
+        continue;
+      }
+      const current = stat ? host.readFile(target, { trust: false, maxBytes: MAX_INSTALLED_BYTES }) : null;
+      if (sameBytes(current, file.content) && stat && (stat.mode & 0o7777) === 0o644 && stat.uid === 0) report.unchanged.push(target);
+      else {
+        recordIntent(host, { [target]: sha256Bytes(file.content) });
+        host.writeFileAtomic(target, file.content, { mode: 0o644, uid: 0, gid: 0 });
+        report.done.push(`${current === null ? 'create' : 'update'} ${target} (mode 0644, ${file.content.length} bytes)`);
+      }
+      written[target] = sha256Bytes(file.content);
+    } catch (error) {
+      report.hostErrors.push(`write ${target}: ${describeError(error)}`);
+    }
+  }
+}
+
+/** The single executable is large; nothing installed is larger than this. */
+const MAX_INSTALLED_BYTES = 512 * 1024 * 1024;
 
 /** Whether systemd manages the host install runs on: PID 1 is systemd (sd_booted) and no --root. */
 export function systemdRuns(host: Host): boolean {
@@ -92,7 +137,7 @@ async function systemctl(host: Host, args: string[], report: Omit<InstallReport,
 export const INSTALL_RECORD = '/var/lib/k3s-hostprep/installed-directories';
 const RECORDABLE = new Set(['/usr', '/usr/local', '/usr/local/bin', '/etc', '/etc/systemd', UNIT_DIR, '/var', '/var/lib', '/var/lib/k3s-hostprep', ...enableLinks([...UNITS, WATCH_UNIT]).map((l) => path.dirname(l.link))]);
 
-function readRecord(host: Host): string[] {
+function readCreated(host: Host): string[] {
   const stat = host.lstat(INSTALL_RECORD);
   if (!stat?.isFile() || stat.uid !== 0) return [];
   return (host.readText(INSTALL_RECORD) ?? '').split('\n').filter((line) => RECORDABLE.has(line));
@@ -102,7 +147,7 @@ function recordCreated(host: Host, done: readonly Change[], report: Omit<Install
   const created = done.filter((c) => c.kind === 'mkdir').map((c) => c.path);
   if (created.length === 0) return;
   try {
-    const before = readRecord(host);
+    const before = readCreated(host);
     const missing: string[] = [];
     for (let dir = path.posix.dirname(INSTALL_RECORD); dir !== '/' && host.lstat(dir) === null; dir = path.posix.dirname(dir)) missing.unshift(dir);
     for (const dir of missing) host.mkdir(dir, 0o755);
@@ -117,9 +162,13 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
   const via = systemdRuns(host) ? 'systemctl' : 'symlinks';
   const report: Omit<InstallReport, 'exitCode'> = { command: 'install', root: host.root, via, done: [], unchanged: [], blocked: [], hostErrors: [] };
   const made: Change[] = [];
+  // The record of what was written (RECORD_PATH) may create its directories too: install made those.
+  const recordDirs = ['/var', '/var/lib', path.posix.dirname(RECORD_PATH)];
+  const absent = recordDirs.filter((d) => host.lstat(d) === null);
   try {
     return await installInto(host, options, report, made);
   } finally {
+    for (const d of absent) if (host.lstat(d)?.isDirectory()) made.push({ kind: 'mkdir', path: d, mode: 0o755 });
     recordCreated(host, made, report);
   }
 }
@@ -127,7 +176,12 @@ export async function install(host: Host, options: InstallOptions): Promise<Inst
 async function installInto(host: Host, options: InstallOptions, report: Omit<InstallReport, 'exitCode'>, made: Change[]): Promise<InstallReport> {
   const via = report.via;
 
-  // The binary first: a unit pointing at nothing would fail at boot.
+  // The bundle and the binary first: a unit pointing at nothing would fail at boot.
+  const written: Record<string, string> = {};
+  if (options.binary.kind === 'bundle') {
+    installBundle(host, options.binary, report, written);
+    if (report.blocked.length > 0 || report.hostErrors.length > 0) return summarize(report);
+  }
   const content = binaryContent(options.binary);
   const binStat = host.lstat(BIN_PATH);
   if (binStat?.isSymbolicLink() || (binStat && !binStat.isFile())) {
@@ -135,7 +189,7 @@ async function installInto(host: Host, options: InstallOptions, report: Omit<Ins
   } else {
     let current: Uint8Array | null = null;
     try {
-      current = binStat ? host.readBytes(BIN_PATH) : null;
+      current = binStat ? host.readFile(BIN_PATH, { trust: false, maxBytes: MAX_INSTALLED_BYTES }) : null;
     } catch (error) {
       report.hostErrors.push(`read ${BIN_PATH}: ${describeError(error)}`);
     }
@@ -149,15 +203,23 @@ async function installInto(host: Host, options: InstallOptions, report: Omit<Ins
       report.done.push(...outcome.done.map(describeChange));
       if (sameBytes(current, content) && binStat && (binStat.mode & 0o7777) === 0o755 && binStat.uid === 0) {
         report.unchanged.push(BIN_PATH);
+        written[BIN_PATH] = sha256Bytes(content);
       } else {
         try {
+          recordIntent(host, { [BIN_PATH]: sha256Bytes(content) });
           host.writeFileAtomic(BIN_PATH, content, { mode: 0o755, uid: 0, gid: 0 });
           report.done.push(`${current === null ? 'create' : 'update'} ${BIN_PATH} (mode 0755, ${content.length} bytes)`);
+          written[BIN_PATH] = sha256Bytes(content);
         } catch (error) {
           report.hostErrors.push(`write ${BIN_PATH}: ${describeError(error)}`);
         }
       }
     }
+  }
+  try {
+    recordWritten(host, written);
+  } catch (error) {
+    report.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
   }
 
   // The unit files, as managed files: a foreign file at our path is reported, not replaced.
@@ -266,6 +328,7 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
   }
 
   let unitsRemoved = false;
+  const unitForget: Record<string, null> = {};
   for (const unit of units) {
     const p = unitPath(unit.name);
     const stat = host.lstat(p);
@@ -273,7 +336,7 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
       report.unchanged.push(`${p} (absent)`);
       continue;
     }
-    const who = stat.isFile() ? ownership(host.readText(p) ?? '') : 'foreign';
+    const who = stat.isFile() ? recordedOwnership(host, p, host.readText(p, { trust: false }) ?? '') : 'foreign';
     if (who !== 'ours' && !options.force) {
       report.blocked.push(fail(p, 'absent', who === 'edited' ? 'edited since k3s-hostprep wrote it' : 'not written by k3s-hostprep', `${p} is not k3s-hostprep's as written; it is left alone. Remove it by hand, or run uninstall --force (a backup is kept).`));
       continue;
@@ -281,6 +344,7 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
     try {
       if (who !== 'ours' && stat.isFile()) report.done.push(`backup kept: ${host.backup(p)}`);
       host.remove(p);
+      unitForget[p] = null;
       report.done.push(`remove ${p}`);
       unitsRemoved = true;
     } catch (error) {
@@ -289,19 +353,53 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
   }
   if (via === 'systemctl' && (unitsRemoved || ours.length > 0)) await systemctl(host, ['daemon-reload'], report);
 
-  const bin = host.lstat(BIN_PATH);
-  if (bin === null) report.unchanged.push(`${BIN_PATH} (absent)`);
-  else if (!bin.isFile()) report.blocked.push(fail(BIN_PATH, 'absent', 'not a regular file', `${BIN_PATH} is not a regular file; it is left alone.`));
-  else {
+  // The executable and the bundle: removed only where the content is what install recorded writing.
+  const record = readRecord(host);
+  const forget: Record<string, null> = { ...unitForget };
+  const installed = [BIN_PATH, ...Object.keys(record).filter((p) => p.startsWith(`${LIB_DIR}/`)).sort().reverse()];
+  for (const p of installed) {
+    const stat = host.lstat(p);
+    if (stat === null) {
+      if (p === BIN_PATH) report.unchanged.push(`${BIN_PATH} (absent)`);
+      forget[p] = null;
+      continue;
+    }
+    let ours = false;
     try {
-      host.remove(BIN_PATH);
-      report.done.push(`remove ${BIN_PATH}`);
+      ours = stat.isFile() && record[p]?.includes(sha256Bytes(host.readFile(p, { trust: false, maxBytes: MAX_INSTALLED_BYTES }) ?? new Uint8Array())) === true;
     } catch (error) {
-      report.hostErrors.push(`remove ${BIN_PATH}: ${describeError(error)}`);
+      report.hostErrors.push(`read ${p}: ${describeError(error)}`);
+      continue;
+    }
+    if (!ours) {
+      report.unchanged.push(`${p} (not what k3s-hostprep install wrote: left alone)`);
+      continue;
+    }
+    try {
+      host.remove(p);
+      forget[p] = null;
+      report.done.push(`remove ${p}`);
+    } catch (error) {
+      report.hostErrors.push(`remove ${p}: ${describeError(error)}`);
     }
   }
+  for (const dir of [`${LIB_DIR}/lib`, LIB_DIR]) {
+    const names = host.readDir(dir);
+    if (names === null || names.length > 0 || !host.lstat(dir)?.isDirectory()) continue;
+    try {
+      host.removeDir(dir);
+      report.done.push(`rmdir ${dir}`);
+    } catch (error) {
+      report.hostErrors.push(`rmdir ${dir}: ${describeError(error)}`);
+    }
+  }
+  try {
+    recordWritten(host, forget);
+  } catch (error) {
+    report.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
+  }
   // The directories install created, deepest first, each only when nothing else is in it.
-  const created = readRecord(host);
+  const created = readCreated(host);
   if (created.length > 0 && report.blocked.length === 0 && report.hostErrors.length === 0) {
     try {
       host.remove(INSTALL_RECORD);

@@ -4,6 +4,7 @@
  * inode, systemd.exec(5)), and logfmt fields that journalctl -g and log shippers can pick
  * apart. Pure except journalStream(), which looks at file descriptor 2.
  */
+import { escapeControls } from '../report/escape.js';
 import * as fs from 'node:fs';
 import type { ItemState, Transition } from './state.js';
 
@@ -22,9 +23,9 @@ export function journalStream(env: NodeJS.ProcessEnv = process.env): boolean {
   }
 }
 
-/** A logfmt value: bare when it can be, else double-quoted with \ and " escaped; never a newline. */
+/** A logfmt value: bare when it can be, else double-quoted with \ and " escaped; never a newline or another control character. */
 export function logfmtValue(value: string): string {
-  const flat = value.replace(/\r?\n/g, ' ');
+  const flat = escapeControls(value.replace(/\r?\n/g, ' '));
   return flat !== '' && /^[A-Za-z0-9_.:/@+,-]+$/.test(flat) ? flat : `"${flat.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { defaultConfig } from '../../src/config/load.js';
 import * as fs from 'node:fs';
 import { kernelParameters, renderKubeletSysctl } from '../../src/controls/kernel-parameters.js';
 import { KUBELET_SYSCTLS, kubeletMessage, parseKernelInt } from '../../src/k3s/kubelet-sysctls.js';
@@ -57,7 +58,8 @@ test('a failing sysctl and a value the kernel does not take are host errors', as
   failing.sysctlExitCode = 255;
   const out1 = await kernelParameters.apply(context(failing), kernelParameters.plan(context(failing)));
   t.is(out1.hostErrors.length, 1);
-  t.regex(out1.hostErrors[0]!, /^sysctl -p \/etc\/sysctl.d\/90-kubelet.conf exited 255: sysctl: permission denied/);
+  t.regex(out1.hostErrors[0]!, /^sysctl -p \/etc\/sysctl.d\/90-kubelet.conf exited 255: sysctl: permission denied.*; \/etc\/sysctl.d\/90-kubelet.conf was put back as it was before this run$/);
+  t.false(fs.existsSync(failing.file('/etc/sysctl.d/90-kubelet.conf')), 'a file the kernel rejected is not left for the next boot');
 
   const stubborn = new TestHost(HOSTILE);
   stubborn.stubborn.add('kernel.panic');
@@ -86,7 +88,7 @@ test('a foreign 90-kubelet.conf is not replaced without force, and is backed up 
   const outcome = await kernelParameters.apply(forced, kernelParameters.plan(forced));
   t.is(outcome.backups.length, 1);
   t.is(fs.readFileSync(host.file(outcome.backups[0]!), 'utf8'), 'vm.overcommit_memory=1\n');
-  t.regex(outcome.backups[0]!, /^\/etc\/sysctl\.d\/90-kubelet\.conf\.k3s-hostprep-backup-\d{8}T\d{6}Z$/);
+  t.regex(outcome.backups[0]!, /^\/etc\/sysctl\.d\/90-kubelet\.conf\.k3s-hostprep-backup-\d{8}T\d{6}\.\d{3}Z(-\d+)?$/);
   t.true(kernelParameters.verify(forced).every((f) => f.status === 'pass'));
 });
 
@@ -123,4 +125,17 @@ test('extra parameters from the config are written after the six, applied and ve
   t.is(kernelParameters.verify(ctx).find((f) => f.item === 'net.ipv4.tcp_rmem')?.status, 'pass', 'white space is not a difference');
   host.kernel.set('net.ipv4.ip_forward', '0');
   t.is(kernelParameters.verify(ctx).find((f) => f.item === 'net.ipv4.ip_forward')?.reason, 'net.ipv4.ip_forward is 0, the configuration asks for 1');
+});
+
+test('a failed sysctl -p of an extra key leaves the previous file in place', async (t) => {
+  const host = new TestHost(COMPLIANT);
+  const ctx = context(host);
+  await kernelParameters.apply(ctx, kernelParameters.plan(ctx));
+  const before = fs.readFileSync(host.file('/etc/sysctl.d/90-kubelet.conf'), 'utf8');
+  host.kernel.set('net.ipv4.ip_forward', '0');
+  host.sysctlExitCode = 255;
+  const withExtra = context(host, { config: { ...defaultConfig(), sysctl: { 'net.ipv4.ip_forward': '1' } } });
+  const outcome = await kernelParameters.apply(withExtra, kernelParameters.plan(withExtra));
+  t.regex(outcome.hostErrors[0] ?? '', /exited 255.*was put back as it was before this run/);
+  t.is(fs.readFileSync(host.file('/etc/sysctl.d/90-kubelet.conf'), 'utf8'), before);
 });

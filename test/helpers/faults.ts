@@ -7,7 +7,6 @@
  * and no temporary file left.
  */
 import fs from 'fs-extra';
-import * as path from 'node:path';
 import { CONFIG_A, CONFIG_B } from './crash.js';
 import { CLI, HOSTILE, Sandbox, asNobody } from './sandbox.js';
 
@@ -32,12 +31,13 @@ export interface FaultScenario {
   config: 'a' | 'b';
 }
 
-/** A directory put first on PATH inside the sandbox, with a sysctl in it (or none). */
-function sysctlBin(s: Sandbox, name: string, body: string | null): void {
-  const dir = s.path(name);
-  fs.mkdirpSync(dir);
-  if (body !== null) fs.writeFileSync(path.join(dir, 'sysctl'), body, { mode: 0o755 });
-  s.setup.push(`export PATH=${dir}${body !== null ? ':$PATH' : ''}`);
+/**
+ * A sysctl stand-in in /usr/local/sbin inside the sandbox, or none at all (the system's hidden):
+ * k3s-hostprep takes helpers from the system directories only, never from PATH.
+ */
+function sysctlBin(s: Sandbox, body: string | null): void {
+  if (body !== null) s.program('sysctl', body);
+  else s.hide('/usr/sbin/sysctl');
 }
 
 export const FAULTS: readonly FaultScenario[] = [
@@ -56,10 +56,10 @@ export const FAULTS: readonly FaultScenario[] = [
     config: 'b',
   },
   {
-    name: 'no sysctl binary on PATH',
-    line: /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf exited 127: sysctl was not found on PATH \(install procps\)/,
+    name: 'no sysctl binary',
+    line: /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf could not be started: sysctl was not found as a root-owned executable in .* \(install procps\)/,
     prepare: (s) => {
-      sysctlBin(s, 'empty-bin', null);
+      sysctlBin(s, null);
       return undefined;
     },
     kernelUntouched: true,
@@ -67,9 +67,9 @@ export const FAULTS: readonly FaultScenario[] = [
   },
   {
     name: 'sysctl exits 255',
-    line: /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf exited 255: sysctl: permission denied on key "kernel\.panic"/,
+    line: /^k3s-hostprep: apply: HOST ERROR: kernel-parameters: \/usr\/local\/sbin\/sysctl -p \/etc\/sysctl\.d\/90-kubelet\.conf exited 255: sysctl: permission denied on key "kernel\.panic"/,
     prepare: (s) => {
-      sysctlBin(s, 'bad-bin', '#!/bin/sh\necho "sysctl: permission denied on key \\"kernel.panic\\"" >&2\nexit 255\n');
+      sysctlBin(s, '#!/bin/sh\necho "sysctl: permission denied on key \\"kernel.panic\\"" >&2\nexit 255\n');
       return undefined;
     },
     kernelUntouched: true,

@@ -118,6 +118,28 @@ export class Sandbox {
     return target;
   }
 
+  /**
+   * Puts a program into /usr/local/sbin inside the namespace (a sandbox directory is mounted
+   * there): k3s-hostprep takes helpers from the system directories only, in that order, so a
+   * stand-in there is found before the system's own. Returns its path on this machine.
+   */
+  program(name: string, body: string): string {
+    const dir = this.path('usr-local-sbin');
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { mode: 0o755 });
+      this.setup.push(`mount -n --bind ${dir} /usr/local/sbin`);
+    }
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, body, { mode: 0o755 });
+    fs.chmodSync(file, 0o755);
+    return file;
+  }
+
+  /** Hides a program of this machine inside the namespace (/dev/null is mounted over it). */
+  hide(file: string): void {
+    this.setup.push(`mount -n --bind /dev/null ${file}`);
+  }
+
   /** Runs a command inside the namespace. */
   async exec(command: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<RunResult> {
     const result = await execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', SCRIPT, 'sandbox', this.dir, ...command], {

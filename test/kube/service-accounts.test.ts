@@ -7,9 +7,8 @@
 import test from 'ava';
 import fs from 'fs-extra';
 import * as path from 'node:path';
-import { execa } from 'execa';
 import tmp from 'tmp';
-import { CLI } from '../helpers/sandbox.js';
+import { CLI, Sandbox } from '../helpers/sandbox.js';
 import { backoff, chooseKubectl, secureServiceAccounts, sortAccounts, waitForApi } from '../../src/kube/service-accounts.js';
 import type { ProcessResult } from '../../src/host/host.js';
 
@@ -19,12 +18,18 @@ const dir = __dirname;
 const statePath = dir + '/state.json';
 const state = JSON.parse(fs.readFileSync(statePath, 'utf8'));
 let args = process.argv.slice(2);
-fs.appendFileSync(dir + '/calls.log', JSON.stringify(args) + '\\n');
 if (require('path').basename(process.argv[1]) === 'k3s') {
   if (args[0] !== 'kubectl') { console.error('k3s stand-in: expected "kubectl"'); process.exit(2); }
   args = args.slice(1);
 }
 const save = () => fs.writeFileSync(statePath, JSON.stringify(state));
+// The kubeconfig is always named on the command line; what the environment says is recorded to show it is not passed on.
+if (args[0] !== '--kubeconfig') { console.error('kubectl stand-in: expected --kubeconfig first'); process.exit(2); }
+state.kubeconfig = args[1];
+state.envKubeconfig = process.env.KUBECONFIG ?? null;
+save();
+args = args.slice(2);
+fs.appendFileSync(dir + '/calls.log', JSON.stringify(args) + '\\n');
 const key = args.join(' ');
 if (key === 'get --raw /readyz') {
   state.readyzCalls = (state.readyzCalls || 0) + 1;
@@ -59,25 +64,31 @@ process.exit(2);
 
 interface StandIn {
   dir: string;
-  state(): { namespaces: Record<string, boolean | null>; readyzCalls?: number };
+  sandbox: Sandbox;
+  state(): { namespaces: Record<string, boolean | null>; readyzCalls?: number; kubeconfig?: string; envKubeconfig?: string | null };
   calls(): string[][];
   run(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; ms: number }>;
 }
 
+/**
+ * The stand-in in /usr/local/sbin of a sandbox (k3s-hostprep takes k3s and kubectl from the
+ * system directories only, whatever PATH says), with its state beside it.
+ */
 function standIn(name: 'kubectl' | 'k3s', state: object): StandIn {
-  const dir = tmp.dirSync({ unsafeCleanup: true }).name;
-  fs.writeFileSync(path.join(dir, name), STANDIN, { mode: 0o755 });
+  const s = new Sandbox();
+  const file = s.program(name, STANDIN);
+  const dir = path.dirname(file);
   fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state));
   fs.writeFileSync(path.join(dir, 'calls.log'), '');
   return {
     dir,
+    sandbox: s,
     state: () => JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')),
     calls: () => fs.readFileSync(path.join(dir, 'calls.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
     async run(...args: string[]) {
       const start = Date.now();
-      // Only the stand-in is on PATH: no real k3s or kubectl can be reached.
-      const r = await execa(process.execPath, [CLI, 'service-accounts', ...args], { reject: false, env: { PATH: dir }, extendEnv: false });
-      return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), ms: Date.now() - start };
+      const r = await s.exec([process.execPath, CLI, 'service-accounts', ...args]);
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - start };
     },
   };
 }
@@ -116,20 +127,55 @@ test('an API that never answers fails clearly within the bounded wait', async (t
   t.is(k.state().namespaces.default, null);
 });
 
-test('k3s kubectl is preferred when the k3s binary is on PATH', async (t) => {
+test('k3s kubectl is preferred when the k3s binary is installed', async (t) => {
   const k = standIn('k3s', { readyAfter: 0, namespaces: { default: null } });
   const r = await k.run();
   t.is(r.exitCode, 0, r.stdout + r.stderr);
   t.regex(r.stdout, /through .*\/k3s kubectl\n/);
-  t.true(k.calls().every((c) => c[0] === 'kubectl'));
+  t.true(k.calls().length >= 3, 'the k3s stand-in refuses anything but "k3s kubectl --kubeconfig FILE ..."');
+  t.is(k.state().kubeconfig, '/etc/rancher/k3s/k3s.yaml');
   t.is(k.state().namespaces.default, false);
 });
 
 test('no kubectl at all is a host error naming what is missing', async (t) => {
+  // Whatever PATH holds: only the system directories count.
+  const s = new Sandbox();
+  for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin']) for (const name of ['k3s', 'kubectl']) if (fs.existsSync(path.join(dir, name))) s.hide(path.join(dir, name));
   const dir = tmp.dirSync({ unsafeCleanup: true }).name;
-  const r = await execa(process.execPath, [CLI, 'service-accounts'], { reject: false, env: { PATH: dir }, extendEnv: false });
+  fs.writeFileSync(path.join(dir, 'kubectl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  s.setup.push(`export PATH=${dir}:$PATH`);
+  const r = await s.exec([process.execPath, CLI, 'service-accounts']);
+  s.dispose();
   t.is(r.exitCode, 3);
-  t.regex(String(r.stderr), /neither k3s nor kubectl is on PATH/);
+  t.regex(String(r.stderr), /neither k3s nor kubectl was found as a root-owned executable in the system directories/);
+});
+
+test('a hostile PATH and KUBECONFIG play no part: the system k3s runs, with K3s\' own kubeconfig named', async (t) => {
+  const k = standIn('k3s', { readyAfter: 0, namespaces: { default: null } });
+  // A user-owned directory first on PATH with its own k3s and kubectl, and a user-owned kubeconfig.
+  const evil = k.sandbox.path('evil');
+  fs.mkdirSync(evil, { mode: 0o777 });
+  fs.chownSync(evil, 65534, 65534);
+  const marker = k.sandbox.path('evil-ran');
+  for (const n of ['k3s', 'kubectl']) {
+    fs.writeFileSync(path.join(evil, n), `#!/bin/sh\ntouch ${marker}\nexit 0\n`, { mode: 0o755 });
+    fs.chownSync(path.join(evil, n), 65534, 65534);
+  }
+  const kubeconfig = path.join(evil, 'config');
+  fs.writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nusers:\n- name: x\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${path.join(evil, 'k3s')}\n`);
+  fs.chownSync(kubeconfig, 65534, 65534);
+  k.sandbox.setup.push(`export PATH=${evil}:$PATH KUBECONFIG=${kubeconfig}`);
+  const r = await k.run();
+  t.is(r.exitCode, 0, r.stdout + r.stderr);
+  t.false(fs.existsSync(marker), 'nothing from the user-owned directory ran');
+  t.is(k.state().kubeconfig, '/etc/rancher/k3s/k3s.yaml');
+  t.is(k.state().envKubeconfig, null, 'KUBECONFIG is not passed on');
+  // --kubeconfig naming that user-owned file is refused before anything runs.
+  const refused = await k.run('--kubeconfig', kubeconfig);
+  t.is(refused.exitCode, 3);
+  t.regex(refused.stderr, /the kubeconfig is not trusted: .*evil.* is (owned by uid 65534|world-writable)/);
+  t.false(fs.existsSync(marker));
+  k.sandbox.dispose();
 });
 
 test('a patch that fails is reported with its namespace, and the others still run', async (t) => {
@@ -176,9 +222,10 @@ test('a list kubectl cannot give is an error, and nothing is patched', async (t)
   t.is(calls.length, 2);
 });
 
-test('chooseKubectl: k3s anywhere on PATH wins over kubectl', (t) => {
-  const files = new Set(['/usr/bin/kubectl', '/usr/local/bin/k3s']);
-  t.deepEqual(chooseKubectl('/usr/bin:/usr/local/bin', (f) => files.has(f)), ['/usr/local/bin/k3s', 'kubectl']);
-  t.deepEqual(chooseKubectl('/usr/bin', (f) => files.has(f)), ['/usr/bin/kubectl']);
-  t.is(chooseKubectl('/nowhere', () => false), null);
+test('chooseKubectl: k3s wins over kubectl', (t) => {
+  const files = new Map([['kubectl', '/usr/bin/kubectl'], ['k3s', '/usr/local/bin/k3s']]);
+  t.deepEqual(chooseKubectl((n) => files.get(n) ?? null), ['/usr/local/bin/k3s', 'kubectl']);
+  files.delete('k3s');
+  t.deepEqual(chooseKubectl((n) => files.get(n) ?? null), ['/usr/bin/kubectl']);
+  t.is(chooseKubectl(() => null), null);
 });

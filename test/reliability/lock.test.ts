@@ -13,17 +13,10 @@ const it = isRoot() ? test.serial : test.skip;
 const SYSCTL_FILE = '/etc/sysctl.d/90-kubelet.conf';
 const AUDIT = '/var/lib/rancher/k3s/server/audit.yaml';
 
-/** A sysctl on PATH that records overlapping calls, sleeps a little, then runs the real one. */
+/** A sysctl in /usr/local/sbin that records overlapping calls, sleeps a little, then runs the real one. */
 function overlapDetectingSysctl(s: Sandbox, sleep = '0.2'): string {
-  const bin = s.path('bin');
-  fs.mkdirpSync(bin);
   const log = s.path('sysctl.log');
-  fs.writeFileSync(
-    path.join(bin, 'sysctl'),
-    `#!/bin/sh\nif ! mkdir ${s.path('busy')} 2>/dev/null; then echo OVERLAP >> ${log}; fi\necho "call $*" >> ${log}\nsleep ${sleep}\n/usr/sbin/sysctl "$@"; rc=$?\nrmdir ${s.path('busy')} 2>/dev/null\nexit $rc\n`,
-    { mode: 0o755 },
-  );
-  s.setup.push(`export PATH=${bin}:$PATH`);
+  s.program('sysctl', `#!/bin/sh\nif ! mkdir ${s.path('busy')} 2>/dev/null; then echo OVERLAP >> ${log}; fi\necho "call $*" >> ${log}\nsleep ${sleep}\n/usr/sbin/sysctl "$@"; rc=$?\nrmdir ${s.path('busy')} 2>/dev/null\nexit $rc\n`);
   return log;
 }
 

@@ -41,7 +41,7 @@ function links(root: string): Record<string, string> {
 
 function hostWithSystemDirs(): TestHost {
   const host = new TestHost({});
-  for (const d of ['/etc/systemd/system', '/usr/local/bin']) fs.mkdirpSync(host.file(d));
+  for (const d of ['/etc/systemd/system', '/usr/local/bin', '/var/lib']) fs.mkdirpSync(host.file(d));
   return host;
 }
 
@@ -190,11 +190,8 @@ asRoot('on a host where systemd runs, install and uninstall go through systemctl
   // /run/systemd/system marks a host booted with systemd; systemctl is a recording stand-in
   // that hands enable and disable to the real systemctl working on the sandbox's /etc.
   fs.mkdirpSync(s.path('run', 'systemd', 'system'));
-  const bin = s.path('bin');
-  fs.mkdirpSync(bin);
   const log = s.path('systemctl.log');
-  fs.writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${log}\ncase "$1" in enable|disable) [ "$2" = --now ] && { a=$1; shift 2; set -- "$a" "$@"; }; exec /usr/bin/systemctl --root=/ "$@";; esac\nexit 0\n`, { mode: 0o755 });
-  s.setup.push(`export PATH=${bin}:$PATH`);
+  s.program('systemctl', `#!/bin/sh\necho "$*" >> ${log}\ncase "$1" in enable|disable) [ "$2" = --now ] && { a=$1; shift 2; set -- "$a" "$@"; }; exec /usr/bin/systemctl --root=/ "$@";; esac\nexit 0\n`);
   const binary = s.path('agent');
   fs.writeFileSync(binary, '#!/bin/sh\necho agent\n', { mode: 0o755 });
 
