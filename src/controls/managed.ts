@@ -32,7 +32,12 @@ export function renderManaged(body: string): string {
 /** No generated file is larger than this: what renders larger comes from a configuration gone wrong. */
 export const MAX_RENDERED_CHARS = 8 * 1024 * 1024;
 
-export type Ownership = 'ours' | 'edited' | 'foreign';
+/**
+ * "adopted": our header with an intact body on a host where k3s-hostprep has never kept a record
+ * of what it wrote (a node prepared by a release from before the record). Such a file is taken
+ * over once, with a backup, so that upgrading k3s-hostprep does not block the gate on every node.
+ */
+export type Ownership = 'ours' | 'adopted' | 'edited' | 'foreign';
 
 /**
  * What the header says: "ours" (our header and an intact body), "edited" (our header, a changed
@@ -121,10 +126,35 @@ export function sha256Bytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** "ours" only when the file's whole content is what k3s-hostprep recorded writing at that path; else what the header says, "ours" counting as "edited". */
+/**
+ * Whether the host had no record when this process first asked: judged once per host, so the
+ * record that a run's first write creates does not turn the run's later files into "edited".
+ */
+const recordAbsentAtStart = new WeakMap<Host, boolean>();
+
+function noRecordYet(host: Host): boolean {
+  let absent = recordAbsentAtStart.get(host);
+  if (absent === undefined) {
+    try {
+      absent = host.lstat(RECORD_PATH) === null;
+    } catch {
+      absent = false;
+    }
+    recordAbsentAtStart.set(host, absent);
+  }
+  return absent;
+}
+
+/**
+ * "ours" only when the file's whole content is what k3s-hostprep recorded writing at that path.
+ * Otherwise what the header says, an intact header counting as "edited", except on a host that
+ * has no record at all, where it is "adopted" (replaced with a backup kept).
+ */
 export function recordedOwnership(host: Host, logical: string, text: string): Ownership {
   if (readRecord(host)[logical]?.includes(sha256(text))) return 'ours';
-  return ownership(text) === 'foreign' ? 'foreign' : 'edited';
+  const header = ownership(text);
+  if (header === 'ours' && noRecordYet(host)) return 'adopted';
+  return header === 'foreign' ? 'foreign' : 'edited';
 }
 
 export function octal(mode: number): string {
@@ -258,7 +288,7 @@ export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPla
   const before = host.readText(spec.path, { trust: false }) ?? '';
   if (before !== after) {
     const who = recordedOwnership(host, spec.path, before);
-    if (who !== 'ours' && !force) {
+    if (who !== 'ours' && who !== 'adopted' && !force) {
       const what = who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there (edited since, or written by someone else)" : 'was not written by k3s-hostprep';
       return {
         changes: [],
@@ -321,7 +351,12 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   if (unsafe) return fail(spec.path, expected, actual, unsafe);
   if (text !== renderManaged(spec.body)) {
     const who = recordedOwnership(host, spec.path, text);
-    const why = who === 'ours' ? 'holds an older rendering; apply will update it' : who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there" : 'was not written by k3s-hostprep';
+    const why =
+      who === 'ours'
+        ? 'holds an older rendering; apply will update it'
+        : who === 'adopted'
+          ? 'holds a rendering by an earlier k3s-hostprep; apply will update it (a backup is kept)'
+          : who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there" : 'was not written by k3s-hostprep';
     return fail(spec.path, expected, actual, `${spec.path} ${why}.`);
   }
   if ((stat.mode & 0o7777) !== spec.mode) return fail(spec.path, expected, actual, `${spec.path} has mode ${octal(stat.mode)}, expected ${octal(spec.mode)}.`);

@@ -18,8 +18,13 @@ export interface K3sVersionChoice {
   source: string;
 }
 
-/** The newest K3s line k3s-hostprep knows; used when nothing else says which version. */
-export const NEWEST_LINE = 'v1.33';
+/**
+ * The newest K3s line k3s-hostprep knows; used when nothing else says which version. Its
+ * component defaults were read in K3s' release-1.34 branch (pkg/daemons/control/server.go,
+ * pkg/daemons/agent/agent_linux.go after v1.34.3+k3s1): the same as v1.33's on every point the
+ * checks depend on (kubelet settings in a config file, --read-only-port=0 on the line).
+ */
+export const NEWEST_LINE = 'v1.34';
 
 /** The oldest line supported: config.yaml.d drop-ins and the kubernetes.io/metadata.name label arrived in v1.21. */
 export const OLDEST_LINE = { major: 1, minor: 21 } as const;

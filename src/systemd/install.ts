@@ -337,7 +337,7 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
       continue;
     }
     const who = stat.isFile() ? recordedOwnership(host, p, host.readText(p, { trust: false }) ?? '') : 'foreign';
-    if (who !== 'ours' && !options.force) {
+    if (who !== 'ours' && who !== 'adopted' && !options.force) {
       report.blocked.push(fail(p, 'absent', who === 'edited' ? 'edited since k3s-hostprep wrote it' : 'not written by k3s-hostprep', `${p} is not k3s-hostprep's as written; it is left alone. Remove it by hand, or run uninstall --force (a backup is kept).`));
       continue;
     }

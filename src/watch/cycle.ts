@@ -13,7 +13,7 @@ import { renderMetrics } from '../report/prometheus.js';
 import type { Report } from '../report/model.js';
 import { describeChange } from '../report/text.js';
 import type { RoleChoice } from '../role.js';
-import { type Priority, PRIORITY, line, transitionLine } from './journal.js';
+import { type Priority, PRIORITY, line, transitionLines } from './journal.js';
 import { DriftTracker } from './state.js';
 
 /** Structured log fields of one line. */
@@ -86,7 +86,7 @@ export class WatchCycle {
     // A remediation is verified at once, so the restored state is logged and exported now; a
     // drift seen by that verification is remediated too, each control once per cycle.
     for (let round = 0; ; round++) {
-      for (const t of seen.items) this.options.log(transitionLine(t, this.options.prefix));
+      for (const text of transitionLines(seen.items, this.options.prefix)) this.options.log(text);
       const toFix: Control[] = [];
       for (const c of seen.controls) {
         if (!c.drifted) continue;

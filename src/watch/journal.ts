@@ -77,3 +77,19 @@ export function transitionLine(t: Transition, prefix: boolean): string {
     prefix,
   );
 }
+
+/**
+ * The lines for one cycle's changes of state. An item that only warns at the first cycle (an
+ * unscored or manual check of the benchmark: dozens of them on every node, none a drift) is
+ * gathered into one notice line, so the start of a watch is not a wall of warnings; a warning
+ * that appears later is a drift like any other and gets its own line.
+ */
+export function transitionLines(transitions: readonly Transition[], prefix: boolean): string[] {
+  const quiet = transitions.filter((t) => t.kind === 'initial' && t.state.status === 'warn');
+  const lines = transitions.filter((t) => !quiet.includes(t)).map((t) => transitionLine(t, prefix));
+  if (quiet.length > 0) {
+    const ids = quiet.map((t) => t.state.cis ?? t.state.item);
+    lines.push(line(PRIORITY.notice, 'warnings at start', { count: quiet.length, checks: [...new Set(ids)].join(',') }, prefix));
+  }
+  return lines;
+}

@@ -211,6 +211,9 @@ it('backups made in the same millisecond never overwrite each other', (t) => {
 it('a forged header (our mark, a digest matching its own body) does not make a file ours: no replace without --force, and a backup with it', async (t) => {
   const host = new TestHost(COMPLIANT);
   fs.mkdirpSync(host.file('/etc/sysctl.d'));
+  // A host where k3s-hostprep keeps its record: only recorded content is ours.
+  fs.mkdirpSync(host.file('/var/lib/k3s-hostprep'), { mode: 0o700 });
+  host.write('/var/lib/k3s-hostprep/written.json', '{}\n', 0o600);
   const forged = renderManaged('vm.overcommit_memory=0\n');
   host.write(SYSCTL_FILE, forged, 0o600);
   const ROLE = { role: 'server' as const, source: 'test' };
@@ -224,6 +227,20 @@ it('a forged header (our mark, a digest matching its own body) does not make a f
   // Once written by k3s-hostprep, it is ours: an older rendering is updated without --force.
   const again = await run(context(host), { command: 'apply', roleChoice: ROLE, facts: false });
   t.is(again.exitCode, 0);
+});
+
+it('a node prepared before the record existed: files with an intact header are adopted once, with a backup, without --force', async (t) => {
+  const host = new TestHost(COMPLIANT);
+  fs.mkdirpSync(host.file('/etc/sysctl.d'));
+  const earlier = renderManaged('# an earlier rendering\nvm.overcommit_memory=1\n');
+  host.write(SYSCTL_FILE, earlier, 0o600);
+  const ROLE = { role: 'server' as const, source: 'test' };
+  const apply = await run(context(host), { command: 'apply', roleChoice: ROLE, facts: false });
+  t.is(apply.exitCode, 0, 'the upgrade does not block the gate');
+  t.not(fs.readFileSync(host.file(SYSCTL_FILE), 'utf8'), earlier, 'replaced with the current rendering');
+  t.is(apply.backups.length, 1);
+  t.is(fs.readFileSync(host.file(apply.backups[0]!), 'utf8'), earlier, 'nothing is lost');
+  t.truthy(fs.existsSync(host.file('/var/lib/k3s-hostprep/written.json')), 'the record now exists: from here on a header alone makes nothing ours (the forged-header case)');
 });
 
 test('control characters from configuration are escaped in the text report and the journal line', (t) => {
