@@ -32,7 +32,9 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(repo, 'dist');
 const LAZY = ['yaml', 'execa', 'systeminformation', 'diff'];
 const BENCHMARKS_DIR = path.join(repo, 'src/k3s/benchmarks');
-const ROW_FILES = readdirSync(BENCHMARKS_DIR).filter((f) => /^k3s-cis-[0-9.]+\.ts$/.test(f)).map((f) => f.replace(/\.ts$/, ''));
+const ROW_FILES = readdirSync(BENCHMARKS_DIR)
+  .filter((f) => /^k3s-cis-[0-9.]+\.ts$/.test(f))
+  .map((f) => f.replace(/\.ts$/, ''));
 
 /**
  * Loads a CommonJS file like require() does, with its V8 code cache when there is one. `read`
@@ -58,7 +60,8 @@ const loader = ({ read, readCache, writeCache }) => `function loadCached(file) {
 const FILE_LOADER = loader({
   read: "require('node:fs').readFileSync(file, 'utf8')",
   readCache: "require('node:fs').readFileSync(file + '.v8cache')",
-  writeCache: "if (process.env.K3S_HOSTPREP_WRITE_CODE_CACHE === '1') process.once('exit', () => require('node:fs').writeFileSync(file + '.v8cache', script.createCachedData()));",
+  writeCache:
+    "if (process.env.K3S_HOSTPREP_WRITE_CODE_CACHE === '1') process.once('exit', () => require('node:fs').writeFileSync(file + '.v8cache', script.createCachedData()));",
 });
 
 /**
@@ -101,7 +104,9 @@ try {
     const built = path.join(scratch, `${name}.cjs`);
     await build({ ...common, entryPoints: [path.join(BENCHMARKS_DIR, `${name}.ts`)], outfile: built });
     const rows = createRequire(built)(built);
-    const body = Object.entries(rows).map(([key, value]) => `exports.${key} = JSON.parse(${JSON.stringify(JSON.stringify(value))});\n`).join('');
+    const body = Object.entries(rows)
+      .map(([key, value]) => `exports.${key} = JSON.parse(${JSON.stringify(JSON.stringify(value))});\n`)
+      .join('');
     writeFileSync(path.join(dist, 'lib', 'rows', `${name}.cjs`), `'use strict';\n${body}`);
   }
 } finally {
@@ -157,7 +162,10 @@ try {
   mkdirSync(path.join(root, 'etc/rancher/k3s'), { recursive: true });
   writeFileSync(path.join(root, 'etc/k3s-hostprep/config.yaml'), 'role: server\nnetworkPolicy:\n  namespaces: [kube-system, default]\n');
   writeFileSync(path.join(root, 'etc/rancher/k3s/config.yaml'), 'write-kubeconfig-mode: "0600"\nkube-apiserver-arg:\n  - request-timeout=300s\n');
-  spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'check', '--root', root, '--k3s-version', 'v1.30'], { env: { ...process.env, K3S_HOSTPREP_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
+  spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'check', '--root', root, '--k3s-version', 'v1.30'], {
+    env: { ...process.env, K3S_HOSTPREP_WRITE_CODE_CACHE: '1' },
+    stdio: 'ignore',
+  });
   // execa runs `k3s --version` on a node with K3s installed (no offline root does): its cache
   // comes from starting one process through it, as that probe does.
   const probe = `${FILE_LOADER}\nloadCached(${JSON.stringify(path.join(dist, 'lib/execa.cjs'))}).execa(process.execPath, ['--version'], { timeout: 10000, reject: false }).then(() => {});`;

@@ -73,7 +73,9 @@ async function freePorts(n) {
 
 /** Every node healthy (the benchmark's fleet): node01..node03 servers, the rest agents. */
 export function healthyMix(count) {
-  return defaultMix(Math.max(count, 8)).slice(0, count).map((n) => ({ ...n, badConfig: false, conflict: false, unreachable: false }));
+  return defaultMix(Math.max(count, 8))
+    .slice(0, count)
+    .map((n) => ({ ...n, badConfig: false, conflict: false, unreachable: false }));
 }
 
 export function defaultMix(count) {
@@ -100,8 +102,15 @@ export async function buildRelease(dir) {
   fs.mkdirSync(path.join(work, name, 'systemd'), { recursive: true });
   const exe = path.join(work, name, 'k3s-hostprep');
   await build({
-    absWorkingDir: REPO, entryPoints: ['src/cli.ts'], bundle: true, platform: 'node', target: 'node20', format: 'cjs',
-    legalComments: 'none', logLevel: 'warning', outfile: exe,
+    absWorkingDir: REPO,
+    entryPoints: ['src/cli.ts'],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    legalComments: 'none',
+    logLevel: 'warning',
+    outfile: exe,
   });
   fs.chmodSync(exe, 0o755);
   fs.copyFileSync(path.join(REPO, 'README.md'), path.join(work, name, 'README.md'));
@@ -138,7 +147,21 @@ exec /usr/sbin/sshd -D -e -f "$S/ssh/sshd_config"
 
 function prepareNode(dir, spec, port, id) {
   const node = path.join(dir, 'nodes', spec.name);
-  for (const d of ['proc-sys', 'etc-upper', 'etc-work', 'etc-sysctl.d', 'var-lib', 'run', 'vendor-sysctl.d', 'usr-local-upper', 'usr-local-work', 'root-home', 'var-log', 'tmp', 'ssh']) {
+  for (const d of [
+    'proc-sys',
+    'etc-upper',
+    'etc-work',
+    'etc-sysctl.d',
+    'var-lib',
+    'run',
+    'vendor-sysctl.d',
+    'usr-local-upper',
+    'usr-local-work',
+    'root-home',
+    'var-log',
+    'tmp',
+    'ssh',
+  ]) {
     fs.mkdirSync(path.join(node, d), { recursive: true, mode: 0o755 });
   }
   fs.chmodSync(path.join(node, 'root-home'), 0o700);
@@ -163,28 +186,31 @@ function prepareNode(dir, spec, port, id) {
   fs.mkdirSync(path.join(node, 'run', 'sshd'), { mode: 0o755 });
   const key = path.join(node, 'ssh', 'ssh_host_ed25519_key');
   sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', spec.name, '-f', key]);
-  fs.writeFileSync(path.join(node, 'ssh', 'sshd_config'), [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${key}`,
-    'PidFile none',
-    'UsePAM no',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'PubkeyAuthentication yes',
-    'PermitRootLogin no',
-    `AllowUsers ${USER}`,
-    'StrictModes yes',
-    'PrintMotd no',
-    'PrintLastLog no',
-    'X11Forwarding no',
-    'AllowTcpForwarding no',
-    'MaxStartups 200:30:400',
-    'MaxSessions 50',
-    'LogLevel ERROR',
-    'Subsystem sftp internal-sftp',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(node, 'ssh', 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${key}`,
+      'PidFile none',
+      'UsePAM no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'PermitRootLogin no',
+      `AllowUsers ${USER}`,
+      'StrictModes yes',
+      'PrintMotd no',
+      'PrintLastLog no',
+      'X11Forwarding no',
+      'AllowTcpForwarding no',
+      'MaxStartups 200:30:400',
+      'MaxSessions 50',
+      'LogLevel ERROR',
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'),
+  );
   if (spec.conflict) {
     fs.writeFileSync(path.join(node, 'etc-sysctl.d', '99-tuning.conf'), '# a database tuning package\nvm.overcommit_memory = 2\n');
   }
@@ -194,7 +220,8 @@ function prepareNode(dir, spec, port, id) {
 function startNode(node) {
   const log = fs.openSync(path.join(node, 'sshd.log'), 'a');
   const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', NODE_SCRIPT, 'node', node, MOUNTS], {
-    detached: true, stdio: ['ignore', log, log],
+    detached: true,
+    stdio: ['ignore', log, log],
   });
   child.unref();
   fs.closeSync(log);
@@ -207,9 +234,18 @@ async function waitForSsh(port, deadline) {
       const s = net.connect(port, '127.0.0.1');
       let got = '';
       s.setTimeout(1000);
-      s.on('data', (d) => { got += d; if (got.includes('\n')) { s.destroy(); resolve(got); } });
+      s.on('data', (d) => {
+        got += d;
+        if (got.includes('\n')) {
+          s.destroy();
+          resolve(got);
+        }
+      });
       s.on('error', () => resolve(null));
-      s.on('timeout', () => { s.destroy(); resolve(null); });
+      s.on('timeout', () => {
+        s.destroy();
+        resolve(null);
+      });
     });
     if (banner?.startsWith('SSH-2.0-')) return;
     if (Date.now() > deadline) throw new Error(`fleet-sim: sshd on 127.0.0.1:${port} did not answer`);
@@ -222,8 +258,15 @@ function yamlScalar(v) {
 }
 
 export function inventoryYaml(dir, nodes, hostVars = {}) {
-  const out = ['all:', '  vars:', '    ansible_host: 127.0.0.1', `    ansible_user: ${USER}`,
-    `    ansible_ssh_private_key_file: ${JSON.stringify(path.join(dir, 'ssh', 'id_ed25519'))}`, '    ansible_python_interpreter: /usr/bin/python3', '  children:'];
+  const out = [
+    'all:',
+    '  vars:',
+    '    ansible_host: 127.0.0.1',
+    `    ansible_user: ${USER}`,
+    `    ansible_ssh_private_key_file: ${JSON.stringify(path.join(dir, 'ssh', 'id_ed25519'))}`,
+    '    ansible_python_interpreter: /usr/bin/python3',
+    '  children:',
+  ];
   for (const group of ['server', 'agent']) {
     out.push(`    ${group}:`, '      hosts:');
     for (const n of nodes.filter((x) => x.group === group)) {
@@ -259,13 +302,20 @@ export function ansibleCfg(dir, forks) {
 
 /** The environment ansible runs with: this fleet's configuration, nothing of the user's home. */
 export function ansibleEnv(dir) {
-  return { ...process.env, ANSIBLE_CONFIG: path.join(dir, 'ansible.cfg'), ANSIBLE_HOME: path.join(dir, 'ansible', 'home'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' };
+  return {
+    ...process.env,
+    ANSIBLE_CONFIG: path.join(dir, 'ansible.cfg'),
+    ANSIBLE_HOME: path.join(dir, 'ansible', 'home'),
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_FORCE_COLOR: '0',
+  };
 }
 
 export async function up(dir, count, mix = defaultMix(count)) {
   fs.mkdirSync(path.join(dir, 'ssh'), { recursive: true, mode: 0o700 });
   for (const d of ['cp', 'ansible/tmp', 'ansible/home']) fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o700 });
-  if (!fs.existsSync(path.join(dir, 'ssh', 'id_ed25519'))) sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-controller', '-f', path.join(dir, 'ssh', 'id_ed25519')]);
+  if (!fs.existsSync(path.join(dir, 'ssh', 'id_ed25519')))
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-controller', '-f', path.join(dir, 'ssh', 'id_ed25519')]);
   const ports = await freePorts(count);
   const id = freeId();
   const nodes = [];

@@ -21,8 +21,11 @@ if (!repo) {
   process.stderr.write('usage: node scripts/kube-bench-rows.mjs KUBE_BENCH_GIT_DIR [COMMIT]\n');
   process.exit(2);
 }
-const show = (p) => execFileSync('git', ['--git-dir', fs.existsSync(path.join(repo, '.git')) ? path.join(repo, '.git') : repo, 'show', `${commit}:${p}`], { encoding: 'utf8' });
-const resolved = execFileSync('git', ['--git-dir', fs.existsSync(path.join(repo, '.git')) ? path.join(repo, '.git') : repo, 'rev-parse', commit], { encoding: 'utf8' }).trim();
+const show = (p) =>
+  execFileSync('git', ['--git-dir', fs.existsSync(path.join(repo, '.git')) ? path.join(repo, '.git') : repo, 'show', `${commit}:${p}`], { encoding: 'utf8' });
+const resolved = execFileSync('git', ['--git-dir', fs.existsSync(path.join(repo, '.git')) ? path.join(repo, '.git') : repo, 'rev-parse', commit], {
+  encoding: 'utf8',
+}).trim();
 
 export const BENCHMARKS = ['k3s-cis-1.23', 'k3s-cis-1.24', 'k3s-cis-1.7', 'k3s-cis-1.8', 'k3s-cis-1.9'];
 const FILES = ['master', 'controlplane', 'etcd', 'node', 'policies'];
@@ -66,7 +69,8 @@ function classify(audit, auditConfig) {
     return { kind: 'cluster', objects: m ? m[1] : 'objects' };
   }
   if (/encryption-provider-config/.test(a) && /providers/.test(a)) return { kind: 'encryption-providers' };
-  if (/Managed etcd cluster/.test(a) && /stat/.test(a)) return { kind: 'etcd-dir-mode', path: '/var/lib/rancher/k3s/server/db/etcd', fallback: /echo "([^"]*)"/.exec(a)?.[1] ?? '' };
+  if (/Managed etcd cluster/.test(a) && /stat/.test(a))
+    return { kind: 'etcd-dir-mode', path: '/var/lib/rancher/k3s/server/db/etcd', fallback: /echo "([^"]*)"/.exec(a)?.[1] ?? '' };
   const comp = COMPONENTS.filter(([needle]) => a.includes(needle));
   if (comp.length > 0) {
     const read = { kind: 'line', component: comp[comp.length - 1][1] };
@@ -75,7 +79,10 @@ function classify(audit, auditConfig) {
     if (/grep -m1 'Running/.test(a) || /grep\s+-m1 'Running/.test(a)) read.which = 'first';
     if (/grep -A1 'Running kube-apiserver' \| tail -n2/.test(a)) read.nextLine = true;
     // Greps after the line is taken: each must match, or the pipeline exits 1.
-    const after = a.split(/tail -n[12]/).slice(1).join(' ');
+    const after = a
+      .split(/tail -n[12]/)
+      .slice(1)
+      .join(' ');
     read.greps = [...after.matchAll(/grep( -o)?( --)? (?:'([^']*)'|"([^"]*)")/g)]
       .map((m) => ({ pattern: m[3] ?? m[4], only: m[1] !== undefined }))
       .filter((g) => g.pattern !== 'grep');
@@ -96,7 +103,15 @@ function classify(audit, auditConfig) {
   if (/ps -ef|ps -fC/.test(a)) return { kind: 'process', ...(auditConfig ? { config: classifyConfigOnly(auditConfig) } : {}) };
   const ifExists = /if test -e/.test(a);
   let m = /find (\S+) -type f( ! -name lock)?/.exec(a);
-  if (m) return { kind: /%U:%G/.test(a) ? 'owner' : 'mode', path: `${m[1]}/*`, format: /%U:%G/.test(a) ? '%U:%G' : 'permissions=%a', ifExists: true, skipLock: m[2] !== undefined, find: true };
+  if (m)
+    return {
+      kind: /%U:%G/.test(a) ? 'owner' : 'mode',
+      path: `${m[1]}/*`,
+      format: /%U:%G/.test(a) ? '%U:%G' : 'permissions=%a',
+      ifExists: true,
+      skipLock: m[2] !== undefined,
+      find: true,
+    };
   m = /stat -c (permissions=%a|%a|%U:%G|%n %a) (\S+?)(;|'|$| )/.exec(a);
   if (m) return { kind: m[1] === '%U:%G' ? 'owner' : 'mode', path: m[2], format: m[1], ifExists };
   m = /find (\S+)/.exec(a);
@@ -143,7 +158,16 @@ function rowsOf(name) {
           automated: /\(Automated\)\s*$/.test(String(c.text)) ? true : /\(Manual\)\s*$/.test(String(c.text)) ? false : c.type !== 'manual',
           type: c.type === 'skip' ? 'skip' : c.type === 'manual' ? 'manual' : 'automated',
           scored: Boolean(c.scored),
-          target: doc.type === 'node' ? 'node' : doc.type === 'policies' ? 'policies' : doc.type === 'etcd' ? 'etcd' : doc.type === 'controlplane' ? 'controlplane' : 'master',
+          target:
+            doc.type === 'node'
+              ? 'node'
+              : doc.type === 'policies'
+                ? 'policies'
+                : doc.type === 'etcd'
+                  ? 'etcd'
+                  : doc.type === 'controlplane'
+                    ? 'controlplane'
+                    : 'master',
           multi: Boolean(c.use_multiple_values),
           reads: c.type === 'skip' || c.type === 'manual' ? { kind: 'none' } : classify(audit, auditConfig),
           tests: c.type === 'skip' || c.type === 'manual' ? null : testsOf(c.tests),

@@ -127,18 +127,38 @@ const seconds = Math.round((Date.now() - started) / 1000);
 console.log(`k3s-hostprep reliability (seed ${SEED}, ${seconds}s, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
 console.log('');
 console.log(`crash trials run:        ${crash.trials}`);
-console.log(`  killed by SIGKILL:     ${crash.killed} (${crash.killedAtSyscall} at a chosen system call, ${crash.killedByDelay} after a random delay; ${crash.trials - crash.killed} ran to the end)`);
-console.log(`  kill points:           ${crash.killPointsHit} distinct of ${crash.killPoints} listed (file-changing system calls of full runs from 8 starting states)`);
-console.log(`  file states after kill: ${Object.entries(crash.fileStates).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(
+  `  killed by SIGKILL:     ${crash.killed} (${crash.killedAtSyscall} at a chosen system call, ${crash.killedByDelay} after a random delay; ${crash.trials - crash.killed} ran to the end)`,
+);
+console.log(
+  `  kill points:           ${crash.killPointsHit} distinct of ${crash.killPoints} listed (file-changing system calls of full runs from 8 starting states)`,
+);
+console.log(
+  `  file states after kill: ${Object.entries(crash.fileStates)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+);
 console.log(`  temporary files left by kills: ${crash.tempsLeftByKills}, left after the next apply: ${crash.tempsAfterConverge}`);
 console.log(`trials survived:         ${crash.survived} of ${crash.trials} (whole files, next apply converged)`);
-console.log(`concurrent applies:      ${figures.concurrency.started} started, ${figures.concurrency.exit0} exit 0, ${figures.concurrency.lockTimeouts} lock timeouts, ${figures.concurrency.otherExits} other; compliant after: ${figures.concurrency.compliantAfter}`);
-console.log(`configs rejected:        ${figures.configs.rejectedExit2} of ${figures.configs.tried} with exit 2 (${figures.configs.corpus} corpus, ${figures.configs.random} random, 4 special files); files written: ${figures.configs.written.length}`);
-console.log(`faults injected:         ${figures.faults.length}, handled (exit 3, one line naming the cause, old file intact, no temporary file): ${faultsHandled}`);
+console.log(
+  `concurrent applies:      ${figures.concurrency.started} started, ${figures.concurrency.exit0} exit 0, ${figures.concurrency.lockTimeouts} lock timeouts, ${figures.concurrency.otherExits} other; compliant after: ${figures.concurrency.compliantAfter}`,
+);
+console.log(
+  `configs rejected:        ${figures.configs.rejectedExit2} of ${figures.configs.tried} with exit 2 (${figures.configs.corpus} corpus, ${figures.configs.random} random, 4 special files); files written: ${figures.configs.written.length}`,
+);
+console.log(
+  `faults injected:         ${figures.faults.length}, handled (exit 3, one line naming the cause, old file intact, no temporary file): ${faultsHandled}`,
+);
 for (const f of figures.faults) console.log(`  ${f.fault.padEnd(28)} exit ${f.exitCode}, old file ${f.oldFileIntact ? 'intact' : 'CHANGED'}: ${f.line}`);
 console.log(`files lost:              ${filesLost}`);
 
-const ok = filesLost === 0 && crash.survived === crash.trials && faultsHandled === figures.faults.length && figures.configs.rejectedExit2 === figures.configs.tried && figures.concurrency.compliantAfter && figures.concurrency.otherExits === 0;
+const ok =
+  filesLost === 0 &&
+  crash.survived === crash.trials &&
+  faultsHandled === figures.faults.length &&
+  figures.configs.rejectedExit2 === figures.configs.tried &&
+  figures.concurrency.compliantAfter &&
+  figures.concurrency.otherExits === 0;
 if (!ok) {
   for (const failure of crash.failures.slice(0, 5)) console.log(JSON.stringify(failure));
   if (figures.configs.otherExits.length) console.log(figures.configs.otherExits.join('\n'));

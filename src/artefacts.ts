@@ -39,7 +39,11 @@ export const ARTEFACTS: readonly Artefact[] = [
   { name: 'policy', description: 'policy.yaml: network policies (and PodSecurityPolicies up to v1.24)', spec: (input) => policyFileSpec(input) },
   { name: 'psa', description: 'psa.yaml: Pod Security admission and EventRateLimit configuration', spec: (input) => psaFileSpec(input) },
   { name: 'k3s-config', description: 'the K3s config.yaml.d drop-in for this role', spec: (input) => dropInSpec(input) },
-  { name: 'rancher-cluster', description: 'the Rancher provisioning.cattle.io/v1 Cluster template', text: (input) => renderRancherCluster(input.config, k3sVersionOf(input).version) },
+  {
+    name: 'rancher-cluster',
+    description: 'the Rancher provisioning.cattle.io/v1 Cluster template',
+    text: (input) => renderRancherCluster(input.config, k3sVersionOf(input).version),
+  },
   { name: 'watch-unit', description: 'the systemd unit that runs watch', spec: () => unitFileSpec(WATCH_UNIT) },
 ];
 

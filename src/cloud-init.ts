@@ -32,9 +32,12 @@ export interface CloudInitInput {
 
 export function checkCloudInitInput(input: Partial<CloudInitInput>): void {
   if (input.agentUrl === undefined || input.agentSha256 === undefined) {
-    throw new UsageError('render cloud-init needs --agent-url URL and --agent-sha256 HEX: where nodes download the release tarball (scripts/build-sea) and its SHA-256');
+    throw new UsageError(
+      'render cloud-init needs --agent-url URL and --agent-sha256 HEX: where nodes download the release tarball (scripts/build-sea) and its SHA-256',
+    );
   }
-  if (!/^https?:\/\/[^\s'"]+$/.test(input.agentUrl)) throw new UsageError(`--agent-url: expected an http(s) URL without spaces or quotes, got "${input.agentUrl}"`);
+  if (!/^https?:\/\/[^\s'"]+$/.test(input.agentUrl))
+    throw new UsageError(`--agent-url: expected an http(s) URL without spaces or quotes, got "${input.agentUrl}"`);
   if (!/^[0-9a-f]{64}$/.test(input.agentSha256)) throw new UsageError(`--agent-sha256: expected 64 lowercase hexadecimal digits, got "${input.agentSha256}"`);
   if (input.k3sInstallerSha256 !== undefined && !/^[0-9a-f]{64}$/.test(input.k3sInstallerSha256)) {
     throw new UsageError(`--k3s-installer-sha256: expected 64 lowercase hexadecimal digits, got "${input.k3sInstallerSha256}"`);
@@ -60,8 +63,12 @@ tar -xzf "$work/k3s-hostprep.tar.gz" -C "$work" --strip-components=1
 "$work/k3s-hostprep" install
 ${BIN_PATH} apply
 curl -fsSL --retry 5 -o "$work/install-k3s.sh" '${K3S_INSTALLER_URL}'
-${input.k3sInstallerSha256 ? `echo '${input.k3sInstallerSha256}  '"$work/install-k3s.sh" | sha256sum -c -
-` : ''}${env.join(' ')} sh "$work/install-k3s.sh"
+${
+  input.k3sInstallerSha256
+    ? `echo '${input.k3sInstallerSha256}  '"$work/install-k3s.sh" | sha256sum -c -
+`
+    : ''
+}${env.join(' ')} sh "$work/install-k3s.sh"
 `;
 }
 

@@ -42,7 +42,15 @@ function applies(control: Control, ctx: Context): boolean {
 }
 
 function notApplicable(control: Control, ctx: Context): Finding[] {
-  return [{ item: control.id, status: 'skip', expected: `role ${control.roles.join(' or ')}`, actual: `role ${ctx.role}`, reason: `applies to ${control.roles.join(' and ')} nodes only` }];
+  return [
+    {
+      item: control.id,
+      status: 'skip',
+      expected: `role ${control.roles.join(' or ')}`,
+      actual: `role ${ctx.role}`,
+      reason: `applies to ${control.roles.join(' and ')} nodes only`,
+    },
+  ];
 }
 
 function safePlan(control: Control, ctx: Context): ControlPlan {
@@ -103,11 +111,19 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
       const plan = safePlan(control, ctx);
       const changes = plan.changes.filter((c) => !planned.has(changeKey(c)));
       for (const c of changes) planned.add(changeKey(c));
-      const pending: Finding[] = changes.length > 0
-        ? [{ item: control.id, status: 'fail', expected: 'no change needed', actual: `${changes.length} change(s) pending`, reason: PENDING_REASON }]
-        : [];
+      const pending: Finding[] =
+        changes.length > 0
+          ? [{ item: control.id, status: 'fail', expected: 'no change needed', actual: `${changes.length} change(s) pending`, reason: PENDING_REASON }]
+          : [];
       const findings = [...plan.blocked, ...pending];
-      results.push(result(ctx, control, findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }], changes));
+      results.push(
+        result(
+          ctx,
+          control,
+          findings.length > 0 ? findings : [{ item: control.id, status: 'pass', expected: 'no change needed', actual: 'no change needed', reason: '' }],
+          changes,
+        ),
+      );
     }
   } else {
     const done = new Map<string, ApplyOutcome['done']>();
@@ -151,9 +167,7 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
   // plan report any host problem first (3).
   const failSeen = results.some((r) => r.scored && r.findings.some((f) => f.status === 'fail'));
   const exitCode: Report['exitCode'] =
-    options.command === 'check' && hostErrors.length === 0
-      ? failSeen ? 1 : unreadable ? 3 : 0
-      : hostErrors.length > 0 || unreadable ? 3 : scoredBad ? 1 : 0;
+    options.command === 'check' && hostErrors.length === 0 ? (failSeen ? 1 : unreadable ? 3 : 0) : hostErrors.length > 0 || unreadable ? 3 : scoredBad ? 1 : 0;
   return {
     tool: 'k3s-hostprep',
     version: VERSION,

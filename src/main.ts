@@ -26,7 +26,8 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream, 
     const known = error instanceof HostprepError;
     const code = known ? error.exitCode : EXIT.host;
     const message = known ? error.message : `unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-    if (parsed?.values.json === true) out.write(JSON.stringify({ tool: 'k3s-hostprep', error: { type: known ? error.name : 'Error', message }, exitCode: code }, null, 2) + '\n');
+    if (parsed?.values.json === true)
+      out.write(JSON.stringify({ tool: 'k3s-hostprep', error: { type: known ? error.name : 'Error', message }, exitCode: code }, null, 2) + '\n');
     err.write(`k3s-hostprep: ${message}\n`);
     return code;
   }

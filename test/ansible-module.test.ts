@@ -17,7 +17,10 @@ const it = haveAnsible ? test : test.skip;
 const TOP = 'k3s-hostprep-0.1.0-linux-x64';
 
 /** A tarball made by python's tarfile, with the members described (name, type, content or link target). */
-async function tarball(dir: string, members: Array<{ name: string; type: 'file' | 'dir' | 'symlink'; data?: string; mode?: number }>): Promise<{ file: string; sha256: string }> {
+async function tarball(
+  dir: string,
+  members: Array<{ name: string; type: 'file' | 'dir' | 'symlink'; data?: string; mode?: number }>,
+): Promise<{ file: string; sha256: string }> {
   const file = path.join(dir, 'release.tar.gz');
   const script = `
 import io, json, sys, tarfile
@@ -74,14 +77,21 @@ it('a tarball with a symlink or a path outside its directory is refused before a
 it('a good tarball in check mode: validate and plan from the unpacked release, nothing left behind', async (t) => {
   const s = new Sandbox();
   try {
-    const { file, sha256 } = await tarball(s.dir, [{ name: TOP, type: 'dir' }, { name: `${TOP}/k3s-hostprep`, type: 'file', data: launcher }]);
+    const { file, sha256 } = await tarball(s.dir, [
+      { name: TOP, type: 'dir' },
+      { name: `${TOP}/k3s-hostprep`, type: 'file', data: launcher },
+    ]);
     const result = await runModule(s, { release_sha256: sha256, release_src: file, config: 'role: agent\n' });
     t.falsy(result.failed, result.msg);
     t.true(result.changed);
     t.is(result.report.command, 'plan');
     t.true(result.report.summary.changes > 0);
     t.true(result.diff.some((d: { after_header?: string }) => d.after_header === '/etc/sysctl.d/90-kubelet.conf'));
-    t.true(result.diff.some((d: { after_header?: string; after?: string }) => d.after_header === '/etc/k3s-hostprep/config.yaml' && /role: agent/.test(d.after ?? '')));
+    t.true(
+      result.diff.some(
+        (d: { after_header?: string; after?: string }) => d.after_header === '/etc/k3s-hostprep/config.yaml' && /role: agent/.test(d.after ?? ''),
+      ),
+    );
     t.deepEqual(s.list('var-lib'), []);
     t.deepEqual(s.list('etc-upper'), []);
     t.deepEqual(s.list('etc-sysctl.d'), []);

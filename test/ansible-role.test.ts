@@ -14,11 +14,21 @@ const it = fs.existsSync('/usr/bin/ansible-playbook') ? test : test.skip;
 
 function env() {
   const home = tmp.dirSync({ unsafeCleanup: true }).name;
-  return { ...process.env, ANSIBLE_HOME: home, ANSIBLE_LOCAL_TEMP: path.join(home, 'tmp'), ANSIBLE_ROLES_PATH: path.join(REPO, 'ansible/roles'), ANSIBLE_NOCOLOR: '1' };
+  return {
+    ...process.env,
+    ANSIBLE_HOME: home,
+    ANSIBLE_LOCAL_TEMP: path.join(home, 'tmp'),
+    ANSIBLE_ROLES_PATH: path.join(REPO, 'ansible/roles'),
+    ANSIBLE_NOCOLOR: '1',
+  };
 }
 
 it('the fleet playbook passes ansible-playbook --syntax-check', async (t) => {
-  const r = await execa('ansible-playbook', ['--syntax-check', '-i', 'localhost,', path.join(REPO, 'ansible/playbooks/fleet.yml')], { env: env(), reject: false, all: true });
+  const r = await execa('ansible-playbook', ['--syntax-check', '-i', 'localhost,', path.join(REPO, 'ansible/playbooks/fleet.yml')], {
+    env: env(),
+    reject: false,
+    all: true,
+  });
   t.is(r.exitCode, 0, String(r.all));
 });
 
@@ -36,7 +46,9 @@ it('every role variable the task uses has a default, and the README lists it', (
   const defaults = fs.readFileSync(path.join(ROLE, 'defaults/main.yml'), 'utf8');
   const tasks = fs.readFileSync(path.join(ROLE, 'tasks/main.yml'), 'utf8');
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const used = new Set([...tasks.matchAll(/\b(k3s_hostprep_\w+)/g)].map((m) => m[1]!).filter((v) => !['k3s_hostprep_role', 'k3s_hostprep_config_text'].includes(v)));
+  const used = new Set(
+    [...tasks.matchAll(/\b(k3s_hostprep_\w+)/g)].map((m) => m[1]!).filter((v) => !['k3s_hostprep_role', 'k3s_hostprep_config_text'].includes(v)),
+  );
   t.true(used.size >= 8);
   for (const v of used) {
     t.regex(defaults, new RegExp(`^${v}:`, 'm'), `${v} has a default`);

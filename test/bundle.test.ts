@@ -12,7 +12,9 @@ const it = isRoot() ? test : test.skip;
 
 function hook(s: Sandbox): string {
   const file = s.path('hook.cjs');
-  fs.writeFileSync(file, `const Module = require('node:module');
+  fs.writeFileSync(
+    file,
+    `const Module = require('node:module');
 const fs = require('node:fs');
 const read = fs.readFileSync;
 // dist/cli.js loads dist/lib/*.cjs by reading them (to compile them with their code cache).
@@ -25,12 +27,15 @@ Module._load = function (request, parent, isMain) {
   if (/\\/lib\\/[a-z]+\\.cjs$|^(node:)?child_process$/.test(request)) process.stderr.write('LOADED ' + request + '\\n');
   return load.apply(this, arguments);
 };
-`);
+`,
+  );
   return file;
 }
 
 /** What was loaded, first time each: "yaml" for dist/lib/yaml.cjs, "child_process". */
-const loaded = (stderr: string) => [...new Set([...stderr.matchAll(/^LOADED (.*)$/gm)].map((m) => m[1]!.replace(/^.*\/lib\/([a-z]+)\.cjs$/, '$1').replace(/^node:/, '')))];
+const loaded = (stderr: string) => [
+  ...new Set([...stderr.matchAll(/^LOADED (.*)$/gm)].map((m) => m[1]!.replace(/^.*\/lib\/([a-z]+)\.cjs$/, '$1').replace(/^node:/, ''))),
+];
 
 test('dist/main.cjs is one CommonJS file, the libraries needed only sometimes are apart, and V8 takes the code caches', async (t) => {
   t.is(JSON.parse(fs.readFileSync(path.join(REPO, 'dist/package.json'), 'utf8')).type, 'commonjs');
@@ -41,7 +46,8 @@ test('dist/main.cjs is one CommonJS file, the libraries needed only sometimes ar
   t.notRegex(main, /\bimport\("\.\.?\//, 'no dynamic import of a file: everything loads through the loader');
   // Each benchmark's rows are a chunk of their own, and none is part of the command itself.
   t.notRegex(main, /Ensure that the API server pod specification file permissions/, 'no benchmark rows in dist/main.cjs');
-  for (const v of ['1.23', '1.24', '1.7', '1.8', '1.9']) t.regex(fs.readFileSync(path.join(REPO, `dist/lib/rows/k3s-cis-${v}.cjs`), 'utf8'), /^exports\.K3S_CIS_\w+ = JSON\.parse\(/m, v);
+  for (const v of ['1.23', '1.24', '1.7', '1.8', '1.9'])
+    t.regex(fs.readFileSync(path.join(REPO, `dist/lib/rows/k3s-cis-${v}.cjs`), 'utf8'), /^exports\.K3S_CIS_\w+ = JSON\.parse\(/m, v);
   const vm = await import('node:vm');
   const { Module } = await import('node:module');
   for (const file of ['dist/main.cjs', 'dist/lib/yaml.cjs', 'dist/lib/rows/k3s-cis-1.9.cjs', 'dist/lib/rows/k3s-cis-1.23.cjs']) {
@@ -116,7 +122,8 @@ async function buildExecutable(): Promise<string> {
 }
 
 /** What the loader loaded and whether V8 took each code cache, from K3S_HOSTPREP_TRACE_LOAD. */
-const traced = (stderr: string) => [...stderr.matchAll(/^LOADED (\S+) \((.*)\)$/gm)].map((m) => `${m[1]!.replace(/^.*?\/((?:lib\/(?:rows\/)?)?[^/]+)$/, '$1')}: ${m[2]}`);
+const traced = (stderr: string) =>
+  [...stderr.matchAll(/^LOADED (\S+) \((.*)\)$/gm)].map((m) => `${m[1]!.replace(/^.*?\/((?:lib\/(?:rows\/)?)?[^/]+)$/, '$1')}: ${m[2]}`);
 /** The rows of the benchmark a run judges with, from their code cache: the only rows it loads. */
 const ROWS_1_9 = 'lib/rows/k3s-cis-1.9.cjs: code cache taken';
 
@@ -151,14 +158,26 @@ it('the single executable is the same lazy bundle with the same code caches, as 
   for (const command of [[process.execPath, CLI], [exe]]) {
     const check = await s.exec([...command, 'check'], trace);
     t.is(check.exitCode, 0, check.stdout);
-    t.deepEqual(traced(check.stderr), ['main.cjs: code cache taken', ROWS_1_9], `${command.join(' ')}: nothing but the command and its benchmark's rows, from their code caches`);
+    t.deepEqual(
+      traced(check.stderr),
+      ['main.cjs: code cache taken', ROWS_1_9],
+      `${command.join(' ')}: nothing but the command and its benchmark's rows, from their code caches`,
+    );
     // K3s v1.24: kube-bench judges with k3s-cis-1.24, and so does a run; no other benchmark's rows load.
     const other = await s.exec([...command, 'check', '--k3s-version', 'v1.24.17+k3s1'], trace);
     t.regex(other.stdout, /k3s-cis-1\.24/);
-    t.deepEqual(traced(other.stderr).filter((l) => l.startsWith('lib/rows/')), ['lib/rows/k3s-cis-1.24.cjs: code cache taken'], `${command.join(' ')}: the rows of the benchmark for the line, and no other benchmark's`);
+    t.deepEqual(
+      traced(other.stderr).filter((l) => l.startsWith('lib/rows/')),
+      ['lib/rows/k3s-cis-1.24.cjs: code cache taken'],
+      `${command.join(' ')}: the rows of the benchmark for the line, and no other benchmark's`,
+    );
     s.write('/etc/rancher/k3s/config.yaml', 'write-kubeconfig-mode: "0600"\n');
     const parsed = await s.exec([...command, 'check'], trace);
-    t.deepEqual(traced(parsed.stderr), ['main.cjs: code cache taken', ROWS_1_9, 'lib/yaml.cjs: code cache taken'], `${command.join(' ')}: yaml when a K3s file must be parsed`);
+    t.deepEqual(
+      traced(parsed.stderr),
+      ['main.cjs: code cache taken', ROWS_1_9, 'lib/yaml.cjs: code cache taken'],
+      `${command.join(' ')}: yaml when a K3s file must be parsed`,
+    );
     fs.rmSync(s.host('/etc/rancher/k3s/config.yaml'));
   }
   s.dispose();
@@ -229,7 +248,10 @@ it('with K3s installed, `k3s --version` is asked through execa once per binary; 
     fs.chmodSync(path.dirname(memo), 0o700);
   }
   // Another binary (K3s upgraded in place): asked again.
-  s.program('k3s', `#!/bin/sh\n[ "$1" = --version ] && printf '${K3S_VERSION_TEXT.replace('v1.30.4+k3s1', 'v1.31.1+k3s1').replace(/\n/g, '\\n')}' && exit 0\nexit 1\n`);
+  s.program(
+    'k3s',
+    `#!/bin/sh\n[ "$1" = --version ] && printf '${K3S_VERSION_TEXT.replace('v1.30.4+k3s1', 'v1.31.1+k3s1').replace(/\n/g, '\\n')}' && exit 0\nexit 1\n`,
+  );
   const upgraded = await s.exec([process.execPath, CLI, 'check', '--json'], env);
   t.is(JSON.parse(upgraded.stdout).k3s.version, 'v1.31.1+k3s1');
   t.deepEqual(traced(upgraded.stderr), asked);

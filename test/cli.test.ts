@@ -47,7 +47,7 @@ it('apply brings a hostile host to compliance, with the real sysctl, and check a
   s.dispose();
 });
 
-it('check on the hostile host fails with the kubelet\'s own words and changes nothing', async (t) => {
+it("check on the hostile host fails with the kubelet's own words and changes nothing", async (t) => {
   const s = new Sandbox({ kernel: HOSTILE });
   const check = await s.cli('check');
   t.is(check.exitCode, 1);
@@ -55,7 +55,10 @@ it('check on the hostile host fails with the kubelet\'s own words and changes no
   t.regex(check.stdout, /invalid kernel flag: kernel\/panic, expected value: 10, actual value: -1/);
   t.is(s.kernel('vm.overcommit_memory'), '0');
   t.deepEqual(s.list('etc-sysctl.d'), []);
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   s.dispose();
 });
 
@@ -67,7 +70,7 @@ it('a conflicting 99-*.conf makes check exit 1 and names the file and line', asy
   t.is(check.exitCode, 1);
   t.regex(check.stdout, /\/etc\/sysctl\.d\/99-tuning\.conf:2 sets vm\.overcommit_memory=2/);
   const apply = await s.cli('apply');
-  t.is(apply.exitCode, 1, 'apply does not edit other people\'s files');
+  t.is(apply.exitCode, 1, "apply does not edit other people's files");
   t.is(fs.readFileSync(s.host('/etc/sysctl.d/99-tuning.conf'), 'utf8'), '# local tuning\nvm.overcommit_memory = 2\n');
   s.dispose();
 });
@@ -81,7 +84,10 @@ it('a second apply writes no file, runs no sysctl and says there was nothing to 
   const second = await s.cli('apply');
   t.is(second.exitCode, 0);
   t.regex(second.stdout, /Changes: nothing to change\./);
-  t.deepEqual([SYSCTL_FILE, MANIFESTS, LOGS, AUDIT].map((p) => snapshot(s, p)), before);
+  t.deepEqual(
+    [SYSCTL_FILE, MANIFESTS, LOGS, AUDIT].map((p) => snapshot(s, p)),
+    before,
+  );
   t.deepEqual(s.list('var-lib'), listing);
   t.is(fs.readFileSync(log, 'utf8').trim().split('\n').length, 1, 'only the first apply ran sysctl');
   const json = JSON.parse((await s.cli('apply', '--json')).stdout);
@@ -107,7 +113,10 @@ it('--root prepares an offline root and touches nothing outside it', async (t) =
   t.is(fs.statSync(path.join(image, AUDIT)).mode & 0o7777, 0o600);
   for (const [key, value] of Object.entries(HOSTILE)) t.is(s.kernel(key), value, `${key} untouched`);
   t.deepEqual(s.list('etc-sysctl.d'), []);
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   t.deepEqual(s.list('etc-upper'), []);
   t.deepEqual(s.list('run'), []);
   const check = await s.cli('check', '--root', image);
@@ -124,7 +133,10 @@ it('an absolute symlink inside --root stays inside the root', async (t) => {
   const apply = await s.cli('apply', '--root', image);
   t.is(apply.exitCode, 0, apply.stdout + apply.stderr);
   t.true(fs.statSync(path.join(image, 'data/rancher/k3s/server/manifests')).isDirectory());
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   s.dispose();
 });
 
@@ -135,7 +147,10 @@ it('a bad configuration exits 2, names the file and key, and writes nothing', as
   t.is(apply.exitCode, 2);
   t.regex(apply.stderr, /\/etc\/k3s-hostprep\/config\.yaml: audit\.polcy: unknown key \(did you mean "policy"\?\)/);
   t.deepEqual(s.list('etc-sysctl.d'), []);
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   t.deepEqual(s.list('etc-upper'), ['k3s-hostprep', 'k3s-hostprep/config.yaml']);
   t.is(s.kernel('kernel.panic'), '-1');
 
@@ -147,7 +162,10 @@ it('a bad configuration exits 2, names the file and key, and writes nothing', as
   const r3 = await s.cli('apply', '--config', s.path('missing.yaml'));
   t.is(r3.exitCode, 2);
   t.regex(r3.stderr, /missing\.yaml: cannot read the configuration file: ENOENT/);
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   s.dispose();
 });
 
@@ -158,7 +176,10 @@ it('bad flags exit 2 with a usage message', async (t) => {
     t.is(r.exitCode, 2, args.join(' '));
     t.true(r.stderr.length > 0, args.join(' '));
   }
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   s.dispose();
 });
 
@@ -167,7 +188,10 @@ it('a foreign 90-kubelet.conf fails apply, and --force replaces it after a backu
   s.write(SYSCTL_FILE, 'vm.panic_on_oom=0\nvm.overcommit_memory=1\nkernel.panic=10\nkernel.panic_on_oops=1\n');
   const apply = await s.cli('apply');
   t.is(apply.exitCode, 1);
-  t.regex(apply.stdout, /90-kubelet\.conf was not written by k3s-hostprep, and not every value in it is right: no kernel\.keys\.root_maxkeys \(expected 1000000\), no kernel\.keys\.root_maxbytes \(expected 25000000\); it is left alone/);
+  t.regex(
+    apply.stdout,
+    /90-kubelet\.conf was not written by k3s-hostprep, and not every value in it is right: no kernel\.keys\.root_maxkeys \(expected 1000000\), no kernel\.keys\.root_maxbytes \(expected 25000000\); it is left alone/,
+  );
   t.is(s.kernel('kernel.panic'), '-1', 'no sysctl while the file is in dispute');
   const forced = await s.cli('apply', '--force');
   t.is(forced.exitCode, 0, forced.stdout);
@@ -189,7 +213,10 @@ it('plan prints a diff and a line per directory and kernel value, and changes no
   t.regex(plan.stdout, /sysctl kernel\.panic: -1 -> 10/);
   t.regex(plan.stdout, /sysctl kernel\.keys\.root_maxbytes: 20000 -> 25000000/);
   t.deepEqual(s.list('etc-sysctl.d'), []);
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   t.is(s.kernel('kernel.panic'), '-1');
   await s.cli('apply');
   const again = await s.cli('plan', '--json');
@@ -207,7 +234,10 @@ it('an installed k3s-agent unit makes the node an agent, and server-only control
   t.is(report.role, 'agent');
   t.is(report.roleSource, 'inferred from /etc/systemd/system/k3s-agent.service');
   t.is(report.controls.find((c: { id: string }) => c.id === 'directories').status, 'skip');
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   const server = JSON.parse((await s.cli('check', '--json', '--role', 'server')).stdout);
   t.is(server.role, 'server');
   t.is(server.roleSource, '--role');

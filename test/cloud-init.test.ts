@@ -30,7 +30,10 @@ async function schema(text: string) {
 }
 
 test('the #cloud-config passes cloud-init schema with nothing else to say', async (t) => {
-  for (const args of [['--role', 'server'], ['--role', 'agent', '--k3s-version', 'v1.30.4+k3s1']]) {
+  for (const args of [
+    ['--role', 'server'],
+    ['--role', 'agent', '--k3s-version', 'v1.30.4+k3s1'],
+  ]) {
     const r = await render('--agent-url', URL, '--agent-sha256', SHA, ...args);
     t.is(r.exitCode, 0, r.stderr);
     t.true(r.stdout.startsWith('#cloud-config\n'));
@@ -49,16 +52,23 @@ test('cloud-init schema rejects a broken document (the check can fail)', async (
 
 test('it writes the config and the bootstrap script, and runs only the script', (t) => {
   const doc = parse(renderCloudInit({ role: 'agent', configText: 'role: agent\naudit: {}\n', agentUrl: URL, agentSha256: SHA }));
-  t.deepEqual(doc.write_files.map((f: { path: string; permissions: string }) => [f.path, f.permissions]), [
-    ['/etc/k3s-hostprep/config.yaml', '0600'],
-    [BOOTSTRAP_PATH, '0700'],
-  ]);
+  t.deepEqual(
+    doc.write_files.map((f: { path: string; permissions: string }) => [f.path, f.permissions]),
+    [
+      ['/etc/k3s-hostprep/config.yaml', '0600'],
+      [BOOTSTRAP_PATH, '0700'],
+    ],
+  );
   t.is(doc.write_files[0].content, 'role: agent\naudit: {}\n');
   t.deepEqual(doc.runcmd, [[BOOTSTRAP_PATH]]);
   const script: string = doc.write_files[1].content;
   const order = ['sha256sum -c', '" install', '/usr/local/bin/k3s-hostprep apply', "INSTALL_K3S_EXEC='agent'"].map((s) => script.indexOf(s));
   t.false(order.includes(-1), script);
-  t.deepEqual([...order].sort((a, b) => a - b), order, 'steps out of order');
+  t.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+    'steps out of order',
+  );
 });
 
 test('it uses the config file given with --config', async (t) => {
@@ -71,7 +81,7 @@ test('it uses the config file given with --config', async (t) => {
   t.regex(doc.write_files[1].content, /INSTALL_K3S_EXEC='agent'/);
 });
 
-test('the first apply prepares for the release the installer installs: the node\'s config names it', async (t) => {
+test("the first apply prepares for the release the installer installs: the node's config names it", async (t) => {
   const pinned = await render('--role', 'server', '--k3s-version', 'v1.24.17+k3s1', '--agent-url', URL, '--agent-sha256', SHA);
   t.is(pinned.exitCode, 0, pinned.stderr);
   const doc = parse(pinned.stdout);
@@ -125,13 +135,21 @@ async function bootstrap(applyExit: number) {
   // The release tarball, with an agent stand-in.
   const release = s.path('release', 'k3s-hostprep-0.1.0');
   fs.mkdirpSync(release);
-  fs.writeFileSync(path.join(release, 'k3s-hostprep'), `#!/bin/sh\necho "agent $*" >> ${events}\ncase "$1" in install) cp "$0" /usr/local/bin/k3s-hostprep;; apply) exit ${applyExit};; esac\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(release, 'k3s-hostprep'),
+    `#!/bin/sh\necho "agent $*" >> ${events}\ncase "$1" in install) cp "$0" /usr/local/bin/k3s-hostprep;; apply) exit ${applyExit};; esac\n`,
+    { mode: 0o755 },
+  );
   const tarball = s.path('release.tar.gz');
   await execa('tar', ['-czf', tarball, '-C', s.path('release'), 'k3s-hostprep-0.1.0']);
   const sha = (await execa('sha256sum', [tarball])).stdout.split(' ')[0]!;
   const installer = s.path('install-k3s.sh');
   fs.writeFileSync(installer, `echo "k3s installer INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC" >> ${events}\n`);
-  fs.writeFileSync(path.join(bin, 'curl'), `#!/bin/sh\nout=; url=\nwhile [ $# -gt 0 ]; do case "$1" in -o) out=$2; shift 2;; -*) shift;; *) url=$1; shift;; esac; done\necho "curl $url" >> ${events}\ncase "$url" in ${URL}) cp ${tarball} "$out";; https://get.k3s.io) cp ${installer} "$out";; *) exit 22;; esac\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'curl'),
+    `#!/bin/sh\nout=; url=\nwhile [ $# -gt 0 ]; do case "$1" in -o) out=$2; shift 2;; -*) shift;; *) url=$1; shift;; esac; done\necho "curl $url" >> ${events}\ncase "$url" in ${URL}) cp ${tarball} "$out";; https://get.k3s.io) cp ${installer} "$out";; *) exit 22;; esac\n`,
+    { mode: 0o755 },
+  );
   const script = s.path('bootstrap.sh');
   fs.writeFileSync(script, bootstrapScript({ role: 'server', configText: null, agentUrl: URL, agentSha256: sha }), { mode: 0o700 });
   s.setup.push(`mount -n --bind ${usrLocalBin} /usr/local/bin`, `export PATH=${bin}:$PATH`);

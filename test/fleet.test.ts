@@ -13,14 +13,34 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { REPO, isRoot } from './helpers/sandbox.js';
 
-interface Node { name: string; group: 'server' | 'agent'; badConfig: boolean; conflict: boolean; unreachable: boolean; port: number; dir: string; pid: number | null }
-interface Recap { ok: number; changed: number; unreachable: number; failed: number }
+interface Node {
+  name: string;
+  group: 'server' | 'agent';
+  badConfig: boolean;
+  conflict: boolean;
+  unreachable: boolean;
+  port: number;
+  dir: string;
+  pid: number | null;
+}
+interface Recap {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+}
 
 const haveTools = isRoot() && ['/usr/sbin/sshd', '/usr/bin/ansible-playbook', '/usr/bin/sudo'].every((f) => fs.existsSync(f));
 const it = haveTools ? test.serial : test.skip;
 const COUNT = 22;
 const PLAYBOOK = path.join(REPO, 'ansible/playbooks/fleet.yml');
-const COMPLIANT: Record<string, string> = { 'vm/overcommit_memory': '1', 'kernel/panic': '10', 'kernel/panic_on_oops': '1', 'kernel/keys/root_maxkeys': '1000000', 'kernel/keys/root_maxbytes': '25000000' };
+const COMPLIANT: Record<string, string> = {
+  'vm/overcommit_memory': '1',
+  'kernel/panic': '10',
+  'kernel/panic_on_oops': '1',
+  'kernel/keys/root_maxkeys': '1000000',
+  'kernel/keys/root_maxbytes': '25000000',
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 let sim: any;
@@ -36,8 +56,20 @@ const healthy = () => nodes.filter((n) => !n.badConfig && !n.conflict && !n.unre
 const node = (name: string) => nodes.find((n) => n.name === name)!;
 
 async function play(...args: string[]) {
-  const r = await execa('ansible-playbook', [PLAYBOOK, '-e', `k3s_hostprep_release_file=${release.tarball}`, '-e', `k3s_hostprep_release_sha256=${release.sha256}`,
-    '-e', `k3s_hostprep_report_dir=${path.join(dir, 'reports')}`, ...args], { cwd: dir, env: sim.ansibleEnv(dir), reject: false, stdin: 'ignore', all: true, timeout: 300_000 });
+  const r = await execa(
+    'ansible-playbook',
+    [
+      PLAYBOOK,
+      '-e',
+      `k3s_hostprep_release_file=${release.tarball}`,
+      '-e',
+      `k3s_hostprep_release_sha256=${release.sha256}`,
+      '-e',
+      `k3s_hostprep_report_dir=${path.join(dir, 'reports')}`,
+      ...args,
+    ],
+    { cwd: dir, env: sim.ansibleEnv(dir), reject: false, stdin: 'ignore', all: true, timeout: 300_000 },
+  );
   const recap = new Map<string, Recap>();
   for (const m of String(r.all).matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)) {
     recap.set(m[1]!, { ok: Number(m[2]), changed: Number(m[3]), unreachable: Number(m[4]), failed: Number(m[5]) });
@@ -57,7 +89,11 @@ function snapshot(n: Node): string[] {
   };
   for (const d of ['proc-sys', 'etc-upper', 'etc-sysctl.d', 'sysctl.conf', 'usr-local-upper', 'vendor-sysctl.d']) walk(d);
   // The ssh user's home holds Ansible's own temporary directory; the rest of /var/lib is the node's.
-  for (const name of fs.readdirSync(path.join(n.dir, 'var-lib')).filter((x) => x !== 'ops').sort()) walk(path.join('var-lib', name));
+  for (const name of fs
+    .readdirSync(path.join(n.dir, 'var-lib'))
+    .filter((x) => x !== 'ops')
+    .sort())
+    walk(path.join('var-lib', name));
   return out;
 }
 
@@ -137,7 +173,16 @@ it('a release whose SHA-256 does not match installs nothing and changes nothing'
 it('the first run converges every healthy node and reports the others with their reasons', async (t) => {
   t.timeout(400_000);
   // This time the nodes download the release themselves (the check above had it transferred).
-  const r = await play('-e', 'k3s_hostprep_serial=100%', '-e', 'k3s_hostprep_max_fail_percentage=100', '-e', 'k3s_version=v1.30.4+k3s1', '-e', `k3s_hostprep_release_url=${releaseUrl}`);
+  const r = await play(
+    '-e',
+    'k3s_hostprep_serial=100%',
+    '-e',
+    'k3s_hostprep_max_fail_percentage=100',
+    '-e',
+    'k3s_version=v1.30.4+k3s1',
+    '-e',
+    `k3s_hostprep_release_url=${releaseUrl}`,
+  );
   t.is(downloads, COUNT - 1, 'every reachable node downloaded the release once');
   t.not(r.exitCode, 0, 'failed and unreachable nodes make the run fail');
   for (const n of healthy()) {
@@ -159,21 +204,38 @@ it('the first run converges every healthy node and reports the others with their
 
   const bad = nodes.find((n) => n.badConfig)!;
   t.like(r.recap.get(bad.name), { failed: 1 });
-  t.regex(r.out, new RegExp(`fatal: \\[${bad.name}\\]: FAILED! => .*"exit_code": 2, .*"msg": "k3s-hostprep: /etc/k3s-hostprep/config.yaml \\(new\\): audit\\.logMaxAge: expected an integer of at least 30`));
+  t.regex(
+    r.out,
+    new RegExp(
+      `fatal: \\[${bad.name}\\]: FAILED! => .*"exit_code": 2, .*"msg": "k3s-hostprep: /etc/k3s-hostprep/config.yaml \\(new\\): audit\\.logMaxAge: expected an integer of at least 30`,
+    ),
+  );
   t.is(configOf(bad), null, 'a configuration that does not validate is never written');
   t.false(fs.existsSync(path.join(bad.dir, 'usr-local-upper/bin/k3s-hostprep')), 'nothing half-done on it');
   t.is(kernel(bad, 'vm/overcommit_memory'), '0');
   for (const n of nodes.filter((x) => x.conflict)) {
     t.like(r.recap.get(n.name), { failed: 1 });
-    t.regex(r.out, new RegExp(`fatal: \\[${n.name}\\]: FAILED! => .*"exit_code": 1, .*"msg": "k3s-hostprep: apply: NOT COMPLIANT: \\[kernel-parameters-boot\\] /etc/sysctl\\.d/99-tuning\\.conf:2 sets vm\\.overcommit_memory=2`));
+    t.regex(
+      r.out,
+      new RegExp(
+        `fatal: \\[${n.name}\\]: FAILED! => .*"exit_code": 1, .*"msg": "k3s-hostprep: apply: NOT COMPLIANT: \\[kernel-parameters-boot\\] /etc/sysctl\\.d/99-tuning\\.conf:2 sets vm\\.overcommit_memory=2`,
+      ),
+    );
     t.true(fs.existsSync(path.join(dir, 'reports', `${n.name}.xml`)), 'a failed node still has its reports');
   }
   const gone = nodes.find((n) => n.unreachable)!;
   t.like(r.recap.get(gone.name), { unreachable: 1 });
 
   const summary = JSON.parse(fs.readFileSync(path.join(dir, 'reports/summary.json'), 'utf8'));
-  t.deepEqual(summary.compliant, healthy().map((n) => n.name).sort());
-  const why = new Map<string, { state: string; reason: string }>(summary.not_compliant.map((x: { host: string; state: string; reason: string }) => [x.host, x]));
+  t.deepEqual(
+    summary.compliant,
+    healthy()
+      .map((n) => n.name)
+      .sort(),
+  );
+  const why = new Map<string, { state: string; reason: string }>(
+    summary.not_compliant.map((x: { host: string; state: string; reason: string }) => [x.host, x]),
+  );
   t.is(why.get(bad.name)?.state, 'config error');
   t.regex(why.get(bad.name)?.reason ?? '', /audit\.logMaxAge/);
   for (const n of nodes.filter((x) => x.conflict)) {
@@ -193,7 +255,11 @@ it('the second run is changed=0, and so is --check on the converged fleet', asyn
   for (const n of healthy()) {
     t.like(r.recap.get(n.name), { failed: 0 }, n.name);
     // No file of the node rewritten (the reports and the metrics file are rewritten by every run).
-    t.deepEqual(snapshot(n).filter((l) => !/^var-lib\/(k3s-hostprep|node_exporter)\//.test(l)), before.get(n.name), n.name);
+    t.deepEqual(
+      snapshot(n).filter((l) => !/^var-lib\/(k3s-hostprep|node_exporter)\//.test(l)),
+      before.get(n.name),
+      n.name,
+    );
   }
   const check = await play('--check', '-e', 'k3s_hostprep_serial=100%', '-e', 'k3s_hostprep_max_fail_percentage=100', '-e', 'k3s_version=v1.30.4+k3s1');
   for (const n of healthy()) t.like(check.recap.get(n.name), { changed: 0, failed: 0 }, n.name);
@@ -208,13 +274,17 @@ it('a bad configuration stops the rollout at its batch', async (t) => {
   const r = await play('-e', 'k3s_hostprep_serial=5', '-e', 'k3s_hostprep_max_fail_percentage=0', '-e', 'k3s_version=v1.30.4+k3s1');
   t.not(r.exitCode, 0);
   const first = nodes.slice(0, 5);
-  t.true(first.some((n) => n.badConfig), 'the bad node is in the first batch');
+  t.true(
+    first.some((n) => n.badConfig),
+    'the bad node is in the first batch',
+  );
   t.deepEqual([...r.recap.keys()].sort(), first.map((n) => n.name).sort(), 'only the first batch ran');
   for (const n of first.filter((x) => !x.badConfig)) {
     t.like(r.recap.get(n.name), { changed: 1, failed: 0 }, n.name);
     t.regex(configOf(n)!, /terminatedPodGcThreshold: 20/);
   }
-  for (const n of nodes.slice(5).filter((x) => !x.unreachable && !x.badConfig)) t.notRegex(configOf(n) ?? '', /terminatedPodGcThreshold/, `${n.name} was not reached`);
+  for (const n of nodes.slice(5).filter((x) => !x.unreachable && !x.badConfig))
+    t.notRegex(configOf(n) ?? '', /terminatedPodGcThreshold/, `${n.name} was not reached`);
   const summary = JSON.parse(fs.readFileSync(path.join(dir, 'reports/summary.json'), 'utf8'));
   t.is(summary.counts['not reached'], COUNT - 5);
 });

@@ -35,7 +35,11 @@ function mode(s: Sandbox, p: string): number {
   return fs.statSync(s.host(p)).mode & 0o7777;
 }
 
-type Json = { controls: Array<{ id: string; status: string; findings: Array<{ item: string; status: string; cis?: string; reason: string }> }>; k3s: { version: string; source: string }; [k: string]: unknown };
+type Json = {
+  controls: Array<{ id: string; status: string; findings: Array<{ item: string; status: string; cis?: string; reason: string }> }>;
+  k3s: { version: string; source: string };
+  [k: string]: unknown;
+};
 const control = (r: Json, id: string) => r.controls.find((c) => c.id === id)!;
 
 it('a v1.24 server: PodSecurityPolicies in policy.yaml, psa.yaml only for EventRateLimit, PodSecurityPolicy admission in the drop-in', async (t) => {
@@ -46,7 +50,11 @@ it('a v1.24 server: PodSecurityPolicies in policy.yaml, psa.yaml only for EventR
   t.deepEqual(report.k3s, { version: 'v1.24.17+k3s1', source: '--k3s-version' });
   t.is(mode(s, POLICY), 0o600);
   t.is(mode(s, DROPIN), 0o600);
-  t.deepEqual(parse(read(s, PSA)).plugins.map((p: { name: string }) => p.name), ['EventRateLimit'], 'no Pod Security admission before v1.25');
+  t.deepEqual(
+    parse(read(s, PSA)).plugins.map((p: { name: string }) => p.name),
+    ['EventRateLimit'],
+    'no Pod Security admission before v1.25',
+  );
   const k = kinds(read(s, POLICY));
   t.is(k.filter((x) => x === 'PodSecurityPolicy').length, 3);
   t.true(k.includes('NetworkPolicy') && k.includes('ClusterRoleBinding') && k.includes('RoleBinding'));
@@ -100,7 +108,7 @@ it('the installed k3s binary decides the version on a live host, before INSTALL_
   s.dispose();
 });
 
-it('under --root the image\'s k3s binary is never executed', async (t) => {
+it("under --root the image's k3s binary is never executed", async (t) => {
   const s = new Sandbox({ kernel: COMPLIANT });
   const image = s.path('image');
   const marker = s.path('ran');
@@ -123,13 +131,22 @@ it('an agent: the drop-in carries only the kubelet flags; nothing under /var/lib
   const drop = parse(read(s, DROPIN));
   t.deepEqual(Object.keys(drop), ['protect-kernel-defaults', 'kubelet-arg+'], 'no server flags');
   t.true(drop['kubelet-arg+'].includes('streaming-connection-idle-timeout=5m'));
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   t.is(control(report, 'network-policy').status, 'skip');
   t.is(control(report, 'pod-security').status, 'skip');
-  t.deepEqual(control(report, 'k3s-config').findings.map((f) => `${f.status} ${f.cis ?? '-'}`), ['pass -']);
+  t.deepEqual(
+    control(report, 'k3s-config').findings.map((f) => `${f.status} ${f.cis ?? '-'}`),
+    ['pass -'],
+  );
   const bench = control(report, 'kube-bench').findings;
   t.is(bench.find((f) => f.cis === '4.2.6')!.status, 'pass', "k3s-cis-1.9's 4.2.6: make-iptables-util-chains");
-  t.false(bench.some((f) => /^[1235]\./.test(f.cis ?? '')), 'an agent is judged on the node checks only');
+  t.false(
+    bench.some((f) => /^[1235]\./.test(f.cis ?? '')),
+    'an agent is judged on the node checks only',
+  );
   s.dispose();
 });
 
@@ -144,11 +161,14 @@ it('a Rancher-managed server: no drop-in and no psa.yaml, host-level controls an
   t.false(fs.existsSync(s.host(PSA)));
   t.true(fs.existsSync(s.host(POLICY)));
   t.is(s.kernel('kernel.panic'), '10', 'host-level controls still run');
-  t.is(read(s, '/etc/rancher/k3s/config.yaml.d/50-rancher.yaml'), rancher, 'Rancher\'s file untouched');
+  t.is(read(s, '/etc/rancher/k3s/config.yaml.d/50-rancher.yaml'), rancher, "Rancher's file untouched");
   const flags = control(report, 'k3s-config').findings[0]!;
   t.is(flags.status, 'pass');
   t.regex(flags.reason, /the cluster spec's business/);
-  t.true(control(report, 'kube-bench').findings.some((f) => f.cis === '1.2.15' && f.status === 'pass'), 'flag checks still judged');
+  t.true(
+    control(report, 'kube-bench').findings.some((f) => f.cis === '1.2.15' && f.status === 'pass'),
+    'flag checks still judged',
+  );
   t.is(control(report, 'pod-security').findings[0]!.status, 'skip');
   const template = await s.cli('render', 'rancher-cluster', '--k3s-version', 'v1.28.5+k3s1');
   t.is(template.exitCode, 0);
@@ -165,7 +185,10 @@ it('a later drop-in that sets our key without + is named; apply leaves it alone 
   s.write('/etc/rancher/k3s/config.yaml.d/99-local.yaml', local, 0o600);
   const check = await s.cli('check', '--k3s-version', 'v1.28.5+k3s1');
   t.is(check.exitCode, 1, check.stdout);
-  t.regex(check.stdout, /\[FAIL\] k3s-config \/etc\/rancher\/k3s\/config\.yaml\.d\/99-local\.yaml: kube-apiserver-arg: .*sorts after .*90-k3s-hostprep\.yaml and sets kube-apiserver-arg without "\+"/);
+  t.regex(
+    check.stdout,
+    /\[FAIL\] k3s-config \/etc\/rancher\/k3s\/config\.yaml\.d\/99-local\.yaml: kube-apiserver-arg: .*sorts after .*90-k3s-hostprep\.yaml and sets kube-apiserver-arg without "\+"/,
+  );
   // k3s-cis-1.9's audit-log checks are unscored: kube-bench warns, naming where the value comes from.
   t.regex(check.stdout, /kube-bench\s+1\.2\.17\s+WARN\s+Ensure that the --audit-log-maxage/);
   t.regex(check.stdout, /Set by: --audit-log-maxage=7 \(\/etc\/rancher\/k3s\/config\.yaml\.d\/99-local\.yaml\)/);
@@ -189,7 +212,10 @@ it('audit retention below the benchmark minimum exits 2 and writes nothing', asy
     t.is(r.exitCode, 2, command);
     t.regex(r.stderr, /config\.yaml: audit\.logMaxAge: expected an integer of at least 30 \(kube-bench's minimum for --audit-log-maxage\), got 7/);
   }
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   t.deepEqual(s.list('etc-sysctl.d'), []);
   t.deepEqual(s.list('etc-upper'), ['k3s-hostprep', 'k3s-hostprep/config.yaml']);
   t.is(s.kernel('kernel.panic'), '-1');
@@ -211,7 +237,10 @@ it('a K3s version that does not parse exits 2 and writes nothing, wherever it ca
   const env = await s.cli('apply');
   t.is(env.exitCode, 2);
   t.regex(env.stderr, /INSTALL_K3S_VERSION: expected a K3s version such as v1\.28\.5\+k3s1/);
-  t.deepEqual(s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')), []);
+  t.deepEqual(
+    s.list('var-lib').filter((n) => !n.startsWith('k3s-hostprep')),
+    [],
+  );
   t.deepEqual(s.list('etc-upper'), []);
   s.dispose();
 });
@@ -230,7 +259,10 @@ it('render prints every artefact exactly as apply writes it', async (t) => {
   t.is(read(s, POLICY), rendered.policy!);
   t.is(read(s, PSA), rendered.psa!, 'v1.24 with EventRateLimit: psa.yaml holds its configuration');
   t.is(read(s, DROPIN), rendered['k3s-config']!);
-  t.deepEqual(parse(read(s, PSA)).plugins.map((p: { name: string }) => p.name), ['EventRateLimit']);
+  t.deepEqual(
+    parse(read(s, PSA)).plugins.map((p: { name: string }) => p.name),
+    ['EventRateLimit'],
+  );
   t.notRegex(rendered.policy!, /traefik/);
   fs.writeFileSync(s.path('off.yaml'), 'eventRateLimit: false\n');
   const noPsa = await s.cli('render', 'psa', '--k3s-version', 'v1.24.17', '--config', s.path('off.yaml'));
@@ -245,11 +277,27 @@ it('each way K3s would refuse to start makes check exit 1, naming the cause', as
   t.is((await s.cli('apply', '--k3s-version', 'v1.28.5+k3s1')).exitCode, 0);
   t.is((await s.cli('check', '--k3s-version', 'v1.28.5+k3s1')).exitCode, 0, 'compliant as applied');
   const cases: Array<[string, string, RegExp]> = [
-    ['EventRateLimit without its configuration', 'kube-apiserver-arg+: [enable-admission-plugins=EventRateLimit]\n', /enables EventRateLimit, but \/var\/lib\/rancher\/k3s\/server\/psa\.yaml gives it no configuration: the API server refuses to start \("limits: must not be empty"/],
-    ['PodSecurityPolicy on v1.25+', 'kube-apiserver-arg+: [enable-admission-plugins=PodSecurityPolicy]\n', /enables PodSecurityPolicy, which Kubernetes v1\.28\.5\+k3s1 no longer has: the API server refuses to start/],
-    ['a flag naming a missing file', 'kube-apiserver-arg+: [encryption-provider-config=/etc/k3s/missing.json]\n', /sets --encryption-provider-config=\/etc\/k3s\/missing\.json, which does not exist: the API server refuses to start/],
+    [
+      'EventRateLimit without its configuration',
+      'kube-apiserver-arg+: [enable-admission-plugins=EventRateLimit]\n',
+      /enables EventRateLimit, but \/var\/lib\/rancher\/k3s\/server\/psa\.yaml gives it no configuration: the API server refuses to start \("limits: must not be empty"/,
+    ],
+    [
+      'PodSecurityPolicy on v1.25+',
+      'kube-apiserver-arg+: [enable-admission-plugins=PodSecurityPolicy]\n',
+      /enables PodSecurityPolicy, which Kubernetes v1\.28\.5\+k3s1 no longer has: the API server refuses to start/,
+    ],
+    [
+      'a flag naming a missing file',
+      'kube-apiserver-arg+: [encryption-provider-config=/etc/k3s/missing.json]\n',
+      /sets --encryption-provider-config=\/etc\/k3s\/missing\.json, which does not exist: the API server refuses to start/,
+    ],
     // Written after the drop-in's, so it is the one the API server takes (the last of a repeated flag).
-    ['an admission configuration that does not parse', 'LATER kube-apiserver-arg+: [admission-control-config-file=/etc/k3s/admission.yaml]\n', /\/etc\/k3s\/admission\.yaml: plugins: expected a list \(named in .*99-site\.yaml\): the API server refuses to start/],
+    [
+      'an admission configuration that does not parse',
+      'LATER kube-apiserver-arg+: [admission-control-config-file=/etc/k3s/admission.yaml]\n',
+      /\/etc\/k3s\/admission\.yaml: plugins: expected a list \(named in .*99-site\.yaml\): the API server refuses to start/,
+    ],
     ['a configuration file that does not parse', 'kube-apiserver-arg: [unclosed\n', /config\.yaml invalid YAML.*K3s refuses to start/],
   ];
   s.write('/etc/k3s/admission.yaml', 'apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins: {not: a list}\n', 0o600);

@@ -42,7 +42,10 @@ it('a metrics path outside the collector directories is a config error (exit 2) 
   s.write(CONFIG, 'metrics:\n  textfilePath: /etc/cron.d/evil.prom\n');
   const apply = await s.cli('apply');
   t.is(apply.exitCode, 2);
-  t.regex(apply.stderr, /config\.yaml: metrics\.textfilePath: expected an absolute file path below \/var\/lib\/node_exporter or \/var\/lib\/prometheus or \/run\/node_exporter or \/var\/lib\/k3s-hostprep, got "\/etc\/cron\.d\/evil\.prom"/);
+  t.regex(
+    apply.stderr,
+    /config\.yaml: metrics\.textfilePath: expected an absolute file path below \/var\/lib\/node_exporter or \/var\/lib\/prometheus or \/run\/node_exporter or \/var\/lib\/k3s-hostprep, got "\/etc\/cron\.d\/evil\.prom"/,
+  );
   t.deepEqual(s.list('var-lib'), []);
   t.deepEqual(s.list('etc-sysctl.d'), []);
   s.dispose();
@@ -70,7 +73,10 @@ it('apply gates K3s: a metrics file it cannot write is a warning that leaves its
   const apply = await s.cli('apply');
   t.is(apply.exitCode, 0, apply.stdout + apply.stderr);
   t.regex(apply.stdout, /Verdict: COMPLIANT/);
-  t.regex(apply.stderr, /^k3s-hostprep: cannot write metrics to \/var\/lib\/node_exporter\/textfile_collector\/k3s_hostprep\.prom: .*not a regular file.* \(apply goes on: metrics never stop K3s\)\n$/);
+  t.regex(
+    apply.stderr,
+    /^k3s-hostprep: cannot write metrics to \/var\/lib\/node_exporter\/textfile_collector\/k3s_hostprep\.prom: .*not a regular file.* \(apply goes on: metrics never stop K3s\)\n$/,
+  );
   t.is(apply.stderr.split('\n').length, 2, 'one line');
   t.true(fs.lstatSync(s.host(METRICS)).isSymbolicLink());
   s.dispose();
@@ -84,7 +90,10 @@ it('check --junit writes a JUnit report a CI pipeline can read; apply --junit to
   t.is(check.exitCode, 1);
   const xml = fs.readFileSync(junit, 'utf8');
   t.regex(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="k3s-hostprep check" tests="\d+" failures="[1-9]\d*"/);
-  t.regex(xml, /<testcase classname="kernel-parameters" name="vm\.overcommit_memory">\n\s+<failure message="invalid kernel flag: vm\/overcommit_memory, expected value: 1, actual value: 0" type="fail">/);
+  t.regex(
+    xml,
+    /<testcase classname="kernel-parameters" name="vm\.overcommit_memory">\n\s+<failure message="invalid kernel flag: vm\/overcommit_memory, expected value: 1, actual value: 0" type="fail">/,
+  );
   const apply = await s.cli('apply', '--junit', junit);
   t.is(apply.exitCode, 0);
   const passed = fs.readFileSync(junit, 'utf8');

@@ -28,7 +28,13 @@ test('promtool test rules: every alert fires on its series and stays quiet on th
   const r = await promtool('test', 'rules', TESTS);
   t.is(r.exitCode, 0, r.out);
   const tests = fs.readFileSync(TESTS, 'utf8');
-  for (const alert of ['K3sHostprepNodeNotCompliant', 'K3sHostprepControlDrifted', 'K3sHostprepWatchStale', 'K3sHostprepRemediationFailing', 'K3sHostprepHostError']) {
+  for (const alert of [
+    'K3sHostprepNodeNotCompliant',
+    'K3sHostprepControlDrifted',
+    'K3sHostprepWatchStale',
+    'K3sHostprepRemediationFailing',
+    'K3sHostprepHostError',
+  ]) {
     const cases = tests.split('\n').filter((l) => l.trim() === `alertname: ${alert}`).length;
     t.true(cases >= 2, `${alert}: a firing and a quiet case`);
   }

@@ -10,7 +10,7 @@ test("the README carries every benchmark's table as the rows and writers make it
   const text = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
   const m = /<!-- benchmark-tables:start -->\n([\s\S]*)\n<!-- benchmark-tables:end -->/.exec(text);
   t.truthy(m, 'markers');
-  const order = ['k3s-cis-1.9', ...BENCHMARK_NAMES.filter((n) => n !== 'k3s-cis-1.9')] as typeof BENCHMARK_NAMES[number][];
+  const order = ['k3s-cis-1.9', ...BENCHMARK_NAMES.filter((n) => n !== 'k3s-cis-1.9')] as (typeof BENCHMARK_NAMES)[number][];
   t.is(m![1], benchmarkTables(order), 'run: npm run build:test && node scripts/benchmark-tables.mjs');
   for (const name of BENCHMARK_NAMES) t.regex(m![1]!, new RegExp(`<code>${name.replace(/\./g, '\\.')}</code>`));
   t.regex(text, /kube-bench run --benchmark k3s-cis-1\.9 --targets node/);

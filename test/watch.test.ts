@@ -36,7 +36,9 @@ it('a file event triggers a cycle long before the interval; each change of state
 
   let started = Date.now();
   s.write('/etc/sysctl.d/99-tuning.conf', 'vm.overcommit_memory = 2\n');
-  await w.waitFor(/drift: control=kernel-parameters-boot item="vm\.overcommit_memory at boot" status=fail expected=1 actual="2 \(\/etc\/sysctl\.d\/99-tuning\.conf:1\)" since=\S+ was=pass/);
+  await w.waitFor(
+    /drift: control=kernel-parameters-boot item="vm\.overcommit_memory at boot" status=fail expected=1 actual="2 \(\/etc\/sysctl\.d\/99-tuning\.conf:1\)" since=\S+ was=pass/,
+  );
   t.true(Date.now() - started < 5000, 'seen through a file event, not the hourly interval');
 
   // More events, same state: nothing new is logged.
@@ -47,7 +49,9 @@ it('a file event triggers a cycle long before the interval; each change of state
 
   started = Date.now();
   fs.chmodSync(s.host(MANIFESTS), 0o755);
-  await w.waitFor(/drift: control=directories item=\/var\/lib\/rancher\/k3s\/server\/manifests status=fail expected="directory, mode 0700, owner root:root" actual="directory, mode 0755, owner root:root"/);
+  await w.waitFor(
+    /drift: control=directories item=\/var\/lib\/rancher\/k3s\/server\/manifests status=fail expected="directory, mode 0700, owner root:root" actual="directory, mode 0755, owner root:root"/,
+  );
   t.true(Date.now() - started < 5000, 'a chmod is an event too');
 
   fs.removeSync(s.host('/etc/sysctl.d/99-tuning.conf'));
@@ -55,7 +59,9 @@ it('a file event triggers a cycle long before the interval; each change of state
 
   // The metrics file follows every cycle and is valid exposition format.
   const metricsFile = s.host(METRICS);
-  await waitUntil(() => fs.existsSync(metricsFile) && /k3s_hostprep_drift_total\{id="kernel-parameters-boot",cis=""\} 1/.test(fs.readFileSync(metricsFile, 'utf8')));
+  await waitUntil(
+    () => fs.existsSync(metricsFile) && /k3s_hostprep_drift_total\{id="kernel-parameters-boot",cis=""\} 1/.test(fs.readFileSync(metricsFile, 'utf8')),
+  );
   const metrics = fs.readFileSync(metricsFile, 'utf8');
   t.is(promtool(metrics).exitCode, 0, promtool(metrics).output);
   t.regex(metrics, /^k3s_hostprep_control_status\{id="directories",cis=""\} 0$/m);
@@ -82,7 +88,9 @@ it('the interval catches what no event announces; remediate re-applies only the 
 
   // /proc/sys sends no inotify events: the interval finds it.
   s.setKernel('vm.overcommit_memory', '0');
-  await w.waitFor(/drift: control=kernel-parameters item=vm\.overcommit_memory status=fail expected=1 actual=0 .*reason="invalid kernel flag: vm\/overcommit_memory, expected value: 1, actual value: 0"/);
+  await w.waitFor(
+    /drift: control=kernel-parameters item=vm\.overcommit_memory status=fail expected=1 actual=0 .*reason="invalid kernel flag: vm\/overcommit_memory, expected value: 1, actual value: 0"/,
+  );
   await w.waitFor(/remediated: control=kernel-parameters changes="sysctl vm\.overcommit_memory: 0 -> 1"/);
   await w.waitFor(/restored: control=kernel-parameters item=vm\.overcommit_memory status=pass/);
   t.is(s.kernel('vm.overcommit_memory'), '1');
@@ -117,7 +125,9 @@ it('memory stays flat over many thousands of cycles', async (t) => {
   t.is(stats.cycles, 6000);
   const heap = stats.end.heapUsed - stats.warm.heapUsed;
   const rss = stats.end.rss - stats.warm.rss;
-  t.log(`after warm-up vs after 6000 cycles: heap ${(heap / 1024).toFixed(0)} KiB, RSS ${(rss / 1024).toFixed(0)} KiB; ${stats.cpuMicrosPerCycle.toFixed(0)} us CPU per cycle`);
+  t.log(
+    `after warm-up vs after 6000 cycles: heap ${(heap / 1024).toFixed(0)} KiB, RSS ${(rss / 1024).toFixed(0)} KiB; ${stats.cpuMicrosPerCycle.toFixed(0)} us CPU per cycle`,
+  );
   t.true(heap < 1024 * 1024, `heap grew by ${heap} bytes`);
   t.true(rss < 16 * 1024 * 1024, `RSS grew by ${rss} bytes`);
   t.is(count(r.stderr, /^drift/m), 0, 'a compliant host logs no drift');

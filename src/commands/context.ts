@@ -34,7 +34,9 @@ function readConfigBytes(host: Host, logical: string, shown: string, optional: b
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EFBIG') {
       const size = /is (\d+) bytes/.exec(describeError(error))?.[1];
-      throw new ConfigError(shown, [`the configuration file is ${size ?? 'more than'} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`], { cause: error });
+      throw new ConfigError(shown, [`the configuration file is ${size ?? 'more than'} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`], {
+        cause: error,
+      });
     }
     if (code === 'ESPECIAL') throw new ConfigError(shown, ['cannot read the configuration file: not a regular file'], { cause: error });
     if (code === 'EUNTRUSTED') throw new ConfigError(shown, [`not trusted: ${describeError(error)}`], { cause: error });
@@ -160,7 +162,9 @@ export function writeOutputs(report: Report, ctx: { host: Host; config: Config }
     } catch (error) {
       const fatal = report.command !== 'apply';
       const reason = `cannot write metrics to ${metricsPath}: ${describeError(error)}`;
-      err.write(line(fatal ? PRIORITY.err : PRIORITY.warning, `k3s-hostprep: ${reason}${fatal ? '' : ' (apply goes on: metrics never stop K3s)'}`, {}, journalStream()));
+      err.write(
+        line(fatal ? PRIORITY.err : PRIORITY.warning, `k3s-hostprep: ${reason}${fatal ? '' : ' (apply goes on: metrics never stop K3s)'}`, {}, journalStream()),
+      );
       if (fatal) code = EXIT.host;
     }
   }

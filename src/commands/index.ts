@@ -22,7 +22,7 @@ const help = command({
   summary: "print the list of commands, or a command's help",
   operands: '[command]',
   maxOperands: 1,
-  description: 'Prints the list of commands, or with a command name that command\'s usage and options.',
+  description: "Prints the list of commands, or with a command name that command's usage and options.",
   options: {},
   async run({ positionals }, io) {
     const name = positionals[0];
@@ -32,7 +32,10 @@ const help = command({
     }
     const found = COMMANDS.find((c) => c.name === name);
     if (!found) {
-      const guess = closest(name, COMMANDS.map((c) => c.name));
+      const guess = closest(
+        name,
+        COMMANDS.map((c) => c.name),
+      );
       throw new UsageError(`help: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ''} (see k3s-hostprep --help)`);
     }
     io.out.write(commandHelp(found));
@@ -40,4 +43,15 @@ const help = command({
   },
 });
 
-export const COMMANDS: readonly Command[] = [apply, check, plan, render, install, uninstall, serviceAccounts, watch, validate, help] as unknown as readonly Command[];
+export const COMMANDS: readonly Command[] = [
+  apply,
+  check,
+  plan,
+  render,
+  install,
+  uninstall,
+  serviceAccounts,
+  watch,
+  validate,
+  help,
+] as unknown as readonly Command[];

@@ -39,14 +39,23 @@ async function binarySource(file: string | undefined, root: string | undefined):
   if (file !== undefined) return { kind: 'file', path: file, content: read(file, '--binary') };
   if (await isSingleExecutable()) return { kind: 'file', path: process.execPath, content: read(process.execPath, 'this executable') };
   if (root !== undefined) {
-    throw new UsageError('install --root needs the single executable (scripts/build-sea) or --binary FILE: this k3s-hostprep runs under Node.js from files of this machine');
+    throw new UsageError(
+      'install --root needs the single executable (scripts/build-sea) or --binary FILE: this k3s-hostprep runs under Node.js from files of this machine',
+    );
   }
   const node = fs.realpathSync(process.execPath);
   if (findExecutable(node) === null) {
-    throw new HostError(`install: the Node.js binary ${node} is not trusted: ${local.untrusted(node) ?? 'it is not a root-owned executable'}. Install Node.js as root (a package), or use the single executable (scripts/build-sea).`);
+    throw new HostError(
+      `install: the Node.js binary ${node} is not trusted: ${local.untrusted(node) ?? 'it is not a root-owned executable'}. Install Node.js as root (a package), or use the single executable (scripts/build-sea).`,
+    );
   }
   const dist = path.dirname(fs.realpathSync(process.argv[1] ?? ''));
-  const names = ['cli.js', 'main.cjs', 'package.json', ...(local.readDir(path.join(dist, 'lib')) ?? []).filter((n) => n.endsWith('.cjs')).map((n) => `lib/${n}`)];
+  const names = [
+    'cli.js',
+    'main.cjs',
+    'package.json',
+    ...(local.readDir(path.join(dist, 'lib')) ?? []).filter((n) => n.endsWith('.cjs')).map((n) => `lib/${n}`),
+  ];
   return { kind: 'bundle', node, files: names.map((name) => ({ name, content: read(path.join(dist, name), 'the bundle file') })) };
 }
 
@@ -77,7 +86,11 @@ symlinks systemctl enable writes. Idempotent. Must run as root.`,
     const host = openHost(values.root);
     if (host.euid !== 0) throw new HostError('install must run as root: nothing was changed');
     const config = await loadConfig(host, values.config);
-    const report = await installUnits(host, { force: values.force ?? false, binary: await binarySource(values.binary, values.root), watch: config.watch.enabled });
+    const report = await installUnits(host, {
+      force: values.force ?? false,
+      binary: await binarySource(values.binary, values.root),
+      watch: config.watch.enabled,
+    });
     return finish('install', report, io);
   },
 });

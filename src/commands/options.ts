@@ -57,10 +57,15 @@ export const VERSION = flag('version', 'print the version', 'V');
 export const JSON_REPORT = flag('json', 'print the report as JSON');
 export const FORCE = flag('force', 'replace files written by someone else (a backup is kept beside them)');
 export const CONFIG = valued('config', 'FILE', 'configuration (default /etc/k3s-hostprep/config.yaml, optional)', path);
-export const ROLE = valued('role', 'server|agent', 'node role (default: the config, else the installed k3s / k3s-agent unit, else server)', (text, option): Role => {
-  if (text !== 'server' && text !== 'agent') throw new UsageError(`${option}: expected server or agent, got "${text}"`);
-  return text;
-});
+export const ROLE = valued(
+  'role',
+  'server|agent',
+  'node role (default: the config, else the installed k3s / k3s-agent unit, else server)',
+  (text, option): Role => {
+    if (text !== 'server' && text !== 'agent') throw new UsageError(`${option}: expected server or agent, got "${text}"`);
+    return text;
+  },
+);
 export const ROOT = valued('root', 'DIR', 'prepare an offline root (an image or a mounted disk); the running kernel is not touched', path);
 export const K3S_VERSION = valued(
   'k3s-version',
@@ -87,5 +92,10 @@ export const TIMEOUT = valued('timeout', 'SECONDS', 'how long to wait for the Ku
 export const BINARY = valued('binary', 'FILE', 'the executable to install (default: this single executable; under Node.js, a launcher)', path);
 export const AGENT_URL = valued('agent-url', 'URL', 'cloud-init: the release tarball nodes download (scripts/build-sea)', (text) => text);
 export const AGENT_SHA256 = valued('agent-sha256', 'HEX', 'cloud-init: its SHA-256, checked before anything runs', (text) => text);
-export const K3S_INSTALLER_SHA256 = valued('k3s-installer-sha256', 'HEX', 'cloud-init: the SHA-256 of the K3s installer script (get.k3s.io), checked before it runs', (text) => text);
+export const K3S_INSTALLER_SHA256 = valued(
+  'k3s-installer-sha256',
+  'HEX',
+  'cloud-init: the SHA-256 of the K3s installer script (get.k3s.io), checked before it runs',
+  (text) => text,
+);
 export const KUBECONFIG = valued('kubeconfig', 'FILE', 'a kubeconfig only root can change (default /etc/rancher/k3s/k3s.yaml; KUBECONFIG is ignored)', path);

@@ -96,8 +96,13 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   const [name, ...operands] = positionals;
   const command = name === undefined ? null : (commands.find((c) => c.name === name) ?? null);
   if (name !== undefined && command === null) {
-    const guess = closest(name, commands.map((c) => c.name));
-    throw new UsageError(`unknown command "${name}"${guess ? `; did you mean "${guess}"?` : `; expected one of ${commands.map((c) => c.name).join(', ')}`} (see k3s-hostprep --help)`);
+    const guess = closest(
+      name,
+      commands.map((c) => c.name),
+    );
+    throw new UsageError(
+      `unknown command "${name}"${guess ? `; did you mean "${guess}"?` : `; expected one of ${commands.map((c) => c.name).join(', ')}`} (see k3s-hostprep --help)`,
+    );
   }
   const where = command ? `${command.name}: ` : '';
   const takes: Options = command ? { help: HELP, ...command.options } : { help: HELP, version: VERSION };

@@ -25,7 +25,8 @@ its first apply prepares for that release; otherwise the installer installs the 
     const names = [...ARTEFACTS.map((a) => a.name), 'cloud-init'];
     if (name === undefined) throw new UsageError(`render: missing artefact; expected one of ${names.join(', ')} (see k3s-hostprep render --help)`);
     const host = openHost(values.root);
-    if (name !== 'cloud-init' && (values.agentUrl ?? values.agentSha256 ?? values.k3sInstallerSha256) !== undefined) throw new UsageError('render: --agent-url, --agent-sha256 and --k3s-installer-sha256 are for render cloud-init only');
+    if (name !== 'cloud-init' && (values.agentUrl ?? values.agentSha256 ?? values.k3sInstallerSha256) !== undefined)
+      throw new UsageError('render: --agent-url, --agent-sha256 and --k3s-installer-sha256 are for render cloud-init only');
     const artefact = findArtefact(name);
     if (name !== 'cloud-init' && !artefact) {
       throw new UsageError(`render: unknown artefact "${name}"; expected one of ${names.join(', ')} (see k3s-hostprep render --help)`);
@@ -38,18 +39,22 @@ its first apply prepares for that release; otherwise the installer installs the 
       const pinned = values.k3sVersion ?? fromConfig;
       // The configuration the node gets is the one this run validated, read once through the same guard.
       const { text } = await readConfigText(host, values.config);
-      io.out.write(renderCloudInit({
-        role: roleChoice.role,
-        configText: text,
-        agentUrl: values.agentUrl!,
-        agentSha256: values.agentSha256!,
-        ...(pinned !== undefined ? { k3sVersion: pinned } : {}),
-        ...(values.k3sInstallerSha256 !== undefined ? { k3sInstallerSha256: values.k3sInstallerSha256 } : {}),
-      }));
+      io.out.write(
+        renderCloudInit({
+          role: roleChoice.role,
+          configText: text,
+          agentUrl: values.agentUrl!,
+          agentSha256: values.agentSha256!,
+          ...(pinned !== undefined ? { k3sVersion: pinned } : {}),
+          ...(values.k3sInstallerSha256 !== undefined ? { k3sInstallerSha256: values.k3sInstallerSha256 } : {}),
+        }),
+      );
       return EXIT.compliant;
     }
     if (artefact!.name === 'psa' && !needsAdmissionConfig(ctx.config, ctx.k3s.version)) {
-      throw new UsageError(`render psa: K3s ${ctx.k3s.version.text} (${ctx.k3s.source}) gets no psa.yaml: Pod Security admission starts with v1.25 and eventRateLimit is not configured`);
+      throw new UsageError(
+        `render psa: K3s ${ctx.k3s.version.text} (${ctx.k3s.source}) gets no psa.yaml: Pod Security admission starts with v1.25 and eventRateLimit is not configured`,
+      );
     }
     io.out.write(renderArtefact(artefact!, ctx));
     return EXIT.compliant;

@@ -104,7 +104,10 @@ export function decodedProblems(raw: unknown): string[] {
     const m = bad.exec(text);
     if (m) {
       const code = m[0].charCodeAt(0);
-      const what = code >= 0xd800 && code <= 0xdfff ? 'a lone UTF-16 surrogate, which UTF-8 cannot encode' : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+      const what =
+        code >= 0xd800 && code <= 0xdfff
+          ? 'a lone UTF-16 surrogate, which UTF-8 cannot encode'
+          : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
       problems.push(`${where || '(top level)'}: the string contains ${what} (after YAML escapes are decoded); Kubernetes' YAML could not read it`);
     }
   };
@@ -114,8 +117,7 @@ export function decodedProblems(raw: unknown): string[] {
     if (typeof value === 'string') check(value, where);
     else if (Array.isArray(value)) {
       for (const [i, v] of value.entries()) walk(v, join(where, i));
-    }
-    else if (value !== null && typeof value === 'object') {
+    } else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
         const at = join(where, k);
         check(k, at);
@@ -124,6 +126,7 @@ export function decodedProblems(raw: unknown): string[] {
     }
   };
   walk(raw, '');
-  if (size > MAX_EXPANDED_SIZE) return [`the configuration expands to more than ${MAX_EXPANDED_SIZE} characters once its aliases are expanded (a YAML alias bomb?)`];
+  if (size > MAX_EXPANDED_SIZE)
+    return [`the configuration expands to more than ${MAX_EXPANDED_SIZE} characters once its aliases are expanded (a YAML alias bomb?)`];
   return problems;
 }

@@ -117,7 +117,8 @@ export const configSpec = spec.object({
   /** The K3s version to prepare for; else the installed binary, INSTALL_K3S_VERSION, the newest line. */
   k3sVersion: spec.check<string>((v) => {
     // YAML reads an unquoted 1.28 as a number (and 1.30 as 1.3): say how to write it.
-    if (typeof v === 'number') return `expected a string, got number ${v}: quote it, as in k3sVersion: "v${String(v)}"${/\.\d$/.test(String(v)) ? ' (YAML has already dropped a trailing zero: 1.30 reads as 1.3)' : ''}`;
+    if (typeof v === 'number')
+      return `expected a string, got number ${v}: quote it, as in k3sVersion: "v${String(v)}"${/\.\d$/.test(String(v)) ? ' (YAML has already dropped a trailing zero: 1.30 reads as 1.3)' : ''}`;
     if (typeof v !== 'string') return 'expected a string such as "v1.28.5+k3s1"';
     const p = parseK3sVersion(v);
     return isVersion(p) ? null : p.error;

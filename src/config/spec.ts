@@ -77,7 +77,16 @@ interface Fields {
   readonly [key: string]: Spec;
 }
 
-export type Spec = StringSpec<string> | IntSpec | BoolSpec | ObjectSpec<Fields> | MapSpec<unknown> | PathSpec | ArraySpec<unknown> | CheckSpec<unknown> | OffOrSpec<unknown>;
+export type Spec =
+  | StringSpec<string>
+  | IntSpec
+  | BoolSpec
+  | ObjectSpec<Fields>
+  | MapSpec<unknown>
+  | PathSpec
+  | ArraySpec<unknown>
+  | CheckSpec<unknown>
+  | OffOrSpec<unknown>;
 
 /** The type of the value a spec accepts, defaults filled in. */
 export type Infer<S> = S extends Typed<infer T> ? T : never;
@@ -111,8 +120,10 @@ export const spec = {
   path: <O extends Options<PathSpec, string>>(o: O) => ({ type: 'path', ...o }) as PathSpec & Kept<O>,
   array: <const S extends Spec, O extends Omit<Options<ArraySpec<Infer<S>>, Infer<S>[]>, 'items'> = NoMarks>(items: S, o: O = {} as O) =>
     ({ type: 'array', ...o, items }) as ArraySpec<Infer<S>> & Kept<O>,
-  check: <T, O extends Marks<T> = NoMarks>(check: (value: unknown) => string | null, o: O = {} as O) => ({ type: 'any', check, ...o }) as CheckSpec<T> & Kept<O>,
-  offOr: <const S extends Spec, O extends Marks<Infer<S> | false> = NoMarks>(s: S, o: O = {} as O) => ({ type: 'offOr', spec: s, ...o }) as OffOrSpec<Infer<S>> & Kept<O>,
+  check: <T, O extends Marks<T> = NoMarks>(check: (value: unknown) => string | null, o: O = {} as O) =>
+    ({ type: 'any', check, ...o }) as CheckSpec<T> & Kept<O>,
+  offOr: <const S extends Spec, O extends Marks<Infer<S> | false> = NoMarks>(s: S, o: O = {} as O) =>
+    ({ type: 'offOr', spec: s, ...o }) as OffOrSpec<Infer<S>> & Kept<O>,
   /** A spec with a default typed by the spec itself (for a mapping or a list of mappings, whose literal would not infer). */
   defaulted: <const S extends Spec>(s: S, value: NoInfer<Infer<S>>) => ({ ...s, default: value }) as S & { readonly default: Infer<S> },
 };

@@ -169,7 +169,8 @@ function predicted(ctx: Context, observed: Observed | undefined, ranBefore: bool
         if (text !== null || ranBefore) return text;
         // Before K3s' first start: what K3s will create.
         if (path.endsWith('/agent/kubelet.kubeconfig')) return '{"apiVersion":"v1","kind":"Config"}';
-        if (path.endsWith('/cred/encryption-config.json')) return '{"kind":"EncryptionConfiguration","apiVersion":"apiserver.config.k8s.io/v1","resources":[{"resources":["secrets"],"providers":[{"aescbc":{}},{"identity":{}}]}]}';
+        if (path.endsWith('/cred/encryption-config.json'))
+          return '{"kind":"EncryptionConfiguration","apiVersion":"apiserver.config.k8s.io/v1","resources":[{"resources":["secrets"],"providers":[{"aescbc":{}},{"identity":{}}]}]}';
         return null;
       },
       cluster: (objects) => observed?.cluster?.[objects] ?? null,
@@ -193,7 +194,8 @@ const ETCD_CONFIG = [
 
 /** The modes K3s creates its files with (pkg/daemons/control/deps, pkg/agent/config): for "not created yet". */
 function createdMode(path: string): string {
-  if (path.includes('/server/tls/') && path.endsWith('.crt')) return '0644 (K3s writes certificates with client-go WriteCert); k3s-hostprep tightens them to 0600 after K3s has started';
+  if (path.includes('/server/tls/') && path.endsWith('.crt'))
+    return '0644 (K3s writes certificates with client-go WriteCert); k3s-hostprep tightens them to 0600 after K3s has started';
   if (path.includes('/cni/')) return '0600, root:root, created by the CNI plugin when the first pod starts';
   if (path.includes('/db/etcd')) return '0700, with embedded etcd only';
   return '0600, root:root';
@@ -205,7 +207,11 @@ const STATE_STATUS: Record<KubeBenchState, Status> = { PASS: 'pass', FAIL: 'fail
 function datastoreDecides(row: BenchRow): boolean {
   if (row.reads.kind === 'etcd-config' || row.reads.kind === 'etcd-dir-mode') return true;
   if (row.reads.kind === 'mode' && row.reads.path.includes('/db/etcd')) return true;
-  return row.reads.kind === 'line' && row.reads.component === 'kube-apiserver' && (row.tests?.items.some((t) => /--etcd-(cafile|certfile|keyfile)/.test(t.flag ?? '')) ?? false);
+  return (
+    row.reads.kind === 'line' &&
+    row.reads.component === 'kube-apiserver' &&
+    (row.tests?.items.some((t) => /--etcd-(cafile|certfile|keyfile)/.test(t.flag ?? '')) ?? false)
+  );
 }
 
 function rowApplies(row: BenchRow, ctx: Context): boolean {
@@ -252,7 +258,9 @@ function fixOf(row: BenchRow, merged: MergedConfig, rancher: { managed: boolean;
 export function judgeBenchmark(ctx: Context): Finding[] {
   const choice = benchmarkOf(ctx);
   const observed = ctx.observed;
-  const ranBefore = (observed !== undefined && Object.values(observed.journal).some((l) => l.length > 0)) || ctx.host.lstat('/var/lib/rancher/k3s/agent/kubelet.kubeconfig') !== null;
+  const ranBefore =
+    (observed !== undefined && Object.values(observed.journal).some((l) => l.length > 0)) ||
+    ctx.host.lstat('/var/lib/rancher/k3s/agent/kubelet.kubeconfig') !== null;
   const prediction = predicted(ctx, observed, ranBefore);
   const rancher = rancherManagement(ctx);
   const live = observed?.active === true && ranBefore ? journalObservation(ctx.host, observed) : null;
@@ -292,14 +300,24 @@ export function judgeBenchmark(ctx: Context): Finding[] {
     if (row.reads.kind === 'cluster') {
       const answer = (live ?? prediction.obs).cluster(row.reads.objects);
       if (answer === null) {
-        findings.push({ ...base, status: 'warn', actual: 'not judged', reason: `not judged: ${observed?.clusterWhy || 'the Kubernetes API was not asked'}; kube-bench judges it on the cluster's ${row.reads.objects}.${note ? ` ${note}` : ''}` });
+        findings.push({
+          ...base,
+          status: 'warn',
+          actual: 'not judged',
+          reason: `not judged: ${observed?.clusterWhy || 'the Kubernetes API was not asked'}; kube-bench judges it on the cluster's ${row.reads.objects}.${note ? ` ${note}` : ''}`,
+        });
         continue;
       }
     }
     if ((row.reads.kind === 'mode' || row.reads.kind === 'owner') && !ranBefore) {
       const files = prediction.obs.files(row.reads.path);
       if (files === null || files.length === 0) {
-        findings.push({ ...base, status: 'skip', actual: 'not created yet', reason: `not created yet: K3s creates ${row.reads.path} at its first start, mode ${createdMode(row.reads.path)}.` });
+        findings.push({
+          ...base,
+          status: 'skip',
+          actual: 'not created yet',
+          reason: `not created yet: K3s creates ${row.reads.path} at its first start, mode ${createdMode(row.reads.path)}.`,
+        });
         continue;
       }
     }
@@ -320,7 +338,8 @@ export function judgeBenchmark(ctx: Context): Finding[] {
       reason = `kube-bench fails this scored check on the ${prediction.datastore === 'sqlite' ? 'default SQLite datastore' : `${prediction.datastore} datastore`}: K3s passes etcd's TLS flags and writes etcd's files only with etcd. Fix: cluster-init: true in K3s' configuration (embedded etcd; an existing SQLite server moves to it at its next start) or an external etcd with TLS.`;
     }
     if (status !== 'pass') {
-      if (rancher.managed && row.reads.kind === 'line') reason = `${reason} Rancher manages K3s' flags here (${rancher.why}): fix it in the cluster spec (rkeConfig machineGlobalConfig / machineSelectorConfig; k3s-hostprep render rancher-cluster prints the hardened template).`;
+      if (rancher.managed && row.reads.kind === 'line')
+        reason = `${reason} Rancher manages K3s' flags here (${rancher.why}): fix it in the cluster spec (rkeConfig machineGlobalConfig / machineSelectorConfig; k3s-hostprep render rancher-cluster prints the hardened template).`;
       const sources = flagSources(prediction.merged, row);
       if (sources.length > 0) reason = `${reason} Set by: ${sources.join('; ')}.`;
       if (note) reason = `${reason} ${note}`.trim();
@@ -352,7 +371,7 @@ export const benchmark: Control = {
   title: 'Every check of the kube-bench benchmark for this K3s line, judged as kube-bench judges it',
   scored: true,
   roles: ['server', 'agent'],
-  remediation: 'See each check\'s reason; run k3s-hostprep apply, restart K3s after a flag changed, and k3s-hostprep service-accounts once the API answers.',
+  remediation: "See each check's reason; run k3s-hostprep apply, restart K3s after a flag changed, and k3s-hostprep service-accounts once the API answers.",
   watch: [SERVER_TLS_DIR],
 
   plan(ctx: Context): ControlPlan {
@@ -380,7 +399,12 @@ export const benchmark: Control = {
 };
 
 /** kube-bench's verdict on every flag check of a benchmark for a merged configuration, before K3s' first start. Pure. */
-export function judgeFlags(name: Parameters<typeof benchmarkRows>[0], version: Parameters<typeof componentArgs>[1], role: 'server' | 'agent', merged: ReturnType<typeof mergeK3sConfig>): Record<string, Verdict> {
+export function judgeFlags(
+  name: Parameters<typeof benchmarkRows>[0],
+  version: Parameters<typeof componentArgs>[1],
+  role: 'server' | 'agent',
+  merged: ReturnType<typeof mergeK3sConfig>,
+): Record<string, Verdict> {
   const lines = new Map<Component, string>();
   for (const c of componentsOf(role)) lines.set(c, runningLine(c, componentArgs(c, version, merged)));
   const unitName = role === 'server' ? 'k3s' : 'k3s-agent';

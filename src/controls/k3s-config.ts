@@ -111,15 +111,23 @@ export const k3sConfig: Control = {
     if (rancher.managed) {
       // The node is still judged on what K3s will run (the kube-bench control's rows, and here
       // whether K3s will start); only the fix moves to the cluster spec.
-      const findings: Finding[] = [{
-        item: 'K3s flags',
-        status: 'pass',
-        expected: 'set by the Rancher cluster spec, no k3s-hostprep drop-in',
-        actual: 'Rancher-managed node',
-        reason: `${rancher.why}: Rancher owns K3s' flags; they are judged like any node's, and fixed in the cluster spec (rkeConfig machineGlobalConfig / machineSelectorConfig; k3s-hostprep render rancher-cluster prints the hardened template), the cluster spec's business.`,
-      }];
+      const findings: Finding[] = [
+        {
+          item: 'K3s flags',
+          status: 'pass',
+          expected: 'set by the Rancher cluster spec, no k3s-hostprep drop-in',
+          actual: 'Rancher-managed node',
+          reason: `${rancher.why}: Rancher owns K3s' flags; they are judged like any node's, and fixed in the cluster spec (rkeConfig machineGlobalConfig / machineSelectorConfig; k3s-hostprep render rancher-cluster prints the hardened template), the cluster spec's business.`,
+        },
+      ];
       if (ctx.host.lstat(K3S_DROPIN_FILE) !== null) {
-        findings.push({ item: K3S_DROPIN_FILE, status: 'warn', expected: 'absent on a Rancher-managed node', actual: 'present', reason: `${K3S_DROPIN_FILE} competes with Rancher's flags; remove it.` });
+        findings.push({
+          item: K3S_DROPIN_FILE,
+          status: 'warn',
+          expected: 'absent on a Rancher-managed node',
+          actual: 'present',
+          reason: `${K3S_DROPIN_FILE} competes with Rancher's flags; remove it.`,
+        });
       }
       return [...findings, ...judgeEffective(ctx)];
     }
@@ -147,10 +155,18 @@ const NEEDS_CONFIG = ['EventRateLimit', 'ImagePolicyWebhook'];
 export function refusedStart(ctx: Context, merged: MergedConfig): Finding[] {
   const { version } = k3sVersionOf(ctx);
   const out: Finding[] = [];
-  const enabled = argValues(merged, 'kube-apiserver-arg', 'enable-admission-plugins').flatMap((a) => a.value.split(',').map((p) => ({ plugin: p.trim(), file: a.file })));
+  const enabled = argValues(merged, 'kube-apiserver-arg', 'enable-admission-plugins').flatMap((a) =>
+    a.value.split(',').map((p) => ({ plugin: p.trim(), file: a.file })),
+  );
   if (atLeast(version, 25)) {
     for (const e of enabled.filter((e) => e.plugin === 'PodSecurityPolicy')) {
-      out.push({ item: 'kube-apiserver PodSecurityPolicy', status: 'fail', expected: 'not enabled on Kubernetes 1.25 and newer', actual: `enabled in ${e.file}`, reason: `${e.file} enables PodSecurityPolicy, which Kubernetes ${version.text} no longer has: the API server refuses to start. Remove it (Pod Security admission replaces it).` });
+      out.push({
+        item: 'kube-apiserver PodSecurityPolicy',
+        status: 'fail',
+        expected: 'not enabled on Kubernetes 1.25 and newer',
+        actual: `enabled in ${e.file}`,
+        reason: `${e.file} enables PodSecurityPolicy, which Kubernetes ${version.text} no longer has: the API server refuses to start. Remove it (Pod Security admission replaces it).`,
+      });
     }
   }
   const configFlag = argValues(merged, 'kube-apiserver-arg', 'admission-control-config-file').pop();
@@ -163,7 +179,8 @@ export function refusedStart(ctx: Context, merged: MergedConfig): Finding[] {
         const text = ctx.host.readText(configFlag.value);
         if (text === null) admissionProblem = `${configFlag.value} does not exist`;
         // psa.yaml as apply writes it is known without parsing it (the boot path loads no YAML library).
-        else if (configFlag.value === PSA_FILE && text === renderManaged(psaFileSpec(ctx).body)) admission = structuredClone(admissionConfiguration(ctx.config, version));
+        else if (configFlag.value === PSA_FILE && text === renderManaged(psaFileSpec(ctx).body))
+          admission = structuredClone(admissionConfiguration(ctx.config, version));
         else admission = parseYaml(text.replace(/^#.*\n/gm, ''));
       } catch (error) {
         admissionProblem = `${configFlag.value} cannot be read or parsed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
@@ -174,12 +191,18 @@ export function refusedStart(ctx: Context, merged: MergedConfig): Finding[] {
       if (problems.length > 0) admissionProblem = `${configFlag.value}: ${problems.slice(0, 3).join('; ')}`;
     }
     if (admissionProblem !== null) {
-      out.push({ item: 'kube-apiserver --admission-control-config-file', status: 'fail', expected: 'a file that exists and parses', actual: admissionProblem, reason: `${admissionProblem} (named in ${configFlag.file}): the API server refuses to start.` });
+      out.push({
+        item: 'kube-apiserver --admission-control-config-file',
+        status: 'fail',
+        expected: 'a file that exists and parses',
+        actual: admissionProblem,
+        reason: `${admissionProblem} (named in ${configFlag.file}): the API server refuses to start.`,
+      });
     }
   }
   const configured = new Set<string>(
     admission !== null && typeof admission === 'object' && Array.isArray((admission as { plugins?: unknown }).plugins)
-      ? ((admission as { plugins: Array<{ name?: unknown }> }).plugins.map((p) => String(p.name)))
+      ? (admission as { plugins: Array<{ name?: unknown }> }).plugins.map((p) => String(p.name))
       : [],
   );
   for (const e of enabled.filter((e) => NEEDS_CONFIG.includes(e.plugin))) {
@@ -192,10 +215,23 @@ export function refusedStart(ctx: Context, merged: MergedConfig): Finding[] {
       reason: `${e.file} enables ${e.plugin}, but ${configFlag ? configFlag.value : 'no admission control config file'} gives it no configuration: the API server refuses to start ("limits: must not be empty" for EventRateLimit).${e.plugin === 'EventRateLimit' ? ' Keep eventRateLimit in the k3s-hostprep configuration (psa.yaml then carries it) or remove the plugin.' : ''}`,
     });
   }
-  for (const flag of ['audit-policy-file', 'encryption-provider-config', 'egress-selector-config-file', 'authentication-config', 'authorization-config', 'tracing-config-file']) {
+  for (const flag of [
+    'audit-policy-file',
+    'encryption-provider-config',
+    'egress-selector-config-file',
+    'authentication-config',
+    'authorization-config',
+    'tracing-config-file',
+  ]) {
     for (const a of argValues(merged, 'kube-apiserver-arg', flag)) {
       if (a.value === '' || ctx.host.stat(a.value) !== null) continue;
-      out.push({ item: `kube-apiserver --${flag}`, status: 'fail', expected: 'an existing file', actual: `${a.value} does not exist`, reason: `${a.file} sets --${flag}=${a.value}, which does not exist: the API server refuses to start.` });
+      out.push({
+        item: `kube-apiserver --${flag}`,
+        status: 'fail',
+        expected: 'an existing file',
+        actual: `${a.value} does not exist`,
+        reason: `${a.file} sets --${flag}=${a.value}, which does not exist: the API server refuses to start.`,
+      });
     }
   }
   return out;

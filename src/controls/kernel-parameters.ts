@@ -18,12 +18,21 @@ import { fail, pass } from './types.js';
 export function renderKubeletSysctl(extra: Readonly<Record<string, string>> = {}): string {
   const desired = desiredSysctls(extra);
   const six = renderSysctlConf(
-    ['Kernel parameters the kubelet checks under --protect-kernel-defaults (CIS 4.2.6).', 'The hardening guide lists the first four; the kubelet checks all six.'],
+    [
+      'Kernel parameters the kubelet checks under --protect-kernel-defaults (CIS 4.2.6).',
+      'The hardening guide lists the first four; the kubelet checks all six.',
+    ],
     KUBELET_SYSCTLS,
   );
   const more = desired.filter((d) => !d.kubelet);
   if (more.length === 0) return six;
-  return six + renderSysctlConf(['', 'Extra parameters from the k3s-hostprep configuration (sysctl:).'], more.map((d) => [d.key, d.value] as const));
+  return (
+    six +
+    renderSysctlConf(
+      ['', 'Extra parameters from the k3s-hostprep configuration (sysctl:).'],
+      more.map((d) => [d.key, d.value] as const),
+    )
+  );
 }
 
 export function sysctlFileSpec(config: Pick<Config, 'sysctl'>): FileSpec {
@@ -57,7 +66,7 @@ function operatorFile(ctx: Context): { finding: Finding; right: boolean } | null
     .filter((d) => !set.has(d.key) || !sameSysctlValue(d, set.get(d.key)!))
     .map((d) => (set.has(d.key) ? `${d.key}=${set.get(d.key)} (expected ${d.value})` : `no ${d.key} (expected ${d.value})`));
   const whose = ownership(text) === 'edited' ? 'was edited since k3s-hostprep wrote it' : 'was not written by k3s-hostprep';
-  const expected = 'every required value (k3s-hostprep leaves the operator\'s file alone)';
+  const expected = "every required value (k3s-hostprep leaves the operator's file alone)";
   if (wrong.length === 0) {
     return {
       right: true,
@@ -65,7 +74,7 @@ function operatorFile(ctx: Context): { finding: Finding; right: boolean } | null
         item: SYSCTL_FILE,
         status: 'warn',
         expected,
-        actual: 'the operator\'s file, every value right',
+        actual: "the operator's file, every value right",
         reason: `${SYSCTL_FILE} ${whose}; it sets every value required, so it is left as it is and the live values are set key by key.`,
         fix: `nothing is needed; to let k3s-hostprep own the file, run apply --force (a backup is kept beside it)`,
       },
@@ -74,7 +83,12 @@ function operatorFile(ctx: Context): { finding: Finding; right: boolean } | null
   return {
     right: false,
     finding: {
-      ...fail(SYSCTL_FILE, expected, `the operator's file: ${wrong.join(', ')}`, `${SYSCTL_FILE} ${whose}, and not every value in it is right: ${wrong.join(', ')}; it is left alone and the live values are not changed: correct it, or run apply --force to replace it (a backup is kept).`),
+      ...fail(
+        SYSCTL_FILE,
+        expected,
+        `the operator's file: ${wrong.join(', ')}`,
+        `${SYSCTL_FILE} ${whose}, and not every value in it is right: ${wrong.join(', ')}; it is left alone and the live values are not changed: correct it, or run apply --force to replace it (a backup is kept).`,
+      ),
       fix: `correct those lines in ${SYSCTL_FILE} (the kubelet checks the values at every start, and systemd-sysctl applies this file at boot), or run apply --force to replace it with k3s-hostprep's (a backup is kept beside it)`,
     },
   };
@@ -95,10 +109,18 @@ function readLive(ctx: Context): LiveRead[] {
 function judgeLive({ desired, raw, error }: LiveRead): Finding {
   const item = desired.key;
   if (raw === null) {
-    return { item, status: 'error', expected: desired.value, actual: 'unreadable', reason: `${error}${desired.kubelet ? '; the kubelet cannot start without it' : ''}` };
+    return {
+      item,
+      status: 'error',
+      expected: desired.value,
+      actual: 'unreadable',
+      reason: `${error}${desired.kubelet ? '; the kubelet cannot start without it' : ''}`,
+    };
   }
   if (sameSysctlValue(desired, raw)) return pass(item, desired.value, raw);
-  const reason = desired.kubelet ? kubeletMessage(desired.key, Number(desired.value), raw) : `${desired.key} is ${raw}, the configuration asks for ${desired.value}`;
+  const reason = desired.kubelet
+    ? kubeletMessage(desired.key, Number(desired.value), raw)
+    : `${desired.key} is ${raw}, the configuration asks for ${desired.value}`;
   return fail(item, desired.value, raw, reason);
 }
 
@@ -138,7 +160,14 @@ export const kernelParameters: Control = {
       if (read.raw === null) blocked.push(judgeLive(read));
       else if (!sameSysctlValue(read.desired, read.raw)) {
         const unwritable = ctx.host.sysctlUnwritable(read.desired.key);
-        if (unwritable) blocked.push({ item: read.desired.key, status: 'error', expected: read.desired.value, actual: read.raw, reason: `cannot change ${read.desired.key}: ${unwritable}` });
+        if (unwritable)
+          blocked.push({
+            item: read.desired.key,
+            status: 'error',
+            expected: read.desired.value,
+            actual: read.raw,
+            reason: `cannot change ${read.desired.key}: ${unwritable}`,
+          });
         else changes.push({ kind: 'sysctl', key: read.desired.key, from: read.raw, to: read.desired.value });
       }
     }
@@ -176,11 +205,16 @@ export const kernelParameters: Control = {
     const findings: Finding[] = [file];
     if (!ctx.host.live) {
       for (const { key, value } of desiredSysctls(ctx.config.sysctl)) {
-        findings.push({ item: key, status: 'skip', expected: value, actual: 'not read', reason: 'offline root (--root): the running kernel is not this system\'s' });
+        findings.push({
+          item: key,
+          status: 'skip',
+          expected: value,
+          actual: 'not read',
+          reason: "offline root (--root): the running kernel is not this system's",
+        });
       }
       return findings;
     }
     return [...findings, ...readLive(ctx).map(judgeLive)];
   },
 };
-

@@ -82,7 +82,13 @@ export const kernelPersistence: Control = {
       const consequence = desired.kubelet ? 'the kubelet will refuse to start' : 'the configured value is lost';
       const winner = resolution.winner(key);
       const item = `${key} at boot`;
-      if (!winner) return fail(item, expected, 'not set by any sysctl.d file', `no sysctl.d file sets ${key}: after a reboot the kernel default applies and ${consequence}.`);
+      if (!winner)
+        return fail(
+          item,
+          expected,
+          'not set by any sysctl.d file',
+          `no sysctl.d file sets ${key}: after a reboot the kernel default applies and ${consequence}.`,
+        );
       const where = `${winner.file}:${winner.line}`;
       const actual = `${winner.value} (${where})`;
       if (sameSysctlValue(desired, winner.value)) return pass(item, expected, actual);

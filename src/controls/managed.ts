@@ -80,7 +80,11 @@ export function readRecord(host: Host): Record<string, string[]> {
     const parsed = JSON.parse(text) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
     const digests = (v: unknown) => (Array.isArray(v) ? v : [v]).filter((d): d is string => typeof d === 'string' && /^[0-9a-f]{64}$/.test(d));
-    return Object.fromEntries(Object.entries(parsed).map(([p, v]) => [p, digests(v)] as const).filter(([, d]) => d.length > 0));
+    return Object.fromEntries(
+      Object.entries(parsed)
+        .map(([p, v]) => [p, digests(v)] as const)
+        .filter(([, d]) => d.length > 0),
+    );
   } catch {
     return {};
   }
@@ -118,7 +122,11 @@ function saveRecord(host: Host, record: Record<string, string[]>): void {
     host.mkdir(d, d === RECORD_DIR ? 0o700 : 0o755);
     host.chown(d, 0, 0);
   }
-  const sorted = Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([p, d]) => [p, d.length === 1 ? d[0] : d]));
+  const sorted = Object.fromEntries(
+    Object.entries(record)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([p, d]) => [p, d.length === 1 ? d[0] : d]),
+  );
   host.writeFileAtomic(RECORD_PATH, JSON.stringify(sorted, null, 2) + '\n', { mode: 0o600, uid: 0, gid: 0 });
 }
 
@@ -272,7 +280,17 @@ export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPla
   if (parent.blocked.length > 0) return parent;
   const after = renderManaged(spec.body);
   if (after.length > MAX_RENDERED_CHARS) {
-    return { changes: [], blocked: [fail(spec.path, `at most ${MAX_RENDERED_CHARS} characters`, `${after.length} characters`, `${spec.path} would be ${after.length} characters long; k3s-hostprep writes no generated file over ${MAX_RENDERED_CHARS}. Check the configuration that renders it.`)] };
+    return {
+      changes: [],
+      blocked: [
+        fail(
+          spec.path,
+          `at most ${MAX_RENDERED_CHARS} characters`,
+          `${after.length} characters`,
+          `${spec.path} would be ${after.length} characters long; k3s-hostprep writes no generated file over ${MAX_RENDERED_CHARS}. Check the configuration that renders it.`,
+        ),
+      ],
+    };
   }
   const changes = [...parent.changes, ...staleTemps(host, spec.path)];
   const stat = host.lstat(spec.path);
@@ -282,17 +300,37 @@ export function planFile(host: Host, spec: FileSpec, force: boolean): ControlPla
   }
   if (stat.isSymbolicLink()) return { changes: [], blocked: [symlinkFinding(host, spec.path, 'regular file')] };
   if (!stat.isFile()) {
-    return { changes: [], blocked: [fail(spec.path, 'a regular file', stat.isDirectory() ? 'a directory' : 'a special file', `${spec.path} is not a regular file; move it away and run apply again.`)] };
+    return {
+      changes: [],
+      blocked: [
+        fail(
+          spec.path,
+          'a regular file',
+          stat.isDirectory() ? 'a directory' : 'a special file',
+          `${spec.path} is not a regular file; move it away and run apply again.`,
+        ),
+      ],
+    };
   }
   // Compared, not obeyed: read whoever could have written it (the write itself demands a trusted directory).
   const before = host.readText(spec.path, { trust: false }) ?? '';
   if (before !== after) {
     const who = recordedOwnership(host, spec.path, before);
     if (who !== 'ours' && who !== 'adopted' && !force) {
-      const what = who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there (edited since, or written by someone else)" : 'was not written by k3s-hostprep';
+      const what =
+        who === 'edited'
+          ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there (edited since, or written by someone else)"
+          : 'was not written by k3s-hostprep';
       return {
         changes: [],
-        blocked: [fail(spec.path, 'content rendered by k3s-hostprep', `different content (${what})`, `${spec.path} ${what}; it is left alone. Move your settings to the config, or run apply --force to replace it (a backup is kept).`)],
+        blocked: [
+          fail(
+            spec.path,
+            'content rendered by k3s-hostprep',
+            `different content (${what})`,
+            `${spec.path} ${what}; it is left alone. Move your settings to the config, or run apply --force to replace it (a backup is kept).`,
+          ),
+        ],
       };
     }
     changes.push({ kind: 'file', path: spec.path, before, after, mode: spec.mode, backup: who !== 'ours' });
@@ -356,7 +394,9 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
         ? 'holds an older rendering; apply will update it'
         : who === 'adopted'
           ? 'holds a rendering by an earlier k3s-hostprep; apply will update it (a backup is kept)'
-          : who === 'edited' ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there" : 'was not written by k3s-hostprep';
+          : who === 'edited'
+            ? "carries k3s-hostprep's header but is not what k3s-hostprep recorded writing there"
+            : 'was not written by k3s-hostprep';
     return fail(spec.path, expected, actual, `${spec.path} ${why}.`);
   }
   if ((stat.mode & 0o7777) !== spec.mode) return fail(spec.path, expected, actual, `${spec.path} has mode ${octal(stat.mode)}, expected ${octal(spec.mode)}.`);

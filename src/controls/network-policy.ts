@@ -44,7 +44,7 @@ export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'r
 export const networkPolicy = fileControl({
   id: 'network-policy',
   checks: CHECKS.networkPolicy,
-  title: 'Network policies (and PodSecurityPolicies up to v1.24) in K3s\' manifests directory',
+  title: "Network policies (and PodSecurityPolicies up to v1.24) in K3s' manifests directory",
   scored: true,
   roles: ['server'],
   remediation: `Write ${POLICY_FILE} (mode 0600) with a NetworkPolicy per namespace; K3s applies it at start.`,

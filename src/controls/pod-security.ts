@@ -27,7 +27,8 @@ function notHere(ctx: Context): string | null {
   const rancher = rancherManagement(ctx);
   if (rancher.managed) return `${rancher.why}: Rancher's pod security admission template is the cluster spec's business`;
   const { version } = k3sVersionOf(ctx);
-  if (!needsAdmissionConfig(ctx.config, version)) return `K3s ${version.text} predates Pod Security admission (v1.25); PodSecurityPolicies in policy.yaml serve CIS 5.2, and EventRateLimit is not configured`;
+  if (!needsAdmissionConfig(ctx.config, version))
+    return `K3s ${version.text} predates Pod Security admission (v1.25); PodSecurityPolicies in policy.yaml serve CIS 5.2, and EventRateLimit is not configured`;
   return null;
 }
 

@@ -33,7 +33,11 @@ export function once<T>(ctx: { snapshot?: Snapshot }, name: string, make: () => 
  */
 const PURE = new WeakMap<object, Map<string, unknown>>();
 
-export function pure<T>(ctx: { config: object; role?: string; k3s?: { version: { text: string } }; benchmark?: { name: string } }, name: string, make: () => T): T {
+export function pure<T>(
+  ctx: { config: object; role?: string; k3s?: { version: { text: string } }; benchmark?: { name: string } },
+  name: string,
+  make: () => T,
+): T {
   let values = PURE.get(ctx.config);
   if (!values) {
     values = new Map();

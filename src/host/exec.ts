@@ -42,7 +42,8 @@ export async function runProgram(file: string, args: readonly string[], options:
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');
   if (result.timedOut) return { command, exitCode: 124, stdout, stderr, ended: 'timeout', why: `timed out after ${timeout / 1000} s and was stopped` };
-  if (result.exitCode === undefined && result.signal) return { command, exitCode: 128, stdout, stderr, ended: 'signal', signal: result.signal, why: `killed by ${result.signal}` };
+  if (result.exitCode === undefined && result.signal)
+    return { command, exitCode: 128, stdout, stderr, ended: 'signal', signal: result.signal, why: `killed by ${result.signal}` };
   if (result.exitCode === undefined) return notStarted(command, String(result.shortMessage ?? `${file} could not be started`));
   return { command, exitCode: result.exitCode, stdout, stderr, ended: 'exit', why: `exited ${result.exitCode}` };
 }
@@ -85,4 +86,3 @@ function trustedExecutable(file: string): boolean {
     if (root) fs.closeSync(root.fd);
   }
 }
-

@@ -73,7 +73,11 @@ function openLockTarget(root: string): { fd: number; path: string; isFile: boole
   const dirFd = openLockDir(LOCK_DIR);
   let fd: number;
   try {
-    fd = fs.openSync(at(dirFd, path.basename(LOCK_FILE)), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o600);
+    fd = fs.openSync(
+      at(dirFd, path.basename(LOCK_FILE)),
+      fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK,
+      0o600,
+    );
   } finally {
     fs.closeSync(dirFd);
   }

@@ -57,7 +57,9 @@ function escapeRegExp(text: string): string {
  * for a backup of it): what a run killed between creating and renaming it leaves behind.
  */
 export function isTempNameFor(targetBase: string, name: string): boolean {
-  const pattern = new RegExp(`^\\.${escapeRegExp(targetBase)}(\\.k3s-hostprep-backup-\\d{8}T\\d{6}(\\.\\d{3})?Z(-\\d+)?)?\\.k3s-hostprep-\\d+-[0-9a-f]{8}\\.tmp$`);
+  const pattern = new RegExp(
+    `^\\.${escapeRegExp(targetBase)}(\\.k3s-hostprep-backup-\\d{8}T\\d{6}(\\.\\d{3})?Z(-\\d+)?)?\\.k3s-hostprep-\\d+-[0-9a-f]{8}\\.tmp$`,
+  );
   return pattern.test(name);
 }
 

@@ -16,12 +16,16 @@ export async function chooseK3sVersion(host: Host, flag: string | undefined, con
     try {
       result = await host.k3sVersion();
     } catch (error) {
-      throw new HostError(`k3s --version could not be run (${describeError(error)}): the installed K3s's version, on which every judgement depends, is unknown; fix the binary or pass --k3s-version`);
+      throw new HostError(
+        `k3s --version could not be run (${describeError(error)}): the installed K3s's version, on which every judgement depends, is unknown; fix the binary or pass --k3s-version`,
+      );
     }
     // An installed k3s that fails is reported, never replaced by a guess: K3s itself will not run either.
     if (result !== null && (result.exitCode !== 0 || versionFromK3sOutput(result.stdout) === null)) {
       const said = (result.stderr.trim() || result.stdout.trim()).split('\n')[0] || 'no output';
-      throw new HostError(`${result.command} ${result.exitCode !== 0 ? `exited ${result.exitCode}` : 'printed no version'} (${said}): the installed K3s's version, on which every judgement depends, is unknown; fix the binary or pass --k3s-version`);
+      throw new HostError(
+        `${result.command} ${result.exitCode !== 0 ? `exited ${result.exitCode}` : 'printed no version'} (${said}): the installed K3s's version, on which every judgement depends, is unknown; fix the binary or pass --k3s-version`,
+      );
     }
     if (result !== null) installed = { stdout: result.stdout, command: result.command };
   }
@@ -35,4 +39,3 @@ export async function chooseK3sVersion(host: Host, flag: string | undefined, con
   if (resolution.where === '--k3s-version') throw new UsageError(`--k3s-version: ${resolution.message}`);
   throw new ConfigError(resolution.where, [resolution.message]);
 }
-

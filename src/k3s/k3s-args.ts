@@ -15,7 +15,8 @@ const CRED = '/var/lib/rancher/k3s/server/cred';
 const AGENT = '/var/lib/rancher/k3s/agent';
 
 /** K3s' default TLS cipher suites for the API server (pkg/cli/server/server.go). */
-export const K3S_APISERVER_CIPHERS = 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305';
+export const K3S_APISERVER_CIPHERS =
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305';
 
 /** Where the datastore is: embedded etcd (cluster-init, or a server joining one), an external datastore, or SQLite through kine. */
 export type Datastore = 'etcd' | 'external-etcd-tls' | 'external' | 'sqlite';

@@ -65,7 +65,8 @@ export function auditOutput(row: BenchRow, obs: Observation): AuditOutput {
   switch (r.kind) {
     case 'line': {
       if (r.fallback !== undefined) {
-        const useFallback = r.fallbackWhen === 'no-managed-etcd' ? !obs.managedEtcd : obs.lines(r.countComponent ?? r.component, r.countUnits ?? r.units).length === 0;
+        const useFallback =
+          r.fallbackWhen === 'no-managed-etcd' ? !obs.managedEtcd : obs.lines(r.countComponent ?? r.component, r.countUnits ?? r.units).length === 0;
         if (useFallback) return { output: r.fallback, error: null };
       }
       const all = obs.lines(r.component, r.units);
@@ -158,7 +159,8 @@ export function jsonPath(text: string, path: string, parse: (t: string) => unkno
   }
   if (!path.includes('{')) return path;
   const range = /^\{range \.([A-Za-z0-9_.]+)\[:\]\}\{\}\{','\}\{end\}$/.exec(path);
-  const lookup = (dotted: string) => dotted.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data);
+  const lookup = (dotted: string) =>
+    dotted.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data);
   if (range) {
     const v = lookup(range[1]!);
     return Array.isArray(v) ? v.map((x) => `${String(x)},`).join('') : '';

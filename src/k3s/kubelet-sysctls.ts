@@ -57,5 +57,7 @@ export function weakensKubelet(key: string, value: unknown): string | null {
   const six = KUBELET_SYSCTLS.find(([k]) => k === key);
   if (!six) return null;
   const given = typeof value === 'number' ? value : typeof value === 'string' ? parseKernelInt(value) : null;
-  return given === six[1] ? null : `the kubelet requires ${key}=${six[1]} under --protect-kernel-defaults; ${JSON.stringify(value)} would stop it from starting`;
+  return given === six[1]
+    ? null
+    : `the kubelet requires ${key}=${six[1]} under --protect-kernel-defaults; ${JSON.stringify(value)} would stop it from starting`;
 }

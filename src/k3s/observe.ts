@@ -52,14 +52,26 @@ const items = (json: string): Obj[] => {
 
 /** kube-bench's 5.1.1 audit: the custom-columns lines of cluster role bindings that mention cluster-admin. */
 export function clusterAdminLines(customColumns: string): string {
-  return customColumns.split('\n').filter((l) => l.includes('cluster-admin')).join('\n');
+  return customColumns
+    .split('\n')
+    .filter((l) => l.includes('cluster-admin'))
+    .join('\n');
 }
 
 const ROLE_WHITELIST = ['aqua-kube-enforcer'];
 const CLUSTER_ROLE_WHITELIST = [
-  'cluster-admin', 'k3s-cloud-controller-manager', 'local-path-provisioner-role', 'system:kube-controller-manager', 'system:kubelet-api-admin',
-  'system:controller:namespace-controller', 'system:controller:disruption-controller', 'system:controller:generic-garbage-collector',
-  'system:controller:horizontal-pod-autoscaler', 'system:controller:resourcequota-controller', 'aqua-kube-enforcer', 'aqua-server-cluster-role',
+  'cluster-admin',
+  'k3s-cloud-controller-manager',
+  'local-path-provisioner-role',
+  'system:kube-controller-manager',
+  'system:kubelet-api-admin',
+  'system:controller:namespace-controller',
+  'system:controller:disruption-controller',
+  'system:controller:generic-garbage-collector',
+  'system:controller:horizontal-pod-autoscaler',
+  'system:controller:resourcequota-controller',
+  'aqua-kube-enforcer',
+  'aqua-server-cluster-role',
 ];
 
 /** kube-bench's 5.1.3 audit: a line per Role and ClusterRole, not compliant when a rule holds ["*"] (its jq -c | grep). */
@@ -98,13 +110,37 @@ export function podTokenLines(podsJson: string, serviceAccountsJson: string): st
 export async function observe(host: Host): Promise<Observed | undefined> {
   if (!host.live) return undefined;
   if (!k3sRanSinceBoot(host)) {
-    return { active: false, journal: {}, managedEtcd: false, cluster: null, clusterWhy: 'K3s has not run since boot (no /run/k3s, no systemd invocation of k3s.service or k3s-agent.service)' };
+    return {
+      active: false,
+      journal: {},
+      managedEtcd: false,
+      cluster: null,
+      clusterWhy: 'K3s has not run since boot (no /run/k3s, no systemd invocation of k3s.service or k3s-agent.service)',
+    };
   }
-  const active = await host.run('systemctl', ['is-active', '--quiet', ...UNITS], { timeoutMs: 5_000 }).then((r) => r.exitCode === 0, () => false);
+  const active = await host.run('systemctl', ['is-active', '--quiet', ...UNITS], { timeoutMs: 5_000 }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
   const journal: Record<string, string[]> = {};
   let managedEtcd = false;
   for (const unit of ['k3s', 'k3s-agent']) {
-    const r = await host.run('journalctl', ['-m', '-u', unit, '-o', 'cat', '--no-pager', '--grep', 'Running (kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy) |Managed etcd cluster'], { timeoutMs: 20_000 }).catch(() => null);
+    const r = await host
+      .run(
+        'journalctl',
+        [
+          '-m',
+          '-u',
+          unit,
+          '-o',
+          'cat',
+          '--no-pager',
+          '--grep',
+          'Running (kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy) |Managed etcd cluster',
+        ],
+        { timeoutMs: 20_000 },
+      )
+      .catch(() => null);
     const lines = r && r.exitCode === 0 ? r.stdout.split('\n').filter((l) => l !== '') : [];
     if (lines.some((l) => l.includes('Managed etcd cluster'))) managedEtcd = true;
     journal[unit] = lines.filter((l) => !l.includes('Managed etcd cluster'));
@@ -115,13 +151,33 @@ export async function observe(host: Host): Promise<Observed | undefined> {
   else if (host.lstat(KUBECONFIG) === null) clusterWhy = `${KUBECONFIG} does not exist (an agent, or K3s has not started)`;
   else {
     const r = await host
-      .run('k3s', ['kubectl', '--kubeconfig', KUBECONFIG, '--request-timeout=5s', 'get', 'serviceaccounts', '--all-namespaces', '--field-selector', 'metadata.name=default', '-o', 'custom-columns=N:.metadata.namespace,SA:.metadata.name,ASA:.automountServiceAccountToken', '--no-headers'], { timeoutMs: 15_000 })
+      .run(
+        'k3s',
+        [
+          'kubectl',
+          '--kubeconfig',
+          KUBECONFIG,
+          '--request-timeout=5s',
+          'get',
+          'serviceaccounts',
+          '--all-namespaces',
+          '--field-selector',
+          'metadata.name=default',
+          '-o',
+          'custom-columns=N:.metadata.namespace,SA:.metadata.name,ASA:.automountServiceAccountToken',
+          '--no-headers',
+        ],
+        { timeoutMs: 15_000 },
+      )
       .catch((error: unknown) => ({ exitCode: -1, stdout: '', stderr: String(error), command: 'k3s kubectl' }));
     if (r.exitCode === 0) {
       cluster = { serviceaccounts: serviceAccountLines(r.stdout) };
       // The API answers: the other cluster checks' objects, each left "not judged" when its query fails.
       const get = (args: string[]) =>
-        host.run('k3s', ['kubectl', '--kubeconfig', KUBECONFIG, '--request-timeout=5s', 'get', ...args], { timeoutMs: 15_000 }).then((x) => (x.exitCode === 0 ? x.stdout : null), () => null);
+        host.run('k3s', ['kubectl', '--kubeconfig', KUBECONFIG, '--request-timeout=5s', 'get', ...args], { timeoutMs: 15_000 }).then(
+          (x) => (x.exitCode === 0 ? x.stdout : null),
+          () => null,
+        );
       const bindings = await get(['clusterrolebindings', '-o=custom-columns=ROLE:.roleRef.name,NAME:.metadata.name,SUBJECT:.subjects[*].name', '--no-headers']);
       if (bindings !== null) cluster.clusterrolebindings = clusterAdminLines(bindings);
       const [roles, clusterRoles] = [await get(['roles', '--all-namespaces', '-o', 'json']), await get(['clusterroles', '-o', 'json'])];
@@ -132,8 +188,7 @@ export async function observe(host: Host): Promise<Observed | undefined> {
       } catch {
         // An answer that is not JSON leaves the check not judged, with the reason below.
       }
-    }
-    else clusterWhy = `the API did not answer through ${KUBECONFIG} (${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`})`;
+    } else clusterWhy = `the API did not answer through ${KUBECONFIG} (${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`})`;
   }
   return { active, journal, managedEtcd, cluster, clusterWhy };
 }

@@ -8,7 +8,10 @@ import type { Config } from '../config/schema.js';
 import type { K3sComponent } from './components.js';
 import { hasPodSecurityPolicy, type K3sVersion } from './version.js';
 
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> } } & Record<string, unknown>;
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> } } & Record<
+  string,
+  unknown
+>;
 
 /** The namespace CoreDNS runs in. */
 export const DNS_NAMESPACE = 'kube-system';
@@ -44,7 +47,14 @@ export function networkPolicies(config: Config, disabled: ReadonlySet<K3sCompone
     metadata: { name: 'default-network-dns-policy', namespace: DNS_NAMESPACE },
     spec: {
       podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-      ingress: [{ ports: [{ port: 53, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] }],
+      ingress: [
+        {
+          ports: [
+            { port: 53, protocol: 'TCP' },
+            { port: 53, protocol: 'UDP' },
+          ],
+        },
+      ],
       policyTypes: ['Ingress'],
     },
   });
@@ -148,9 +158,21 @@ export function podSecurityPolicies(): K8sObject[] {
     binding('ClusterRoleBinding', 'system-unrestricted-node-psp-rolebinding', 'psp:system-unrestricted-psp', group('system:nodes')),
     binding('RoleBinding', 'system-unrestricted-svc-acct-psp-rolebinding', 'psp:system-unrestricted-psp', group('system:serviceaccounts'), 'kube-system'),
     binding('RoleBinding', 'svclb-psp-rolebinding', 'psp:svclb-psp', serviceAccount('svclb', 'kube-system'), 'kube-system'),
-    binding('RoleBinding', 'svc-local-path-provisioner-psp-rolebinding', 'psp:svc-local-path-provisioner-psp', serviceAccount('local-path-provisioner-service-account', 'kube-system'), 'kube-system'),
+    binding(
+      'RoleBinding',
+      'svc-local-path-provisioner-psp-rolebinding',
+      'psp:svc-local-path-provisioner-psp',
+      serviceAccount('local-path-provisioner-service-account', 'kube-system'),
+      'kube-system',
+    ),
     binding('RoleBinding', 'svc-coredns-psp-rolebinding', 'psp:svc-coredns-psp', serviceAccount('coredns', 'kube-system'), 'kube-system'),
-    binding('RoleBinding', 'svc-cis-operator-psp-rolebinding', 'psp:svc-cis-operator-psp', serviceAccount('cis-operator-serviceaccount', 'cis-operator-system'), 'cis-operator-system'),
+    binding(
+      'RoleBinding',
+      'svc-cis-operator-psp-rolebinding',
+      'psp:svc-cis-operator-psp',
+      serviceAccount('cis-operator-serviceaccount', 'cis-operator-system'),
+      'cis-operator-system',
+    ),
   ];
 }
 

@@ -61,6 +61,11 @@ export function admissionConfiguration(config: Config, version: K3sVersion): Adm
 export function renderPsa(config: Config, version: K3sVersion): string {
   // The ids of the benchmark kube-bench picks for the line (1.2.10 in k3s-cis-1.24, 1.2.9 from k3s-cis-1.7).
   const erl = checkIds(k3sBenchmark(version), CHECKS.eventRateLimit).join(', ');
-  const what = [!hasPodSecurityPolicy(version) ? 'Pod Security admission at "restricted" (CIS 5.2)' : null, config.eventRateLimit ? `EventRateLimit (CIS ${erl})` : null].filter(Boolean).join(' and ');
+  const what = [
+    !hasPodSecurityPolicy(version) ? 'Pod Security admission at "restricted" (CIS 5.2)' : null,
+    config.eventRateLimit ? `EventRateLimit (CIS ${erl})` : null,
+  ]
+    .filter(Boolean)
+    .join(' and ');
   return `# API server admission configuration: ${what}; used through --admission-control-config-file.\n${emitYaml(admissionConfiguration(config, version))}`;
 }

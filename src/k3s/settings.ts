@@ -44,14 +44,20 @@ function ids(benchmark: BenchmarkName, w: Written): string {
  * API server is pointed at psa.yaml (the drop-in does; under Rancher, its own pod security
  * template takes that place and EventRateLimit, which has no configuration there, is left out).
  */
-export function k3sSettings(config: Config, version: K3sVersion, options: { admissionConfigFile: boolean; benchmark?: BenchmarkName } = { admissionConfigFile: true }): K3sSettings {
+export function k3sSettings(
+  config: Config,
+  version: K3sVersion,
+  options: { admissionConfigFile: boolean; benchmark?: BenchmarkName } = { admissionConfigFile: true },
+): K3sSettings {
   const benchmark = options.benchmark ?? k3sBenchmark(version);
   const arg = (w: Written): Arg => ({ arg: `${w.flag}=${w.value}`, cis: ids(benchmark, w) });
   const server = serverWrites(config, version, { admissionConfigFile: options.admissionConfigFile });
   const encryptionIds = benchmarkRows(benchmark)
     .filter((r) => r.tests?.items.some((t) => t.flag === '--encryption-provider-config' || t.flag === 'provider'))
     .map((r) => r.id);
-  const pkd = benchmarkRows(benchmark).filter((r) => r.tests?.items.some((t) => t.flag === '--protect-kernel-defaults')).map((r) => r.id);
+  const pkd = benchmarkRows(benchmark)
+    .filter((r) => r.tests?.items.some((t) => t.flag === '--protect-kernel-defaults'))
+    .map((r) => r.id);
   return {
     benchmark,
     node: {
@@ -71,7 +77,6 @@ export function versionRange(version: K3sVersion): string {
   if (hasPodSecurityPolicy(version)) return 'v1.24 and older';
   return version.minor >= 29 ? 'v1.29 and newer' : 'v1.25 - v1.28';
 }
-
 
 function list(key: string, args: readonly Arg[], indent: string): string[] {
   const width = Math.max(...args.map((a) => scalar(a.arg).length));
@@ -141,13 +146,7 @@ export function renderRancherCluster(config: Config, version: K3sVersion): strin
   if (config.eventRateLimit) {
     lines.push('# EventRateLimit is left out: it needs an admission configuration file, which this template cannot carry.');
   }
-  lines.push(
-    'apiVersion: provisioning.cattle.io/v1',
-    'kind: Cluster',
-    'metadata:',
-    '  name: ""  # define the cluster name',
-    'spec:',
-  );
+  lines.push('apiVersion: provisioning.cattle.io/v1', 'kind: Cluster', 'metadata:', '  name: ""  # define the cluster name', 'spec:');
   if (!hasPodSecurityPolicy(version)) lines.push('  defaultPodSecurityAdmissionConfigurationTemplateName: rancher-restricted  # CIS 5.2.1');
   lines.push(
     '  enableNetworkPolicy: true  # CIS 5.3.2',

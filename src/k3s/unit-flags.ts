@@ -8,15 +8,45 @@ import type { ConfigEntry, K3sConfigFile } from './config-files.js';
 
 /** K3s flags that repeat (string slices); every other flag takes the last value. */
 const LIST_FLAGS = new Set([
-  'kube-apiserver-arg', 'kube-controller-manager-arg', 'kube-scheduler-arg', 'kube-cloud-controller-manager-arg', 'kubelet-arg', 'kube-proxy-arg',
-  'etcd-arg', 'disable', 'node-label', 'node-taint', 'tls-san', 'cluster-cidr', 'service-cidr', 'node-ip', 'node-external-ip',
+  'kube-apiserver-arg',
+  'kube-controller-manager-arg',
+  'kube-scheduler-arg',
+  'kube-cloud-controller-manager-arg',
+  'kubelet-arg',
+  'kube-proxy-arg',
+  'etcd-arg',
+  'disable',
+  'node-label',
+  'node-taint',
+  'tls-san',
+  'cluster-cidr',
+  'service-cidr',
+  'node-ip',
+  'node-external-ip',
 ]);
 
 /** K3s flags that take no value. */
 const BOOL_FLAGS = new Set([
-  'protect-kernel-defaults', 'secrets-encryption', 'cluster-init', 'cluster-reset', 'disable-network-policy', 'disable-helm-controller',
-  'disable-kube-proxy', 'disable-cloud-controller', 'disable-scheduler', 'disable-apiserver', 'disable-controller-manager', 'disable-etcd',
-  'selinux', 'rootless', 'embedded-registry', 'prefer-bundled-bin', 'docker', 'flannel-ipv6-masq', 'flannel-external-ip', 'debug',
+  'protect-kernel-defaults',
+  'secrets-encryption',
+  'cluster-init',
+  'cluster-reset',
+  'disable-network-policy',
+  'disable-helm-controller',
+  'disable-kube-proxy',
+  'disable-cloud-controller',
+  'disable-scheduler',
+  'disable-apiserver',
+  'disable-controller-manager',
+  'disable-etcd',
+  'selinux',
+  'rootless',
+  'embedded-registry',
+  'prefer-bundled-bin',
+  'docker',
+  'flannel-ipv6-masq',
+  'flannel-external-ip',
+  'debug',
 ]);
 
 /** Splits an ExecStart command line as systemd does: whitespace, '...' and "..." quoting, backslash escapes. */

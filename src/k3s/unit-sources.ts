@@ -163,7 +163,10 @@ export function loadUnit(host: Host, name: string): LoadedUnit | null {
     }
   }
   if (exec.length > 1) {
-    problems.push({ path: exec[1]!.file, message: `adds a second ExecStart= without resetting it with an empty "ExecStart=": systemd refuses to start ${name} (only Type=oneshot may have several)` });
+    problems.push({
+      path: exec[1]!.file,
+      message: `adds a second ExecStart= without resetting it with an empty "ExecStart=": systemd refuses to start ${name} (only Type=oneshot may have several)`,
+    });
   }
   const last = exec.at(-1);
   return { files, execStart: last?.line ?? null, execStartFile: last?.file ?? null, environment, problems };

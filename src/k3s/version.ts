@@ -45,7 +45,9 @@ export function parseK3sVersion(text: string): K3sVersion | { error: string } {
   const patch = m[3] === undefined ? null : Number(m[3]);
   if (major !== 1) return { error: `expected a Kubernetes 1.x version, got ${JSON.stringify(text)}` };
   if (minor < OLDEST_LINE.minor) {
-    return { error: `K3s ${trimmed} is older than v${OLDEST_LINE.major}.${OLDEST_LINE.minor}, the oldest line supported (config.yaml.d and the kubernetes.io/metadata.name namespace label)` };
+    return {
+      error: `K3s ${trimmed} is older than v${OLDEST_LINE.major}.${OLDEST_LINE.minor}, the oldest line supported (config.yaml.d and the kubernetes.io/metadata.name namespace label)`,
+    };
   }
   return { major, minor, patch, text: trimmed };
 }

@@ -20,7 +20,8 @@ export const KEY_COMPONENT: Record<ArgKey, Component> = {
 };
 
 /** The kubelet cipher suites of the hardening guide (and of kube-bench's 4.2.12 list). */
-export const GUIDE_KUBELET_CIPHERS = 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305';
+export const GUIDE_KUBELET_CIPHERS =
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305';
 
 export interface Written {
   key: ArgKey;
@@ -51,16 +52,29 @@ export function needsAdmissionConfig(config: Config, version: K3sVersion): boole
 /** The kubelet flags for every node. */
 export function kubeletWrites(config: Config, version: K3sVersion): Written[] {
   const out: Written[] = [];
-  if (hasPodSecurityPolicy(version)) out.push({ key: 'kubelet-arg', flag: 'make-iptables-util-chains', value: 'true', guide: "the hardening guide's v1.24 tab" });
+  if (hasPodSecurityPolicy(version))
+    out.push({ key: 'kubelet-arg', flag: 'make-iptables-util-chains', value: 'true', guide: "the hardening guide's v1.24 tab" });
   out.push({ key: 'kubelet-arg', flag: 'streaming-connection-idle-timeout', value: '5m' });
-  if (config.kubelet.tlsCipherSuites) out.push({ key: 'kubelet-arg', flag: 'tls-cipher-suites', value: GUIDE_KUBELET_CIPHERS, guide: "the hardening guide's kubelet-arg" });
+  if (config.kubelet.tlsCipherSuites)
+    out.push({ key: 'kubelet-arg', flag: 'tls-cipher-suites', value: GUIDE_KUBELET_CIPHERS, guide: "the hardening guide's kubelet-arg" });
   // K3s logs the line inside msg="..." (logrus' text format under systemd; a real line of K3s
   // v1.33 ends `--node-labels= --read-only-port=0"`): the last flag's value carries the closing
   // quote, and kube-bench reads it with it (findValue's [^\s]*), so 4.2.4's eq 0 and 4.2.12's
   // valid_elements would fail on it. A flag that sorts after read-only-port and tls-cipher-suites
   // keeps them off the end; TLS 1.2 is the floor the guide's ciphers imply anyway.
-  out.push({ key: 'kubelet-arg', flag: 'tls-min-version', value: 'VersionTLS12', guide: 'keeps read-only-port and tls-cipher-suites off the end of the logged kubelet line' });
-  if (config.kubelet.podMaxPids !== undefined) out.push({ key: 'kubelet-arg', flag: 'pod-max-pids', value: String(config.kubelet.podMaxPids), guide: "the hardening guide's manual operation for a pod PID limit" });
+  out.push({
+    key: 'kubelet-arg',
+    flag: 'tls-min-version',
+    value: 'VersionTLS12',
+    guide: 'keeps read-only-port and tls-cipher-suites off the end of the logged kubelet line',
+  });
+  if (config.kubelet.podMaxPids !== undefined)
+    out.push({
+      key: 'kubelet-arg',
+      flag: 'pod-max-pids',
+      value: String(config.kubelet.podMaxPids),
+      guide: "the hardening guide's manual operation for a pod PID limit",
+    });
   // K3s v1.32.1-v1.32.3 dropped it from the kubelet's command line, where kube-bench's 4.2.4 looks;
   // pinned from v1.30 on (whether v1.30/v1.31 moved the kubelet to a config file is not known).
   if (atLeast(version, 30) || kubeletConfigFileEra(version)) out.push({ key: 'kubelet-arg', flag: 'read-only-port', value: '0' });
@@ -85,9 +99,20 @@ export function serverWrites(config: Config, version: K3sVersion, options: { adm
     { key: 'kube-apiserver-arg', flag: 'service-account-lookup', value: 'true' },
   ];
   if (atLeast(version, 29)) {
-    out.push({ key: 'kube-apiserver-arg', flag: 'service-account-extend-token-expiration', value: 'false', guide: "the hardening guide's v1.29+ tab (CIS 2.x 1.2.30); no kube-bench k3s benchmark tests it" });
+    out.push({
+      key: 'kube-apiserver-arg',
+      flag: 'service-account-extend-token-expiration',
+      value: 'false',
+      guide: "the hardening guide's v1.29+ tab (CIS 2.x 1.2.30); no kube-bench k3s benchmark tests it",
+    });
   }
-  if (withFile) out.push({ key: 'kube-apiserver-arg', flag: 'admission-control-config-file', value: PSA_FILE, guide: 'PodSecurity and EventRateLimit read their configuration from it; without it EventRateLimit stops the API server' });
+  if (withFile)
+    out.push({
+      key: 'kube-apiserver-arg',
+      flag: 'admission-control-config-file',
+      value: PSA_FILE,
+      guide: 'PodSecurity and EventRateLimit read their configuration from it; without it EventRateLimit stops the API server',
+    });
   out.push({ key: 'kube-controller-manager-arg', flag: 'terminated-pod-gc-threshold', value: String(config.terminatedPodGcThreshold) });
   return out;
 }
@@ -131,7 +156,9 @@ export function rowsJudging(rows: readonly BenchRow[], component: Component, fla
 /** The ids a written flag serves in this benchmark, for the drop-in's comments. */
 export function idsFor(rows: readonly BenchRow[], w: Written): string[] {
   const component = KEY_COMPONENT[w.key];
-  const ids = w.plugins ? w.plugins.flatMap((p) => rowsJudging(rows, component, w.flag, p).map((r) => r.id)) : rowsJudging(rows, component, w.flag).map((r) => r.id);
+  const ids = w.plugins
+    ? w.plugins.flatMap((p) => rowsJudging(rows, component, w.flag, p).map((r) => r.id))
+    : rowsJudging(rows, component, w.flag).map((r) => r.id);
   return [...new Set(ids)];
 }
 
@@ -145,7 +172,11 @@ export function rowNote(row: BenchRow, ctx: { config: Config }): string | null {
   if (has('--enable-admission-plugins', 'AlwaysPullImages') && !ctx.config.admission.alwaysPullImages) {
     return 'Left to the operator: AlwaysPullImages makes every pod pull its images and fails pods on nodes without registry access. Set admission.alwaysPullImages: true in the k3s-hostprep configuration to enable it.';
   }
-  if (has('--enable-admission-plugins', 'DenyServiceExternalIPs') && row.tests?.items.some((t) => t.op === 'has') && !ctx.config.admission.denyServiceExternalIPs) {
+  if (
+    has('--enable-admission-plugins', 'DenyServiceExternalIPs') &&
+    row.tests?.items.some((t) => t.op === 'has') &&
+    !ctx.config.admission.denyServiceExternalIPs
+  ) {
     return 'Left to the operator: DenyServiceExternalIPs rejects Services with externalIPs that some load balancers use. Set admission.denyServiceExternalIPs: true to enable it.';
   }
   if (has('--enable-admission-plugins', 'EventRateLimit') && ctx.config.eventRateLimit === false) {

@@ -105,11 +105,22 @@ export function sortAccounts(list: unknown): { todo: string[]; done: string[] } 
 export const PATCH = JSON.stringify({ automountServiceAccountToken: false });
 
 export async function secureServiceAccounts(kubectl: Kubectl, name: string, options: WaitOptions): Promise<ServiceAccountsReport> {
-  const report: ServiceAccountsReport = { command: 'service-accounts', kubectl: name, apiReadyAfterMs: null, attempts: 0, changed: [], unchanged: [], errors: [], exitCode: 0 };
+  const report: ServiceAccountsReport = {
+    command: 'service-accounts',
+    kubectl: name,
+    apiReadyAfterMs: null,
+    attempts: 0,
+    changed: [],
+    unchanged: [],
+    errors: [],
+    exitCode: 0,
+  };
   const wait = await waitForApi(kubectl, options);
   report.attempts = wait.attempts;
   if (!wait.ready) {
-    report.errors.push(`the Kubernetes API did not answer within ${Math.round(options.timeoutMs / 1000)} s (${wait.attempts} attempts); last error: ${wait.last}`);
+    report.errors.push(
+      `the Kubernetes API did not answer within ${Math.round(options.timeoutMs / 1000)} s (${wait.attempts} attempts); last error: ${wait.last}`,
+    );
     report.exitCode = 3;
     return report;
   }

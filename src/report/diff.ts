@@ -7,7 +7,12 @@ import { describeChange, header, isPending, reasons, verdict } from './text.js';
 export function renderChange(change: Change): string {
   if (change.kind !== 'file') return `${describeChange(change)}\n`;
   const header = `# ${describeChange(change)}\n`;
-  return header + createTwoFilesPatch(change.before === null ? '/dev/null' : change.path, change.path, change.before ?? '', change.after, undefined, undefined, { context: 3 });
+  return (
+    header +
+    createTwoFilesPatch(change.before === null ? '/dev/null' : change.path, change.path, change.before ?? '', change.after, undefined, undefined, {
+      context: 3,
+    })
+  );
 }
 
 /**

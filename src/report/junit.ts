@@ -19,20 +19,26 @@ export function xmlEscape(text: string): string {
 }
 
 function attrs(pairs: Record<string, string | number>): string {
-  return Object.entries(pairs).map(([k, v]) => ` ${k}="${xmlEscape(String(v))}"`).join('');
+  return Object.entries(pairs)
+    .map(([k, v]) => ` ${k}="${xmlEscape(String(v))}"`)
+    .join('');
 }
 
 export function renderJunit(report: Report): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const total = report.controls.reduce((n, c) => n + c.findings.length, 0);
   const count = (s: string) => report.controls.reduce((n, c) => n + c.findings.filter((f) => f.status === s).length, 0);
-  out.push(`<testsuites${attrs({ name: `k3s-hostprep ${report.command}`, tests: total, failures: count('fail'), errors: count('error'), skipped: count('skip') + count('warn') })}>`);
+  out.push(
+    `<testsuites${attrs({ name: `k3s-hostprep ${report.command}`, tests: total, failures: count('fail'), errors: count('error'), skipped: count('skip') + count('warn') })}>`,
+  );
   for (const c of report.controls) {
     const n = (s: string) => c.findings.filter((f) => f.status === s).length;
     const suite = c.cis ? `${c.cis} ${c.id}` : c.id;
     out.push(`  <testsuite${attrs({ name: suite, tests: c.findings.length, failures: n('fail'), errors: n('error'), skipped: n('skip') + n('warn') })}>`);
     // Every cis id in a test case name is the benchmark's: the property says which one.
-    out.push(`    <properties><property${attrs({ name: 'title', value: c.title })}/><property${attrs({ name: 'remediation', value: c.remediation })}/><property${attrs({ name: 'scored', value: String(c.scored) })}/><property${attrs({ name: 'benchmark', value: report.benchmark?.name ?? '' })}/></properties>`);
+    out.push(
+      `    <properties><property${attrs({ name: 'title', value: c.title })}/><property${attrs({ name: 'remediation', value: c.remediation })}/><property${attrs({ name: 'scored', value: String(c.scored) })}/><property${attrs({ name: 'benchmark', value: report.benchmark?.name ?? '' })}/></properties>`,
+    );
     for (const f of c.findings) {
       const cis = f.cis ?? c.cis;
       const head = `    <testcase${attrs({ classname: c.id, name: cis ? `${cis} ${f.item}` : f.item })}`;

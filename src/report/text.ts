@@ -6,7 +6,14 @@ import { escapeControls as e } from './escape.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function describeChange(change: Change): string {
@@ -67,7 +74,9 @@ export function findingRemediation(f: ReportFinding): string | null | undefined 
 /** What apply cannot settle, with what fixes it: a finding's own fix, else its control's remediation. */
 export function reasons(report: Report, keep: (f: ReportFinding) => boolean = () => true): string[] {
   const out: string[] = [];
-  const problems = report.controls.flatMap((c) => c.findings.filter((f) => (f.status === 'fail' || f.status === 'error' || f.status === 'warn') && keep(f)).map((f) => ({ c, f })));
+  const problems = report.controls.flatMap((c) =>
+    c.findings.filter((f) => (f.status === 'fail' || f.status === 'error' || f.status === 'warn') && keep(f)).map((f) => ({ c, f })),
+  );
   if (problems.length > 0) {
     out.push('', 'Reasons:');
     for (const { c, f } of problems) out.push(`  [${f.status.toUpperCase()}] ${c.id} ${f.item}: ${f.reason}`);
@@ -121,7 +130,9 @@ export function verdict(report: Report): string {
   const counts = `${s.pass} passed, ${s.fail} failed, ${s.warn} warned, ${s.skip} skipped, ${s.error} unreadable`;
   if (report.command === 'check' && report.hostErrors.length === 0 && s.error > 0) {
     const what = `${s.error} item(s) could not be read (as a non-root user, run check as root for a full verdict)`;
-    return report.exitCode === 1 ? `Verdict: NOT COMPLIANT; ${what} (${counts}).` : `Verdict: INCOMPLETE: ${what}; everything that could be read passes (${counts}).`;
+    return report.exitCode === 1
+      ? `Verdict: NOT COMPLIANT; ${what} (${counts}).`
+      : `Verdict: INCOMPLETE: ${what}; everything that could be read passes (${counts}).`;
   }
   if (report.exitCode === 3) return `Verdict: HOST ERROR: the host could not be read or changed (${counts}).`;
   if (report.command === 'plan') {

@@ -10,7 +10,11 @@
  * those helpers. None of them is a hardening setting; all are refused.
  */
 const RUNS_A_PROGRAM: ReadonlyArray<{ key: RegExp; when?: (value: string) => boolean; why: string }> = [
-  { key: /^kernel\.core_pattern$/, when: (v) => v.trimStart().startsWith('|'), why: 'a core pattern starting with "|" makes the kernel run that program as root on every core dump' },
+  {
+    key: /^kernel\.core_pattern$/,
+    when: (v) => v.trimStart().startsWith('|'),
+    why: 'a core pattern starting with "|" makes the kernel run that program as root on every core dump',
+  },
   { key: /^kernel\.(modprobe|poweroff_cmd|hotplug|reboot_cmd)$/, why: 'it names a program the kernel runs as root' },
   { key: /^kernel\.usermodehelper\./, why: 'it widens what the programs the kernel starts as root may do' },
   { key: /^fs\.binfmt_misc\./, why: 'it registers interpreters the kernel runs' },
@@ -38,12 +42,15 @@ const INTEGERS = /^-?\d+(\s+-?\d+)*$/;
  * or a module that is not loaded; a parameter holding integers takes as many integers.
  */
 export function liveSysctlProblem(key: string, value: string, live: string | null): string | null {
-  if (live === null) return `${key}: no such kernel parameter on this host (/proc/sys/${key.replace(/\./g, '/')} does not exist): a typo, or a module that is not loaded`;
+  if (live === null)
+    return `${key}: no such kernel parameter on this host (/proc/sys/${key.replace(/\./g, '/')} does not exist): a typo, or a module that is not loaded`;
   const now = live.trim();
   if (INTEGERS.test(now)) {
     const want = value.trim();
-    if (!INTEGERS.test(want)) return `${key}: expected ${now.split(/\s+/).length === 1 ? 'an integer' : `${now.split(/\s+/).length} integers`} (the kernel holds "${now}"), got ${JSON.stringify(value)}`;
-    if (want.split(/\s+/).length !== now.split(/\s+/).length) return `${key}: expected ${now.split(/\s+/).length} integer(s) (the kernel holds "${now}"), got ${JSON.stringify(value)}`;
+    if (!INTEGERS.test(want))
+      return `${key}: expected ${now.split(/\s+/).length === 1 ? 'an integer' : `${now.split(/\s+/).length} integers`} (the kernel holds "${now}"), got ${JSON.stringify(value)}`;
+    if (want.split(/\s+/).length !== now.split(/\s+/).length)
+      return `${key}: expected ${now.split(/\s+/).length} integer(s) (the kernel holds "${now}"), got ${JSON.stringify(value)}`;
   }
   return null;
 }

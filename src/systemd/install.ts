@@ -8,7 +8,17 @@
  */
 import * as path from 'node:path';
 import type { Host } from '../host/host.js';
-import { RECORD_PATH, applyChanges, planDirectory, planFile, readRecord, recordIntent, recordWritten, recordedOwnership, sha256Bytes } from '../controls/managed.js';
+import {
+  RECORD_PATH,
+  applyChanges,
+  planDirectory,
+  planFile,
+  readRecord,
+  recordIntent,
+  recordWritten,
+  recordedOwnership,
+  sha256Bytes,
+} from '../controls/managed.js';
 import type { Change, Finding } from '../controls/types.js';
 import { fail } from '../controls/types.js';
 import { describeError } from '../errors.js';
@@ -58,7 +68,12 @@ function binaryContent(source: BinarySource): Uint8Array {
 }
 
 /** The bundle's files under LIB_DIR: written when their content differs, each recorded. */
-function installBundle(host: Host, source: Extract<BinarySource, { kind: 'bundle' }>, report: Omit<InstallReport, 'exitCode'>, written: Record<string, string>): void {
+function installBundle(
+  host: Host,
+  source: Extract<BinarySource, { kind: 'bundle' }>,
+  report: Omit<InstallReport, 'exitCode'>,
+  written: Record<string, string>,
+): void {
   const dirs = [LIB_DIR, ...new Set(source.files.map((f) => path.posix.dirname(`${LIB_DIR}/${f.name}`)).filter((d) => d !== LIB_DIR))];
   for (const dir of dirs) {
     const plan = planDirectory(host, { path: dir, mode: 0o755, ancestorMode: () => 0o755, enforce: true });
@@ -99,7 +114,6 @@ export function systemdRuns(host: Host): boolean {
   return host.live && host.root === '/' && (host.lstat('/run/systemd/system')?.isDirectory() ?? false);
 }
 
-
 function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
   return a !== null && Buffer.from(a).equals(Buffer.from(b));
 }
@@ -135,7 +149,18 @@ async function systemctl(host: Host, args: string[], report: Omit<InstallReport,
  * again with uninstall. Only these may be listed: uninstall ignores any other line.
  */
 export const INSTALL_RECORD = '/var/lib/k3s-hostprep/installed-directories';
-const RECORDABLE = new Set(['/usr', '/usr/local', '/usr/local/bin', '/etc', '/etc/systemd', UNIT_DIR, '/var', '/var/lib', '/var/lib/k3s-hostprep', ...enableLinks([...UNITS, WATCH_UNIT]).map((l) => path.dirname(l.link))]);
+const RECORDABLE = new Set([
+  '/usr',
+  '/usr/local',
+  '/usr/local/bin',
+  '/etc',
+  '/etc/systemd',
+  UNIT_DIR,
+  '/var',
+  '/var/lib',
+  '/var/lib/k3s-hostprep',
+  ...enableLinks([...UNITS, WATCH_UNIT]).map((l) => path.dirname(l.link)),
+]);
 
 function readCreated(host: Host): string[] {
   const stat = host.lstat(INSTALL_RECORD);
@@ -185,7 +210,14 @@ async function installInto(host: Host, options: InstallOptions, report: Omit<Ins
   const content = binaryContent(options.binary);
   const binStat = host.lstat(BIN_PATH);
   if (binStat?.isSymbolicLink() || (binStat && !binStat.isFile())) {
-    report.blocked.push(fail(BIN_PATH, 'the k3s-hostprep executable', binStat.isSymbolicLink() ? 'a symlink' : 'not a regular file', `${BIN_PATH} is not a regular file; k3s-hostprep never writes through a symlink. Move it away and run install again.`));
+    report.blocked.push(
+      fail(
+        BIN_PATH,
+        'the k3s-hostprep executable',
+        binStat.isSymbolicLink() ? 'a symlink' : 'not a regular file',
+        `${BIN_PATH} is not a regular file; k3s-hostprep never writes through a symlink. Move it away and run install again.`,
+      ),
+    );
   } else {
     let current: Uint8Array | null = null;
     try {
@@ -228,7 +260,9 @@ async function installInto(host: Host, options: InstallOptions, report: Omit<Ins
   for (const unit of units) {
     const plan = planFile(host, unitFileSpec(unit), options.force);
     // The managed-file message names apply; here it is install that replaces a unit file.
-    report.blocked.push(...plan.blocked.map((b) => ({ ...b, reason: b.reason.replace(/run apply --force to replace it/g, 'run install --force to replace it') })));
+    report.blocked.push(
+      ...plan.blocked.map((b) => ({ ...b, reason: b.reason.replace(/run apply --force to replace it/g, 'run install --force to replace it') })),
+    );
     if (plan.blocked.length > 0) continue;
     if (plan.changes.length === 0) {
       report.unchanged.push(unitPath(unit.name));
@@ -338,7 +372,14 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
     }
     const who = stat.isFile() ? recordedOwnership(host, p, host.readText(p, { trust: false }) ?? '') : 'foreign';
     if (who !== 'ours' && who !== 'adopted' && !options.force) {
-      report.blocked.push(fail(p, 'absent', who === 'edited' ? 'edited since k3s-hostprep wrote it' : 'not written by k3s-hostprep', `${p} is not k3s-hostprep's as written; it is left alone. Remove it by hand, or run uninstall --force (a backup is kept).`));
+      report.blocked.push(
+        fail(
+          p,
+          'absent',
+          who === 'edited' ? 'edited since k3s-hostprep wrote it' : 'not written by k3s-hostprep',
+          `${p} is not k3s-hostprep's as written; it is left alone. Remove it by hand, or run uninstall --force (a backup is kept).`,
+        ),
+      );
       continue;
     }
     try {
@@ -356,7 +397,13 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
   // The executable and the bundle: removed only where the content is what install recorded writing.
   const record = readRecord(host);
   const forget: Record<string, null> = { ...unitForget };
-  const installed = [BIN_PATH, ...Object.keys(record).filter((p) => p.startsWith(`${LIB_DIR}/`)).sort().reverse()];
+  const installed = [
+    BIN_PATH,
+    ...Object.keys(record)
+      .filter((p) => p.startsWith(`${LIB_DIR}/`))
+      .sort()
+      .reverse(),
+  ];
   for (const p of installed) {
     const stat = host.lstat(p);
     if (stat === null) {
@@ -446,6 +493,12 @@ export function renderInstallReport(report: InstallReport): string {
     for (const e of report.hostErrors) out.push(`  ${e}`);
   }
   const what = report.command === 'install' ? 'installed and enabled' : 'removed';
-  out.push(report.exitCode === 0 ? `Result: k3s-hostprep ${what}.` : report.exitCode === 1 ? `Result: BLOCKED: ${report.blocked.length} path(s) need the operator.` : 'Result: HOST ERROR: the host could not be changed.');
+  out.push(
+    report.exitCode === 0
+      ? `Result: k3s-hostprep ${what}.`
+      : report.exitCode === 1
+        ? `Result: BLOCKED: ${report.blocked.length} path(s) need the operator.`
+        : 'Result: HOST ERROR: the host could not be changed.',
+  );
   return out.join('\n') + '\n';
 }

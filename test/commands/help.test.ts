@@ -33,15 +33,26 @@ test("each command's help lists exactly the options it parses", (t) => {
 test('the options the README lists are those the commands take', (t) => {
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
   t.true(readme.includes(usage(COMMANDS)), 'the README shows k3s-hostprep --help as it is');
-  for (const [command, option] of [['apply', 'wait'], ['install', 'force'], ['service-accounts', 'json'], ['check', 'junit'], ['install', 'config'], ['watch', 'k3s-version']]) {
+  for (const [command, option] of [
+    ['apply', 'wait'],
+    ['install', 'force'],
+    ['service-accounts', 'json'],
+    ['check', 'junit'],
+    ['install', 'config'],
+    ['watch', 'k3s-version'],
+  ]) {
     const c = COMMANDS.find((x) => x.name === command)!;
     t.true(commandHelp(c).includes(`--${option}`), `${command} --help lists --${option}`);
   }
 });
 
-test('help [command] prints the list or one command\'s help; an unknown one is exit 2 with a suggestion', async (t) => {
+test("help [command] prints the list or one command's help; an unknown one is exit 2 with a suggestion", async (t) => {
   const { main } = await import('../../src/main.js');
-  for (const [argv, want] of [[['help'], usage(COMMANDS)], [['help', 'install'], commandHelp(COMMANDS.find((c) => c.name === 'install')!)], [['install', '--help'], commandHelp(COMMANDS.find((c) => c.name === 'install')!)]] as const) {
+  for (const [argv, want] of [
+    [['help'], usage(COMMANDS)],
+    [['help', 'install'], commandHelp(COMMANDS.find((c) => c.name === 'install')!)],
+    [['install', '--help'], commandHelp(COMMANDS.find((c) => c.name === 'install')!)],
+  ] as const) {
     const out = sink();
     const err = sink();
     t.is(await main(argv, out.stream, err.stream), 0);

@@ -19,7 +19,17 @@ const fails = (argv: string[]) => {
 };
 
 test('every command takes each option it declares, with a value where one is due', (t) => {
-  const sample: Record<string, string> = { FILE: '/tmp/x', DIR: '/tmp', 'server|agent': 'agent', V: 'v1.28', SECONDS: '5', N: '2', URL: 'https://x/y.tgz', HEX: 'ab', NAME: 'k3s-cis-1.9' };
+  const sample: Record<string, string> = {
+    FILE: '/tmp/x',
+    DIR: '/tmp',
+    'server|agent': 'agent',
+    V: 'v1.28',
+    SECONDS: '5',
+    N: '2',
+    URL: 'https://x/y.tgz',
+    HEX: 'ab',
+    NAME: 'k3s-cis-1.9',
+  };
   for (const c of COMMANDS) {
     for (const [key, option] of Object.entries(c.options)) {
       const argv = option.value === undefined ? [c.name, `--${option.name}`] : [c.name, `--${option.name}`, sample[option.value]!];
@@ -31,7 +41,11 @@ test('every command takes each option it declares, with a value where one is due
 });
 
 test('install and uninstall take what they declare and nothing else', (t) => {
-  t.like(parse('install', '--root', '/mnt/img', '--binary', '/tmp/k3s-hostprep', '--force').values, { root: '/mnt/img', binary: '/tmp/k3s-hostprep', force: true });
+  t.like(parse('install', '--root', '/mnt/img', '--binary', '/tmp/k3s-hostprep', '--force').values, {
+    root: '/mnt/img',
+    binary: '/tmp/k3s-hostprep',
+    force: true,
+  });
   t.is(fails(['install', '--json']), 'install does not take --json (see k3s-hostprep install --help)');
   t.is(fails(['install', '--binary', '']), '--binary: expected a path, got an empty string (see k3s-hostprep install --help)');
   t.is(fails(['uninstall', '--binary', '/x']), 'uninstall does not take --binary (see k3s-hostprep uninstall --help)');
@@ -62,12 +76,16 @@ test('a bad value is one clear line: --wait -1 is a bad number, not an unknown o
 
 test('service-accounts takes a whole number of seconds', (t) => {
   t.like(parse('service-accounts', '--timeout', '30', '--json').values, { timeout: 30, json: true });
-  for (const bad of ['0', '1.5', 'ten', '86401']) t.regex(fails(['service-accounts', '--timeout', bad]), new RegExp(`^--timeout: expected whole seconds from 1 to 86400, got "${bad}"`));
+  for (const bad of ['0', '1.5', 'ten', '86401'])
+    t.regex(fails(['service-accounts', '--timeout', bad]), new RegExp(`^--timeout: expected whole seconds from 1 to 86400, got "${bad}"`));
   t.regex(fails(['service-accounts', '--root', '/x']), /^service-accounts does not take --root/);
 });
 
 test('only render takes the release details of cloud-init, and one artefact', (t) => {
-  t.like(parse('render', 'cloud-init', '--agent-url', 'https://x/y.tgz', '--agent-sha256', 'ab'), { positionals: ['cloud-init'], values: { agentUrl: 'https://x/y.tgz', agentSha256: 'ab' } });
+  t.like(parse('render', 'cloud-init', '--agent-url', 'https://x/y.tgz', '--agent-sha256', 'ab'), {
+    positionals: ['cloud-init'],
+    values: { agentUrl: 'https://x/y.tgz', agentSha256: 'ab' },
+  });
   t.regex(fails(['apply', '--agent-url', 'https://x']), /^apply does not take --agent-url/);
   t.is(fails(['render', 'a', 'b']), 'render: unexpected argument "b" (it takes <artefact>) (see k3s-hostprep render --help)');
 });

@@ -15,7 +15,11 @@ async function run(...argv: string[]) {
         return true;
       },
     }) as unknown as NodeJS.WritableStream;
-  const code = await main(argv, stream((s) => (out += s)), stream((s) => (err += s)));
+  const code = await main(
+    argv,
+    stream((s) => (out += s)),
+    stream((s) => (err += s)),
+  );
   return { code, out, err };
 }
 

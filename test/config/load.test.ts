@@ -17,7 +17,7 @@ function problems(text: string): string[] {
   return error.problems;
 }
 
-test('an empty file gives the defaults: the guide\'s starter audit policy', (t) => {
+test("an empty file gives the defaults: the guide's starter audit policy", (t) => {
   const config = parseConfig('', FILE);
   t.is(config.role, undefined);
   t.deepEqual(config.audit.policy, { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', rules: [{ level: 'Metadata' }] });
@@ -42,15 +42,23 @@ test('invalid YAML names the line', (t) => {
 test('an unknown key says what it may have meant', (t) => {
   const found = problems('rol: server\n');
   t.is(found.length, 1);
-  t.regex(found[0]!, /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold, benchmark, admission, kubelet, metrics, watch$/);
+  t.regex(
+    found[0]!,
+    /^rol: unknown key \(did you mean "role"\?\); expected one of role, sysctl, audit, k3sVersion, rancherManaged, disable, networkPolicy, podSecurity, eventRateLimit, terminatedPodGcThreshold, benchmark, admission, kubelet, metrics, watch$/,
+  );
 });
 
 test('wrong types and values name the key and the expectation', (t) => {
   t.deepEqual(problems('role: master\n'), ['role: expected one of server, agent, got "master"']);
   t.deepEqual(problems('audit: []\n'), ['audit: expected a mapping, got a list']);
   const audit = problems('audit:\n  policy:\n    apiVersion: audit.k8s.io/v1beta1\n    kind: Policy\n    rules: [{level: Everything}]\n');
-  t.deepEqual(audit, ['audit.policy.apiVersion: expected one of audit.k8s.io/v1, got "audit.k8s.io/v1beta1"', 'audit.policy.rules[0].level: expected one of None, Metadata, Request, RequestResponse, got "Everything"']);
-  t.deepEqual(problems('audit:\n  policy: {apiVersion: audit.k8s.io/v1, kind: Policy, rules: []}\n'), ['audit.policy.rules: expected at least 1 item(s), got 0']);
+  t.deepEqual(audit, [
+    'audit.policy.apiVersion: expected one of audit.k8s.io/v1, got "audit.k8s.io/v1beta1"',
+    'audit.policy.rules[0].level: expected one of None, Metadata, Request, RequestResponse, got "Everything"',
+  ]);
+  t.deepEqual(problems('audit:\n  policy: {apiVersion: audit.k8s.io/v1, kind: Policy, rules: []}\n'), [
+    'audit.policy.rules: expected at least 1 item(s), got 0',
+  ]);
 });
 
 test('duplicate keys and a top level that is not a mapping are rejected', (t) => {
@@ -64,7 +72,7 @@ test('the error message names the file', (t) => {
   t.is(error!.exitCode, 2);
 });
 
-test('the K3s settings have defaults: the guide\'s namespaces, retention minimums, GC threshold 10', (t) => {
+test("the K3s settings have defaults: the guide's namespaces, retention minimums, GC threshold 10", (t) => {
   const config = parseConfig('', FILE);
   t.deepEqual(config.networkPolicy.namespaces, ['kube-system', 'default', 'kube-public']);
   t.deepEqual([config.audit.logMaxAge, config.audit.logMaxBackup, config.audit.logMaxSize], [30, 10, 100]);
@@ -75,7 +83,10 @@ test('the K3s settings have defaults: the guide\'s namespaces, retention minimum
   t.deepEqual(config.eventRateLimit, { limits: [{ type: 'Server', qps: 5000, burst: 20000 }] });
   t.is(parseConfig('eventRateLimit: false\n', FILE).eventRateLimit, false);
   t.deepEqual(problems('eventRateLimit: true\n'), ['eventRateLimit: expected a mapping, got boolean true']);
-  t.deepEqual([config.admission.alwaysPullImages, config.admission.denyServiceExternalIPs, config.kubelet.tlsCipherSuites, config.kubelet.podMaxPids], [false, false, true, undefined]);
+  t.deepEqual(
+    [config.admission.alwaysPullImages, config.admission.denyServiceExternalIPs, config.kubelet.tlsCipherSuites, config.kubelet.podMaxPids],
+    [false, false, true, undefined],
+  );
   t.is(config.benchmark, undefined);
   t.is(config.k3sVersion, undefined);
 });
@@ -99,11 +110,17 @@ test('namespaces must be DNS labels; disable takes K3s component names; did-you-
 });
 
 test('extra kernel parameters may not weaken the six, and must be one-line values under sysctl keys', (t) => {
-  t.deepEqual(problems('sysctl:\n  kernel.panic: 0\n'), ['sysctl."kernel.panic": the kubelet requires kernel.panic=10 under --protect-kernel-defaults; 0 would stop it from starting']);
-  t.deepEqual(problems('sysctl:\n  vm/overcommit_memory: "2"\n'), ['sysctl."vm/overcommit_memory": the kubelet requires vm.overcommit_memory=1 under --protect-kernel-defaults; "2" would stop it from starting']);
+  t.deepEqual(problems('sysctl:\n  kernel.panic: 0\n'), [
+    'sysctl."kernel.panic": the kubelet requires kernel.panic=10 under --protect-kernel-defaults; 0 would stop it from starting',
+  ]);
+  t.deepEqual(problems('sysctl:\n  vm/overcommit_memory: "2"\n'), [
+    'sysctl."vm/overcommit_memory": the kubelet requires vm.overcommit_memory=1 under --protect-kernel-defaults; "2" would stop it from starting',
+  ]);
   t.deepEqual(problems('sysctl:\n  "kernel.*": 1\n'), ['sysctl."kernel.*": expected a key that is a sysctl key such as net.ipv4.ip_forward (no globs)']);
   t.deepEqual(problems('sysctl:\n  net.ipv4.ip_forward: [1]\n'), ['sysctl."net.ipv4.ip_forward": expected an integer or a one-line value, got a list']);
-  t.deepEqual(problems('sysctl:\n  net.ipv4.ip_forward: "1\\nkernel.panic=0"\n'), ['sysctl."net.ipv4.ip_forward": expected an integer or a one-line value, got "1\\nkernel.panic=0"']);
+  t.deepEqual(problems('sysctl:\n  net.ipv4.ip_forward: "1\\nkernel.panic=0"\n'), [
+    'sysctl."net.ipv4.ip_forward": expected an integer or a one-line value, got "1\\nkernel.panic=0"',
+  ]);
   t.is(parseConfig('sysctl:\n  kernel.panic: 10\n', FILE).sysctl['kernel.panic'], '10');
 });
 
@@ -111,10 +128,16 @@ test('metrics and watch: defaults, valid values, and errors that name the key', 
   const defaults = parseConfig('', FILE);
   t.deepEqual(defaults.watch, { enabled: false, interval: 60, remediate: false });
   t.is(defaults.metrics.textfilePath, undefined);
-  const set = parseConfig('metrics:\n  textfilePath: /var/lib/node_exporter/textfile_collector/k3s_hostprep.prom\nwatch:\n  enabled: true\n  interval: 5\n  remediate: true\n', FILE);
+  const set = parseConfig(
+    'metrics:\n  textfilePath: /var/lib/node_exporter/textfile_collector/k3s_hostprep.prom\nwatch:\n  enabled: true\n  interval: 5\n  remediate: true\n',
+    FILE,
+  );
   t.is(set.metrics.textfilePath, '/var/lib/node_exporter/textfile_collector/k3s_hostprep.prom');
   t.deepEqual(set.watch, { enabled: true, interval: 5, remediate: true });
-  t.regex(problems('metrics:\n  textfilePath: /etc/passwd.prom\n')[0]!, /^metrics\.textfilePath: expected an absolute file path below \/var\/lib\/node_exporter or /);
+  t.regex(
+    problems('metrics:\n  textfilePath: /etc/passwd.prom\n')[0]!,
+    /^metrics\.textfilePath: expected an absolute file path below \/var\/lib\/node_exporter or /,
+  );
   t.regex(problems('metrics:\n  textfilePath: /var/lib/node_exporter/../../etc/x.prom\n')[0]!, /expected a normalised path/);
   t.regex(problems('metrics:\n  textfilePath: /var/lib/node_exporter/k3s.txt\n')[0]!, /^metrics\.textfilePath: expected a file name ending in \.prom/);
   t.regex(problems('metrics:\n  textfilePath: /var/lib/node_exporter/.hidden.prom\n')[0]!, /ending in \.prom/);

@@ -75,7 +75,8 @@ test('random configuration objects: accepted and safe, or rejected with a Config
 });
 
 test('random text and bytes, and single-character mutations of a valid file: never another exception', (t) => {
-  const valid = 'role: server\nsysctl:\n  net.ipv4.ip_forward: 1\naudit:\n  policy:\n    apiVersion: audit.k8s.io/v1\n    kind: Policy\n    rules:\n      - level: Metadata\n';
+  const valid =
+    'role: server\nsysctl:\n  net.ipv4.ip_forward: 1\naudit:\n  policy:\n    apiVersion: audit.k8s.io/v1\n    kind: Policy\n    rules:\n      - level: Metadata\n';
   const parseBytes = (bytes: Uint8Array) => {
     try {
       const config = parseConfig(decodeConfig(bytes, FILE), FILE);
@@ -85,10 +86,18 @@ test('random text and bytes, and single-character mutations of a valid file: nev
       checkRejected(error.problems);
     }
   };
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => parseBytes(bytes)), { numRuns: 1000, seed: SEED });
-  fc.assert(fc.property(fc.string({ maxLength: 200, unit: 'binary' }), (text) => parseBytes(Buffer.from(text, 'utf8'))), { numRuns: 1000, seed: SEED });
   fc.assert(
-    fc.property(fc.nat(valid.length - 1), fc.string({ minLength: 0, maxLength: 3, unit: 'binary-ascii' }), (at, insert) => parseBytes(Buffer.from(valid.slice(0, at) + insert + valid.slice(at + 1), 'utf8'))),
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => parseBytes(bytes)),
+    { numRuns: 1000, seed: SEED },
+  );
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200, unit: 'binary' }), (text) => parseBytes(Buffer.from(text, 'utf8'))),
+    { numRuns: 1000, seed: SEED },
+  );
+  fc.assert(
+    fc.property(fc.nat(valid.length - 1), fc.string({ minLength: 0, maxLength: 3, unit: 'binary-ascii' }), (at, insert) =>
+      parseBytes(Buffer.from(valid.slice(0, at) + insert + valid.slice(at + 1), 'utf8')),
+    ),
     { numRuns: 2000, seed: SEED },
   );
   t.pass();

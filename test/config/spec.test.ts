@@ -20,7 +20,9 @@ test('paths must be absolute, normalised and below an allowed directory', (t) =>
 });
 
 test('ints honour bounds and say why', (t) => {
-  t.deepEqual(validate({ type: 'int', min: 30, why: 'CIS 1.2.20' }, 7, 'audit.maxAge'), ['audit.maxAge: expected an integer of at least 30 (CIS 1.2.20), got 7']);
+  t.deepEqual(validate({ type: 'int', min: 30, why: 'CIS 1.2.20' }, 7, 'audit.maxAge'), [
+    'audit.maxAge: expected an integer of at least 30 (CIS 1.2.20), got 7',
+  ]);
   t.deepEqual(validate({ type: 'int' }, 1.5, 'x'), ['x: expected an integer, got number 1.5']);
   t.deepEqual(validate({ type: 'array', items: { type: 'string' }, unique: true }, ['a', 'a'], 'l'), ['l: "a" is listed twice']);
 });

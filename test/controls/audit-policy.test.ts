@@ -9,7 +9,7 @@ const DEFAULT_AUDIT_POLICY = auditPolicySpec.default;
 import { TestHost, context } from '../helpers/test-host.js';
 import { COMPLIANT } from '../helpers/sandbox.js';
 
-test('the default policy is the guide\'s starter policy and parses back', (t) => {
+test("the default policy is the guide's starter policy and parses back", (t) => {
   t.deepEqual(parse(renderAuditPolicy(DEFAULT_AUDIT_POLICY)), { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', rules: [{ level: 'Metadata' }] });
 });
 
@@ -39,7 +39,7 @@ test('a hand-edited audit.yaml is reported as edited and kept', (t) => {
   t.regex(plan.blocked[0]!.reason, /not written by k3s-hostprep/);
 });
 
-test('the policy text is what yaml\'s stringify writes, for the default and a custom policy: files written before stay current', (t) => {
+test("the policy text is what yaml's stringify writes, for the default and a custom policy: files written before stay current", (t) => {
   const custom = parseConfig(
     [
       'audit:',

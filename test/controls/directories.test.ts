@@ -8,15 +8,18 @@ test('missing directories are created 0700 with the server directory 0700 and it
   const host = new TestHost(COMPLIANT);
   const ctx = context(host);
   const plan = directories.plan(ctx);
-  t.deepEqual(plan.changes.map((c) => (c.kind === 'mkdir' ? `${c.path} ${c.mode.toString(8)}` : c.kind)), [
-    '/var 755',
-    '/var/lib 755',
-    '/var/lib/rancher 755',
-    '/var/lib/rancher/k3s 755',
-    '/var/lib/rancher/k3s/server 700',
-    '/var/lib/rancher/k3s/server/manifests 700',
-    '/var/lib/rancher/k3s/server/logs 700',
-  ]);
+  t.deepEqual(
+    plan.changes.map((c) => (c.kind === 'mkdir' ? `${c.path} ${c.mode.toString(8)}` : c.kind)),
+    [
+      '/var 755',
+      '/var/lib 755',
+      '/var/lib/rancher 755',
+      '/var/lib/rancher/k3s 755',
+      '/var/lib/rancher/k3s/server 700',
+      '/var/lib/rancher/k3s/server/manifests 700',
+      '/var/lib/rancher/k3s/server/logs 700',
+    ],
+  );
   const outcome = await directories.apply(ctx, plan);
   t.deepEqual(outcome.hostErrors, []);
   t.is(fs.statSync(host.file('/var/lib/rancher/k3s')).mode & 0o7777, 0o755);
@@ -37,7 +40,10 @@ test('an existing directory with a looser mode and another owner is tightened', 
   t.is(before.status, 'fail');
   t.is(before.actual, 'directory, mode 0777, owner 1000:1000');
   const plan = directories.plan(ctx);
-  t.deepEqual(plan.changes.map((c) => c.kind), ['chmod', 'chown', 'chmod']);
+  t.deepEqual(
+    plan.changes.map((c) => c.kind),
+    ['chmod', 'chown', 'chmod'],
+  );
   await directories.apply(ctx, plan);
   t.is(fs.statSync(dir).mode & 0o7777, 0o700);
   t.is(fs.statSync(dir).uid, 0);
@@ -52,7 +58,10 @@ test('a symlink or a file at a directory path is refused', (t) => {
   host.write('/var/lib/rancher/k3s/server/logs', 'not a directory');
   const plan = directories.plan(context(host));
   t.deepEqual(plan.changes, []);
-  t.deepEqual(plan.blocked.map((f) => f.item), ['/var/lib/rancher/k3s/server/manifests', '/var/lib/rancher/k3s/server/logs']);
+  t.deepEqual(
+    plan.blocked.map((f) => f.item),
+    ['/var/lib/rancher/k3s/server/manifests', '/var/lib/rancher/k3s/server/logs'],
+  );
   t.regex(plan.blocked[0]!.reason, /is a symlink/);
   t.regex(plan.blocked[1]!.reason, /is not a directory/);
   t.is(plan.blocked[1]!.cis, '1.2.16', "k3s-cis-1.9's audit-log-path check (1.2.19 in k3s-cis-1.24)");

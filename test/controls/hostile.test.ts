@@ -83,7 +83,11 @@ test('a symlink at the directory a file lives in, or at a directory k3s-hostprep
     fs.symlinkSync(d.link, host.file(dir));
     const report = await runOn(host, 'apply');
     t.is(report.exitCode, 1, dir);
-    const reasons = report.controls.flatMap((c) => c.findings).filter((f) => f.status === 'fail').map((f) => f.reason).join('\n');
+    const reasons = report.controls
+      .flatMap((c) => c.findings)
+      .filter((f) => f.status === 'fail')
+      .map((f) => f.reason)
+      .join('\n');
     t.true(reasons.includes(`${dir} is a symlink`), `${dir}: ${reasons}`);
     t.is(d.fingerprint(), before, `${dir}: nothing was written into the decoy`);
   }
@@ -109,7 +113,11 @@ test('a file where a directory belongs is refused, at the directory or on the wa
     fs.writeFileSync(host.file(blocker), 'not a directory\n');
     const report = await runOn(host, 'apply');
     t.is(report.exitCode, 1, blocker);
-    const reasons = report.controls.flatMap((c) => c.findings).filter((f) => f.status === 'fail').map((f) => f.reason).join('\n');
+    const reasons = report.controls
+      .flatMap((c) => c.findings)
+      .filter((f) => f.status === 'fail')
+      .map((f) => f.reason)
+      .join('\n');
     t.regex(reasons, new RegExp(`${blocker.replace(/\./g, '\\.')} (exists and )?is (not a directory|in the way)`), blocker);
     t.is(fs.readFileSync(host.file(blocker), 'utf8'), 'not a directory\n');
   }
@@ -118,11 +126,34 @@ test('a file where a directory belongs is refused, at the directory or on the wa
 test('a directory another user owns, or that others can write, is refused when k3s-hostprep does not own it', async (t) => {
   const cases: Array<{ dir: string; setup: (p: string) => void; says: RegExp; file: string }> = [
     { dir: '/etc/sysctl.d', setup: (p) => fs.chownSync(p, 1000, 1000), says: /\/etc\/sysctl\.d is owned by uid 1000/, file: '/etc/sysctl.d/90-kubelet.conf' },
-    { dir: '/etc/sysctl.d', setup: (p) => fs.chmodSync(p, 0o777), says: /\/etc\/sysctl\.d is world-writable \(mode 0777\)/, file: '/etc/sysctl.d/90-kubelet.conf' },
-    { dir: '/etc/sysctl.d', setup: (p) => fs.chmodSync(p, 0o1777), says: /\/etc\/sysctl\.d is world-writable \(mode 1777\)/, file: '/etc/sysctl.d/90-kubelet.conf' },
-    { dir: '/etc/sysctl.d', setup: (p) => { fs.chownSync(p, 0, 1000); fs.chmodSync(p, 0o775); }, says: /\/etc\/sysctl\.d is writable by group 1000 \(mode 0775\)/, file: '/etc/sysctl.d/90-kubelet.conf' },
+    {
+      dir: '/etc/sysctl.d',
+      setup: (p) => fs.chmodSync(p, 0o777),
+      says: /\/etc\/sysctl\.d is world-writable \(mode 0777\)/,
+      file: '/etc/sysctl.d/90-kubelet.conf',
+    },
+    {
+      dir: '/etc/sysctl.d',
+      setup: (p) => fs.chmodSync(p, 0o1777),
+      says: /\/etc\/sysctl\.d is world-writable \(mode 1777\)/,
+      file: '/etc/sysctl.d/90-kubelet.conf',
+    },
+    {
+      dir: '/etc/sysctl.d',
+      setup: (p) => {
+        fs.chownSync(p, 0, 1000);
+        fs.chmodSync(p, 0o775);
+      },
+      says: /\/etc\/sysctl\.d is writable by group 1000 \(mode 0775\)/,
+      file: '/etc/sysctl.d/90-kubelet.conf',
+    },
     { dir: '/etc', setup: (p) => fs.chmodSync(p, 0o757), says: /\/etc is world-writable/, file: '/etc/sysctl.d/90-kubelet.conf' },
-    { dir: '/var/lib/rancher/k3s/server', setup: (p) => fs.chownSync(p, 1000, 0), says: /\/var\/lib\/rancher\/k3s\/server is owned by uid 1000/, file: '/var/lib/rancher/k3s/server/audit.yaml' },
+    {
+      dir: '/var/lib/rancher/k3s/server',
+      setup: (p) => fs.chownSync(p, 1000, 0),
+      says: /\/var\/lib\/rancher\/k3s\/server is owned by uid 1000/,
+      file: '/var/lib/rancher/k3s/server/audit.yaml',
+    },
     { dir: '/var/lib', setup: (p) => fs.chmodSync(p, 0o777), says: /\/var\/lib is world-writable/, file: '/var/lib/rancher/k3s/server/audit.yaml' },
   ];
   for (const c of cases) {
@@ -133,13 +164,23 @@ test('a directory another user owns, or that others can write, is refused when k
     const report = await runOn(host, 'apply');
     // /var/lib also holds the record of what k3s-hostprep wrote: that it cannot be kept is a host error too.
     t.is(report.exitCode, c.dir === '/var/lib' ? 3 : 1, c.dir);
-    const reasons = report.controls.flatMap((x) => x.findings).map((f) => f.reason).join('\n');
+    const reasons = report.controls
+      .flatMap((x) => x.findings)
+      .map((f) => f.reason)
+      .join('\n');
     t.regex(reasons, c.says, `${c.dir}: ${reasons}`);
     t.false(fs.existsSync(host.file(c.file)), `${c.file} was not written`);
     const dir = host.file(path.dirname(c.file));
     t.deepEqual(fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.includes('k3s-hostprep')) : [], [], 'no temporary file either');
     const check = await runOn(host, 'check');
-    t.regex(check.controls.flatMap((x) => x.findings).map((f) => f.reason).join('\n'), c.says, `check says so too: ${c.dir}`);
+    t.regex(
+      check.controls
+        .flatMap((x) => x.findings)
+        .map((f) => f.reason)
+        .join('\n'),
+      c.says,
+      `check says so too: ${c.dir}`,
+    );
   }
 });
 

@@ -28,10 +28,17 @@ test('a v1.25+ server: drop-in, psa.yaml and policy.yaml written 0600, and the m
   const ctx = context(host, { k3s: 'v1.28.5+k3s1' });
   await converge(ctx, [auditPolicy, networkPolicy, podSecurity, k3sConfig]);
   for (const p of [DROPIN, PSA, POLICY]) t.is(fs.statSync(host.file(p)).mode & 0o7777, 0o600, p);
-  t.deepEqual(k3sConfig.verify(ctx).filter((f) => f.status !== 'pass'), [], 'K3s will start: every file it is pointed at exists');
+  t.deepEqual(
+    k3sConfig.verify(ctx).filter((f) => f.status !== 'pass'),
+    [],
+    'K3s will start: every file it is pointed at exists',
+  );
   // Every scored flag check of k3s-cis-1.9 passes on the lines K3s will log, EventRateLimit (1.2.9) included.
   const flags = benchmark.verify(ctx).filter((f) => /^1\.[23]\.|^4\.2\./.test(f.cis ?? '') && f.status === 'fail');
-  t.deepEqual(flags.map((f) => `${f.cis} ${f.reason}`), []);
+  t.deepEqual(
+    flags.map((f) => `${f.cis} ${f.reason}`),
+    [],
+  );
   // The etcd TLS flags are the datastore's: on SQLite kube-bench fails 1.2.26 (1.2.23's audit
   // prints a passing text without managed etcd), and the report names the fix.
   t.is(benchmark.verify(ctx).find((f) => f.cis === '1.2.23')!.status, 'pass');
@@ -58,7 +65,10 @@ test('a later drop-in that sets our key without + is named, and the flags it wip
   const gc = benchmark.verify(ctx).find((f) => f.cis === '1.3.1')!;
   t.is(gc.status, 'warn', 'unscored in k3s-cis-1.9');
   t.regex(gc.reason, /no "terminated-pod-gc-threshold"/);
-  t.false(findings.some((f) => f.item.endsWith(': kubelet-arg')), 'kubelet-arg+ appends and is fine');
+  t.false(
+    findings.some((f) => f.item.endsWith(': kubelet-arg')),
+    'kubelet-arg+ appends and is fine',
+  );
 });
 
 test('an agent writes only its kubelet flags; server-only files are not its business', async (t) => {
@@ -68,11 +78,17 @@ test('an agent writes only its kubelet flags; server-only files are not its busi
   const written = parse(fs.readFileSync(host.file(DROPIN), 'utf8'));
   t.deepEqual(Object.keys(written), ['protect-kernel-defaults', 'kubelet-arg+']);
   t.true(written['kubelet-arg+'].includes('streaming-connection-idle-timeout=5m'));
-  t.deepEqual(k3sConfig.verify(ctx).map((f) => `${f.status} ${f.cis ?? '-'}`), ['pass -']);
+  t.deepEqual(
+    k3sConfig.verify(ctx).map((f) => `${f.status} ${f.cis ?? '-'}`),
+    ['pass -'],
+  );
   // An agent is judged on the node checks only (kube-bench --targets node): no 1.x, 2.x, 3.x or 5.x.
   const ids = benchmark.verify(ctx).map((f) => f.cis ?? '');
   t.true(ids.some((id) => id.startsWith('4.2.')));
-  t.false(ids.some((id) => /^[1235]\./.test(id)), ids.join(' '));
+  t.false(
+    ids.some((id) => /^[1235]\./.test(id)),
+    ids.join(' '),
+  );
   t.deepEqual(podSecurity.roles, ['server']);
   t.deepEqual(networkPolicy.roles, ['server']);
 });
@@ -87,7 +103,10 @@ test('v1.24: psa.yaml only for EventRateLimit (none when it is off), PodSecurity
   t.regex(skip!.reason, /predates Pod Security admission/);
   const ctx = context(host, { k3s: 'v1.24.17+k3s1' });
   await converge(ctx, [networkPolicy, podSecurity, k3sConfig]);
-  t.deepEqual(parse(fs.readFileSync(host.file(PSA), 'utf8')).plugins.map((p: { name: string }) => p.name), ['EventRateLimit']);
+  t.deepEqual(
+    parse(fs.readFileSync(host.file(PSA), 'utf8')).plugins.map((p: { name: string }) => p.name),
+    ['EventRateLimit'],
+  );
   t.regex(fs.readFileSync(host.file(POLICY), 'utf8'), /kind: PodSecurityPolicy/);
   t.is(networkPolicy.verify(ctx)[0]!.cis, '5.3.2, 5.2.1');
   // Moving the node to v1.25: policy.yaml is ours and is rewritten without PSPs; psa.yaml appears.
@@ -110,8 +129,14 @@ test('Rancher-managed (50-rancher.yaml): no drop-in, no psa.yaml, flags judged w
   t.true(fs.existsSync(host.file(POLICY)), 'network policies stay: K3s applies its manifests directory');
   const [flags] = k3sConfig.verify(ctx);
   t.is(flags!.status, 'pass', 'no drop-in is right here');
-  t.regex(flags!.reason, /50-rancher\.yaml exists \(a regular file owned by root\): Rancher owns K3s' flags; they are judged like any node's, and fixed in the cluster spec/);
-  t.true(benchmark.verify(ctx).some((f) => f.cis === '1.2.17' && f.status === 'pass'), "Rancher's audit-log-maxage=30 is judged");
+  t.regex(
+    flags!.reason,
+    /50-rancher\.yaml exists \(a regular file owned by root\): Rancher owns K3s' flags; they are judged like any node's, and fixed in the cluster spec/,
+  );
+  t.true(
+    benchmark.verify(ctx).some((f) => f.cis === '1.2.17' && f.status === 'pass'),
+    "Rancher's audit-log-maxage=30 is judged",
+  );
   t.regex(podSecurity.verify(ctx)[0]!.reason, /Rancher's pod security admission template/);
   // The config can say so too.
   const host2 = new TestHost(COMPLIANT);
@@ -120,7 +145,7 @@ test('Rancher-managed (50-rancher.yaml): no drop-in, no psa.yaml, flags judged w
   t.regex(k3sConfig.verify(ctx2)[0]!.reason, /rancherManaged: true in c\.yaml/);
 });
 
-test('components disabled in the config or in K3s\' own configuration lose their allow policies', async (t) => {
+test("components disabled in the config or in K3s' own configuration lose their allow policies", async (t) => {
   const host = new TestHost(COMPLIANT);
   host.write('/etc/rancher/k3s/config.yaml', 'disable: [traefik]\n');
   const ctx = context(host, { k3s: 'v1.28', config: parseConfig('disable: [metrics-server]\n', 'c.yaml') });
@@ -140,9 +165,12 @@ test('a hand-written psa.yaml is not replaced without --force', (t) => {
   t.true(forced.changes.some((c) => c.kind === 'file' && c.backup));
 });
 
-test('flags in K3s\' unit count after the files, and are named as the source', async (t) => {
+test("flags in K3s' unit count after the files, and are named as the source", async (t) => {
   const host = new TestHost(COMPLIANT);
-  host.write('/etc/systemd/system/k3s.service', "[Service]\nExecStart=/usr/local/bin/k3s \\\n    server \\\n\t'--kube-apiserver-arg' \\\n\t'audit-log-maxbackup=2' \\\n\t--kube-apiserver-arg=profiling=true \\\n\t'--disable' 'metrics-server' \\\n");
+  host.write(
+    '/etc/systemd/system/k3s.service',
+    "[Service]\nExecStart=/usr/local/bin/k3s \\\n    server \\\n\t'--kube-apiserver-arg' \\\n\t'audit-log-maxbackup=2' \\\n\t--kube-apiserver-arg=profiling=true \\\n\t'--disable' 'metrics-server' \\\n",
+  );
   const ctx = context(host, { k3s: 'v1.28' });
   await converge(ctx, [networkPolicy, k3sConfig]);
   const findings = benchmark.verify(ctx);

@@ -7,7 +7,10 @@ import { TestHost, context } from '../helpers/test-host.js';
 import { COMPLIANT, HOSTILE } from '../helpers/sandbox.js';
 
 test('the kubelet checks six keys, and the file sets all six', (t) => {
-  t.deepEqual(KUBELET_SYSCTLS.map(([k]) => k), ['vm.panic_on_oom', 'vm.overcommit_memory', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes']);
+  t.deepEqual(
+    KUBELET_SYSCTLS.map(([k]) => k),
+    ['vm.panic_on_oom', 'vm.overcommit_memory', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes'],
+  );
   const body = renderKubeletSysctl();
   for (const [key, value] of KUBELET_SYSCTLS) t.true(body.includes(`\n${key}=${value}\n`), key);
 });
@@ -25,20 +28,26 @@ test('a hostile kernel is planned, applied with one sysctl -p, and then verifies
   const host = new TestHost(HOSTILE);
   const ctx = context(host);
   const plan = kernelParameters.plan(ctx);
-  t.deepEqual(plan.changes.filter((c) => c.kind === 'sysctl').map((c) => (c.kind === 'sysctl' ? `${c.key}:${c.from}->${c.to}` : '')), [
-    'vm.overcommit_memory:0->1',
-    'kernel.panic:-1->10',
-    'kernel.panic_on_oops:0->1',
-    'kernel.keys.root_maxkeys:200->1000000',
-    'kernel.keys.root_maxbytes:20000->25000000',
-  ]);
+  t.deepEqual(
+    plan.changes.filter((c) => c.kind === 'sysctl').map((c) => (c.kind === 'sysctl' ? `${c.key}:${c.from}->${c.to}` : '')),
+    [
+      'vm.overcommit_memory:0->1',
+      'kernel.panic:-1->10',
+      'kernel.panic_on_oops:0->1',
+      'kernel.keys.root_maxkeys:200->1000000',
+      'kernel.keys.root_maxbytes:20000->25000000',
+    ],
+  );
   const before = kernelParameters.verify(ctx);
   t.is(before.find((f) => f.item === 'kernel.panic')?.reason, 'invalid kernel flag: kernel/panic, expected value: 10, actual value: -1');
   const outcome = await kernelParameters.apply(ctx, plan);
   t.deepEqual(outcome.hostErrors, []);
   t.deepEqual(host.sysctlCalls, [['-p', '/etc/sysctl.d/90-kubelet.conf']]);
   const after = kernelParameters.verify(ctx);
-  t.true(after.every((f) => f.status === 'pass'), JSON.stringify(after.filter((f) => f.status !== 'pass')));
+  t.true(
+    after.every((f) => f.status === 'pass'),
+    JSON.stringify(after.filter((f) => f.status !== 'pass')),
+  );
   t.is(fs.statSync(host.file('/etc/sysctl.d/90-kubelet.conf')).mode & 0o777, 0o600);
 });
 
@@ -47,7 +56,10 @@ test('sysctl is not run when every live value is already right', async (t) => {
   fs.mkdirSync(host.file('/etc/sysctl.d'), { recursive: true });
   const ctx = context(host);
   const plan = kernelParameters.plan(ctx);
-  t.deepEqual(plan.changes.map((c) => c.kind), ['file']);
+  t.deepEqual(
+    plan.changes.map((c) => c.kind),
+    ['file'],
+  );
   await kernelParameters.apply(ctx, plan);
   t.deepEqual(host.sysctlCalls, []);
   t.deepEqual(kernelParameters.plan(ctx).changes, []);
@@ -58,7 +70,10 @@ test('a failing sysctl and a value the kernel does not take are host errors', as
   failing.sysctlExitCode = 255;
   const out1 = await kernelParameters.apply(context(failing), kernelParameters.plan(context(failing)));
   t.is(out1.hostErrors.length, 1);
-  t.regex(out1.hostErrors[0]!, /^sysctl -p \/etc\/sysctl.d\/90-kubelet.conf exited 255: sysctl: permission denied.*; \/etc\/sysctl.d\/90-kubelet.conf was put back as it was before this run$/);
+  t.regex(
+    out1.hostErrors[0]!,
+    /^sysctl -p \/etc\/sysctl.d\/90-kubelet.conf exited 255: sysctl: permission denied.*; \/etc\/sysctl.d\/90-kubelet.conf was put back as it was before this run$/,
+  );
   t.false(fs.existsSync(failing.file('/etc/sysctl.d/90-kubelet.conf')), 'a file the kernel rejected is not left for the next boot');
 
   const stubborn = new TestHost(HOSTILE);
@@ -120,7 +135,10 @@ test('extra parameters from the config are written after the six, applied and ve
   await kernelParameters.apply(ctx, plan);
   t.is(host.kernel.get('net.ipv4.ip_forward'), '1');
   const findings = kernelParameters.verify(ctx);
-  t.true(findings.every((f) => f.status === 'pass'), JSON.stringify(findings.filter((f) => f.status !== 'pass')));
+  t.true(
+    findings.every((f) => f.status === 'pass'),
+    JSON.stringify(findings.filter((f) => f.status !== 'pass')),
+  );
   host.kernel.set('net.ipv4.tcp_rmem', '4096  87380   6291456');
   t.is(kernelParameters.verify(ctx).find((f) => f.item === 'net.ipv4.tcp_rmem')?.status, 'pass', 'white space is not a difference');
   host.kernel.set('net.ipv4.ip_forward', '0');

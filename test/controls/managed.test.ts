@@ -27,7 +27,12 @@ test('a file control plans, writes and verifies its one file, and skips it where
     roles: ['server'],
     remediation: 'run apply',
     path: '/etc/example/example.conf',
-    file: () => ({ path: '/etc/example/example.conf', body: 'x=1\n', mode: 0o600, parent: { path: '/etc/example', mode: 0o755, ancestorMode: () => 0o755, enforce: false } }),
+    file: () => ({
+      path: '/etc/example/example.conf',
+      body: 'x=1\n',
+      mode: 0o600,
+      parent: { path: '/etc/example', mode: 0o755, ancestorMode: () => 0o755, enforce: false },
+    }),
     notHere: () => (here ? null : 'not on this node'),
     cisFor: () => '9.9.9',
   });
@@ -36,9 +41,15 @@ test('a file control plans, writes and verifies its one file, and skips it where
   const ctx = context(host);
   t.is(control.verify(ctx)[0]!.status, 'fail');
   await control.apply(ctx, control.plan(ctx));
-  t.deepEqual(control.verify(ctx).map((f) => [f.status, f.cis]), [['pass', '9.9.9']]);
+  t.deepEqual(
+    control.verify(ctx).map((f) => [f.status, f.cis]),
+    [['pass', '9.9.9']],
+  );
   t.deepEqual(control.plan(ctx).changes, []);
   here = false;
   t.deepEqual(control.plan(ctx), { changes: [], blocked: [] });
-  t.deepEqual(control.verify(ctx).map((f) => [f.item, f.status, f.reason]), [['/etc/example/example.conf', 'skip', 'not on this node']]);
+  t.deepEqual(
+    control.verify(ctx).map((f) => [f.item, f.status, f.reason]),
+    [['/etc/example/example.conf', 'skip', 'not on this node']],
+  );
 });

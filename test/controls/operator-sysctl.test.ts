@@ -10,7 +10,10 @@ import { COMPLIANT, HOSTILE, Sandbox, isRoot } from '../helpers/sandbox.js';
 
 const it = isRoot() ? test : test.skip;
 const FILE = '/etc/sysctl.d/90-kubelet.conf';
-const SIX = Object.entries(COMPLIANT).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
+const SIX =
+  Object.entries(COMPLIANT)
+    .map(([k, v]) => `${k} = ${v}`)
+    .join('\n') + '\n';
 
 it('a foreign 90-kubelet.conf with the six right values: the live values are converged, the file is left alone, compliant', async (t) => {
   const s = new Sandbox({ kernel: HOSTILE });
@@ -19,8 +22,11 @@ it('a foreign 90-kubelet.conf with the six right values: the live values are con
   const apply = await s.cli('apply');
   t.is(apply.exitCode, 0, apply.stdout + apply.stderr);
   for (const [key, value] of Object.entries(COMPLIANT)) t.is(s.kernel(key), value, key);
-  t.is(fs.readFileSync(s.host(FILE), 'utf8'), text, 'the operator\'s file is untouched');
-  t.regex(apply.stdout, /\[WARN\] kernel-parameters \/etc\/sysctl\.d\/90-kubelet\.conf: \/etc\/sysctl\.d\/90-kubelet\.conf was not written by k3s-hostprep; it sets every value required/);
+  t.is(fs.readFileSync(s.host(FILE), 'utf8'), text, "the operator's file is untouched");
+  t.regex(
+    apply.stdout,
+    /\[WARN\] kernel-parameters \/etc\/sysctl\.d\/90-kubelet\.conf: \/etc\/sysctl\.d\/90-kubelet\.conf was not written by k3s-hostprep; it sets every value required/,
+  );
   t.regex(apply.stdout, /kernel-parameters \/etc\/sysctl\.d\/90-kubelet\.conf: nothing is needed; to let k3s-hostprep own the file, run apply --force/);
   t.regex(apply.stdout, /Verdict: COMPLIANT/);
   const check = await s.cli('check');
@@ -34,7 +40,10 @@ it('a foreign 90-kubelet.conf with a wrong value names the file, the key and the
   s.write(FILE, text, 0o644);
   const apply = await s.cli('apply');
   t.is(apply.exitCode, 1, apply.stdout);
-  t.regex(apply.stdout, /\[FAIL\] kernel-parameters \/etc\/sysctl\.d\/90-kubelet\.conf: \/etc\/sysctl\.d\/90-kubelet\.conf was not written by k3s-hostprep, and not every value in it is right: vm\.overcommit_memory=2 \(expected 1\); it is left alone/);
+  t.regex(
+    apply.stdout,
+    /\[FAIL\] kernel-parameters \/etc\/sysctl\.d\/90-kubelet\.conf: \/etc\/sysctl\.d\/90-kubelet\.conf was not written by k3s-hostprep, and not every value in it is right: vm\.overcommit_memory=2 \(expected 1\); it is left alone/,
+  );
   t.regex(apply.stdout, /correct those lines in \/etc\/sysctl\.d\/90-kubelet\.conf .*or run apply --force to replace it/);
   t.is(fs.readFileSync(s.host(FILE), 'utf8'), text);
   t.is(s.kernel('kernel.panic'), '-1', 'the live values are not changed');

@@ -40,7 +40,9 @@ export async function applyEach(files: string[], extraArgs: string[] = []): Prom
       ...s.list('var-lib').map((p) => `/var/lib/${p}`),
       ...s.list('run').map((p) => `/run/${p}`),
       ...s.list('etc-upper').map((p) => `/etc/${p}`),
-      ...Object.entries(HOSTILE).filter(([k, v]) => s.kernel(k) !== v).map(([k]) => `kernel ${k}`),
+      ...Object.entries(HOSTILE)
+        .filter(([k, v]) => s.kernel(k) !== v)
+        .map(([k]) => `kernel ${k}`),
     ];
     return { runs, written };
   } finally {

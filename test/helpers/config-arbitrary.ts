@@ -9,7 +9,12 @@ const sysctlKey = fc.oneof(
   fc.stringMatching(/^[a-z]{1,6}([./][a-z_]{1,6}){1,3}$/),
   fc.string({ maxLength: 12 }),
 );
-const sysctlValue = fc.oneof(fc.integer({ min: -5, max: 30_000_000 }), fc.constantFrom(0, 1, 10, 1000000, 25000000, '10', ' 1 ', 'ten', '1 2'), fc.string({ maxLength: 8 }), junk);
+const sysctlValue = fc.oneof(
+  fc.integer({ min: -5, max: 30_000_000 }),
+  fc.constantFrom(0, 1, 10, 1000000, 25000000, '10', ' 1 ', 'ten', '1 2'),
+  fc.string({ maxLength: 8 }),
+  junk,
+);
 const stringList = fc.oneof(fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }), junk);
 const rule = fc.record(
   {
@@ -17,7 +22,10 @@ const rule = fc.record(
     users: stringList,
     verbs: stringList,
     namespaces: stringList,
-    resources: fc.oneof(fc.array(fc.record({ group: fc.oneof(fc.string({ maxLength: 4 }), junk), resources: stringList }, { requiredKeys: [] }), { maxLength: 2 }), junk),
+    resources: fc.oneof(
+      fc.array(fc.record({ group: fc.oneof(fc.string({ maxLength: 4 }), junk), resources: stringList }, { requiredKeys: [] }), { maxLength: 2 }),
+      junk,
+    ),
     omitStages: fc.oneof(fc.array(fc.constantFrom('RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic', 'Bogus'), { maxLength: 2 }), junk),
   },
   { requiredKeys: [] },
@@ -50,4 +58,3 @@ export const configObject = fc
     for (const [k, v] of Object.entries(extra)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     return Object.assign(out, known);
   });
-

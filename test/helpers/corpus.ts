@@ -16,5 +16,9 @@ export function badConfigs(): BadConfig[] {
     .readdirSync(CORPUS_DIR)
     .filter((n) => n.endsWith('.yaml'))
     .sort()
-    .map((n) => ({ name: n.slice(0, -5), file: path.join(CORPUS_DIR, n), expect: fs.readFileSync(path.join(CORPUS_DIR, `${n.slice(0, -5)}.expect`), 'utf8').replace(/\n$/, '') }));
+    .map((n) => ({
+      name: n.slice(0, -5),
+      file: path.join(CORPUS_DIR, n),
+      expect: fs.readFileSync(path.join(CORPUS_DIR, `${n.slice(0, -5)}.expect`), 'utf8').replace(/\n$/, ''),
+    }));
 }

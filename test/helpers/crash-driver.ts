@@ -68,7 +68,30 @@ export interface CrashFigures {
  * node alone (no -f): its helpers are not counted and never killed, so the n-th call is the same
  * call in every run from the same starting state (up to the odd extra eventfd write).
  */
-const MUTATING = ['write', 'pwrite64', 'writev', 'fsync', 'fdatasync', 'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'chmod', 'fchmod', 'fchmodat', 'chown', 'fchown', 'lchown', 'fchownat', 'unlink', 'unlinkat', 'ftruncate', 'clone', 'vfork'];
+const MUTATING = [
+  'write',
+  'pwrite64',
+  'writev',
+  'fsync',
+  'fdatasync',
+  'rename',
+  'renameat',
+  'renameat2',
+  'mkdir',
+  'mkdirat',
+  'chmod',
+  'fchmod',
+  'fchmodat',
+  'chown',
+  'fchown',
+  'lchown',
+  'fchownat',
+  'unlink',
+  'unlinkat',
+  'ftruncate',
+  'clone',
+  'vfork',
+];
 const TEMP = /\.k3s-hostprep-\d+-[0-9a-f]{8}\.tmp$/;
 
 function rng(seed: number): () => number {
@@ -193,8 +216,21 @@ export async function crashTrials(o: CrashOptions): Promise<CrashFigures> {
   const cursor = new Map<string, number>();
   const hit = new Set<string>();
   const figures: CrashFigures = {
-    seed: o.seed, trials: 0, killed: 0, killedAtSyscall: 0, killedByDelay: 0, survived: 0, tornFiles: 0, filesLost: 0,
-    tempsLeftByKills: 0, tempsAfterConverge: 0, killPoints: 0, killPointsHit: 0, fileStates: {}, seconds: 0, failures: [],
+    seed: o.seed,
+    trials: 0,
+    killed: 0,
+    killedAtSyscall: 0,
+    killedByDelay: 0,
+    survived: 0,
+    tornFiles: 0,
+    filesLost: 0,
+    tempsLeftByKills: 0,
+    tempsAfterConverge: 0,
+    killPoints: 0,
+    killPointsHit: 0,
+    fileStates: {},
+    seconds: 0,
+    failures: [],
   };
   const names = Object.keys(SCENARIOS);
 
@@ -229,7 +265,11 @@ export async function crashTrials(o: CrashOptions): Promise<CrashFigures> {
       pointText = `${key} #${j + 1}/${sequence.length} ${p.name}#${p.when}`;
       hit.add(`${key}#${j}`);
       const set = MUTATING.join(',');
-      code = await runKilled(['-qq', '-o', '/dev/null', '-e', `trace=${set}`, '-e', `inject=${p.name}:signal=KILL:when=${p.when}`, o.node, ...cliArgs], null, o.strace);
+      code = await runKilled(
+        ['-qq', '-o', '/dev/null', '-e', `trace=${set}`, '-e', `inject=${p.name}:signal=KILL:when=${p.when}`, o.node, ...cliArgs],
+        null,
+        o.strace,
+      );
     } else {
       const delay = Math.floor(random() * fullRunMs);
       pointText = `${key} after ${delay}ms of ~${fullRunMs}ms`;
@@ -253,7 +293,8 @@ export async function crashTrials(o: CrashOptions): Promise<CrashFigures> {
       else {
         const now = read(t);
         state = now === wanted ? 'new' : now === old ? 'old' : 'torn';
-        if (state === 'new' && ((stat.mode & 0o7777) !== 0o600 || stat.uid !== 0)) record.problems.push(`${t}: new content with mode ${(stat.mode & 0o7777).toString(8)} uid ${stat.uid}`);
+        if (state === 'new' && ((stat.mode & 0o7777) !== 0o600 || stat.uid !== 0))
+          record.problems.push(`${t}: new content with mode ${(stat.mode & 0o7777).toString(8)} uid ${stat.uid}`);
       }
       record.states[t] = state;
       figures.fileStates[state] = (figures.fileStates[state] ?? 0) + 1;
@@ -270,7 +311,8 @@ export async function crashTrials(o: CrashOptions): Promise<CrashFigures> {
     figures.tempsAfterConverge += temps.length;
     const filesRight = [...versions[next].files].every(([t, text]) => read(t) === text);
     record.converged = converge.exitCode === 0 && filesRight && temps.length === 0;
-    if (!record.converged) record.problems.push(`the next apply did not converge: exit ${converge.exitCode}, files right: ${filesRight}, temporary files left: ${temps.join(' ')}`);
+    if (!record.converged)
+      record.problems.push(`the next apply did not converge: exit ${converge.exitCode}, files right: ${filesRight}, temporary files left: ${temps.join(' ')}`);
 
     figures.trials++;
     if (killed) {

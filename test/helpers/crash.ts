@@ -58,7 +58,11 @@ async function runInSandbox(trials: number, seed: number, strace: string, delayS
  * Runs the trials in `workers` sandboxes at once (each its own namespace, files and kernel),
  * seeds seed, seed+1, ...; the figures are summed.
  */
-export async function runCrashTrials(trials: number, seed: number, options: { delayShare?: number; timeoutMs?: number; workers?: number } = {}): Promise<CrashFigures> {
+export async function runCrashTrials(
+  trials: number,
+  seed: number,
+  options: { delayShare?: number; timeoutMs?: number; workers?: number } = {},
+): Promise<CrashFigures> {
   const strace = findStrace();
   if (strace === null) throw new Error('strace is needed for the crash trials (apt-get install strace)');
   const workers = Math.max(1, Math.min(options.workers ?? 2, trials));

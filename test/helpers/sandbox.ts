@@ -235,7 +235,19 @@ export function readableCli(): string {
 
 /** A command line that runs the built k3s-hostprep as uid and gid 65534 (nobody), from /, whatever the checkout's modes. */
 export function asNobody(...args: string[]): string[] {
-  return ['sh', '-c', 'cd / && exec "$@"', 'as-nobody', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, readableCli(), ...args];
+  return [
+    'sh',
+    '-c',
+    'cd / && exec "$@"',
+    'as-nobody',
+    'setpriv',
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    process.execPath,
+    readableCli(),
+    ...args,
+  ];
 }
 
 export function isRoot(): boolean {

@@ -28,7 +28,8 @@ export class TestHost extends NodeHost {
 
   override readSysctl(key: string): string {
     const value = this.kernel.get(key);
-    if (value === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '/proc/sys/${key.replace(/\./g, '/')}'`), { code: 'ENOENT' });
+    if (value === undefined)
+      throw Object.assign(new Error(`ENOENT: no such file or directory, open '/proc/sys/${key.replace(/\./g, '/')}'`), { code: 'ENOENT' });
     return `${value}\n`;
   }
 
@@ -41,7 +42,8 @@ export class TestHost extends NodeHost {
 
   override async runSysctl(args: string[]): Promise<ProcessResult> {
     this.sysctlCalls.push(args);
-    if (this.sysctlExitCode !== 0) return { command: `sysctl ${args.join(' ')}`, exitCode: this.sysctlExitCode, stdout: '', stderr: 'sysctl: permission denied on key "kernel.panic"' };
+    if (this.sysctlExitCode !== 0)
+      return { command: `sysctl ${args.join(' ')}`, exitCode: this.sysctlExitCode, stdout: '', stderr: 'sysctl: permission denied on key "kernel.panic"' };
     const file = args[args.length - 1]!;
     for (const a of parseSysctlConf(this.readText(file) ?? '', file)) if (!this.stubborn.has(a.key)) this.kernel.set(a.key, a.value);
     return { command: `sysctl ${args.join(' ')}`, exitCode: 0, stdout: '', stderr: '' };
@@ -70,7 +72,13 @@ export class TestHost extends NodeHost {
 }
 
 export function context(host: TestHost, options: { role?: Role; force?: boolean; config?: Config; k3s?: string } = {}): Context {
-  const ctx: Context = { host, config: options.config ?? defaultConfig(), role: options.role ?? 'server', force: options.force ?? false, k3s: defaultK3sChoice() };
+  const ctx: Context = {
+    host,
+    config: options.config ?? defaultConfig(),
+    role: options.role ?? 'server',
+    force: options.force ?? false,
+    k3s: defaultK3sChoice(),
+  };
   if (options.k3s !== undefined) {
     const version = parseK3sVersion(options.k3s);
     if (!isVersion(version)) throw new Error(version.error);

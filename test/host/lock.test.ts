@@ -32,5 +32,8 @@ it('a bounded wait: the refusal comes after about --wait seconds', async (t) => 
 });
 
 test('without flock(1) the lock is a host error, not a silent pass', async (t) => {
-  await t.throwsAsync(acquireRunLock({ root: os.tmpdir(), waitSeconds: 0, flock: null }), { instanceOf: HostError, message: /flock\(1\) from util-linux was not found/ });
+  await t.throwsAsync(acquireRunLock({ root: os.tmpdir(), waitSeconds: 0, flock: null }), {
+    instanceOf: HostError,
+    message: /flock\(1\) from util-linux was not found/,
+  });
 });

@@ -5,7 +5,12 @@ import { isTempNameFor, tempName } from '../../src/host/node-host.js';
 const CONSUMED = /\.(conf|ya?ml|json)$/i;
 
 test('temporary names are hidden, end in .tmp, and are never a name sysctl or K3s reads', (t) => {
-  for (const target of ['/etc/sysctl.d/90-kubelet.conf', '/var/lib/rancher/k3s/server/manifests/policy.yaml', '/etc/rancher/k3s/config.yaml.d/90-k3s-hostprep.yaml', '/x/y.json']) {
+  for (const target of [
+    '/etc/sysctl.d/90-kubelet.conf',
+    '/var/lib/rancher/k3s/server/manifests/policy.yaml',
+    '/etc/rancher/k3s/config.yaml.d/90-k3s-hostprep.yaml',
+    '/x/y.json',
+  ]) {
     const name = path.basename(tempName(target));
     t.true(name.startsWith('.'), name);
     t.true(name.endsWith('.tmp'), name);

@@ -17,7 +17,10 @@ test('a plain key replaces, key+ appends, scalars become flag text', (t) => {
     file('50.yaml', 'kube-apiserver-arg+: [c=3]\nprotect-kernel-defaults: true\nnode-label+: z=w\n'),
   ]);
   t.deepEqual(values(merged, 'kube-apiserver-arg'), ['a=1', 'b=2', 'c=3']);
-  t.deepEqual(merged.get('kube-apiserver-arg')!.items.map((i) => i.file), ['config.yaml', 'config.yaml', '50.yaml']);
+  t.deepEqual(
+    merged.get('kube-apiserver-arg')!.items.map((i) => i.file),
+    ['config.yaml', 'config.yaml', '50.yaml'],
+  );
   t.deepEqual(values(merged, 'protect-kernel-defaults'), ['true']);
   t.deepEqual(values(merged, 'node-label'), ['x=y', 'z=w']);
   const wiped = mergeK3sConfig([file('a.yaml', 'kubelet-arg+: [x=1]\n'), file('b.yaml', 'kubelet-arg: [y=2]\n')]);
@@ -56,8 +59,14 @@ test('a file that does not parse is a problem naming it; the rest is still read'
   host.write('/etc/rancher/k3s/config.yaml.d/10-list.yaml', '- a\n- b\n');
   host.write('/etc/rancher/k3s/config.yaml.d/20-ok.yaml', 'node-name: n\n');
   const { files, problems } = readK3sConfig(host);
-  t.deepEqual(files.map((f) => f.path), ['/etc/rancher/k3s/config.yaml.d/20-ok.yaml']);
-  t.deepEqual(problems.map((p) => p.path), ['/etc/rancher/k3s/config.yaml', '/etc/rancher/k3s/config.yaml.d/10-list.yaml']);
+  t.deepEqual(
+    files.map((f) => f.path),
+    ['/etc/rancher/k3s/config.yaml.d/20-ok.yaml'],
+  );
+  t.deepEqual(
+    problems.map((p) => p.path),
+    ['/etc/rancher/k3s/config.yaml', '/etc/rancher/k3s/config.yaml.d/10-list.yaml'],
+  );
   t.regex(problems[0]!.message, /invalid YAML/);
   t.regex(problems[1]!.message, /expected a mapping/);
 });
@@ -79,5 +88,8 @@ test('a file holding a known text takes its known value without being parsed; an
   host.write('/etc/rancher/k3s/config.yaml.d/10-x.yaml', 'node-name: n\n');
   const { files, problems } = readK3sConfig(host, undefined, known);
   t.deepEqual(problems, []);
-  t.deepEqual(files.map((f) => f.entries.map((e) => e.key)), [['kubelet-arg', 'protect-kernel-defaults'], ['node-name']]);
+  t.deepEqual(
+    files.map((f) => f.entries.map((e) => e.key)),
+    [['kubelet-arg', 'protect-kernel-defaults'], ['node-name']],
+  );
 });

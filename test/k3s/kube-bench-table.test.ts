@@ -25,7 +25,18 @@ import { TestHost, context } from '../helpers/test-host.js';
 
 type KB = 'PASS' | 'FAIL' | 'WARN' | 'INFO';
 /** What a check is about, to find its id in each benchmark. */
-type Key = 'anonApi' | 'profiling' | 'nodeRestriction' | 'eventRateLimit' | 'auditMaxAge' | 'etcdCafile' | 'pkd' | 'readOnlyPort' | 'kubeletAnon' | 'certs' | 'defaultSa';
+type Key =
+  | 'anonApi'
+  | 'profiling'
+  | 'nodeRestriction'
+  | 'eventRateLimit'
+  | 'auditMaxAge'
+  | 'etcdCafile'
+  | 'pkd'
+  | 'readOnlyPort'
+  | 'kubeletAnon'
+  | 'certs'
+  | 'defaultSa';
 
 interface Bench {
   name: string;
@@ -45,29 +56,82 @@ const BENCHES: Bench[] = [
   {
     name: 'k3s-cis-1.23',
     k3s: 'v1.23.17+k3s1',
-    ids: { anonApi: a('1.2.1', false, 'manual'), profiling: a('1.2.18', true), nodeRestriction: a('1.2.16', true), eventRateLimit: a('1.2.10', false), auditMaxAge: a('1.2.20', true, 'skip'), etcdCafile: a('1.2.29', true), pkd: a('4.2.6', true, 'skip'), readOnlyPort: a('4.2.4', false), kubeletAnon: a('4.2.1', true), certs: a('1.1.20', false) },
+    ids: {
+      anonApi: a('1.2.1', false, 'manual'),
+      profiling: a('1.2.18', true),
+      nodeRestriction: a('1.2.16', true),
+      eventRateLimit: a('1.2.10', false),
+      auditMaxAge: a('1.2.20', true, 'skip'),
+      etcdCafile: a('1.2.29', true),
+      pkd: a('4.2.6', true, 'skip'),
+      readOnlyPort: a('4.2.4', false),
+      kubeletAnon: a('4.2.1', true),
+      certs: a('1.1.20', false),
+    },
     serverUnitOnly: ['readOnlyPort', 'pkd'],
     neverPasses: ['certs'],
   },
   {
     name: 'k3s-cis-1.24',
     k3s: 'v1.24.17+k3s1',
-    ids: { anonApi: a('1.2.1', true), profiling: a('1.2.18', true), nodeRestriction: a('1.2.16', true), eventRateLimit: a('1.2.10', false), auditMaxAge: a('1.2.20', false), etcdCafile: a('1.2.29', true), pkd: a('4.2.6', true), readOnlyPort: a('4.2.4', true), kubeletAnon: a('4.2.1', true), certs: a('1.1.20', false) },
+    ids: {
+      anonApi: a('1.2.1', true),
+      profiling: a('1.2.18', true),
+      nodeRestriction: a('1.2.16', true),
+      eventRateLimit: a('1.2.10', false),
+      auditMaxAge: a('1.2.20', false),
+      etcdCafile: a('1.2.29', true),
+      pkd: a('4.2.6', true),
+      readOnlyPort: a('4.2.4', true),
+      kubeletAnon: a('4.2.1', true),
+      certs: a('1.1.20', false),
+    },
   },
   {
     name: 'k3s-cis-1.7',
     k3s: 'v1.25.16+k3s4',
-    ids: { anonApi: a('1.2.1', true), profiling: a('1.2.17', true), nodeRestriction: a('1.2.15', true), eventRateLimit: a('1.2.9', false), auditMaxAge: a('1.2.19', false), etcdCafile: a('1.2.28', true), readOnlyPort: a('4.2.4', true), kubeletAnon: a('4.2.1', true), certs: a('1.1.20', false) },
+    ids: {
+      anonApi: a('1.2.1', true),
+      profiling: a('1.2.17', true),
+      nodeRestriction: a('1.2.15', true),
+      eventRateLimit: a('1.2.9', false),
+      auditMaxAge: a('1.2.19', false),
+      etcdCafile: a('1.2.28', true),
+      readOnlyPort: a('4.2.4', true),
+      kubeletAnon: a('4.2.1', true),
+      certs: a('1.1.20', false),
+    },
   },
   {
     name: 'k3s-cis-1.8',
     k3s: 'v1.26.15+k3s1',
-    ids: { anonApi: a('1.2.1', true), profiling: a('1.2.16', true), nodeRestriction: a('1.2.15', true), eventRateLimit: a('1.2.9', false), auditMaxAge: a('1.2.18', false), etcdCafile: a('1.2.27', true), readOnlyPort: a('4.2.4', true), kubeletAnon: a('4.2.1', true), certs: a('1.1.20', false) },
+    ids: {
+      anonApi: a('1.2.1', true),
+      profiling: a('1.2.16', true),
+      nodeRestriction: a('1.2.15', true),
+      eventRateLimit: a('1.2.9', false),
+      auditMaxAge: a('1.2.18', false),
+      etcdCafile: a('1.2.27', true),
+      readOnlyPort: a('4.2.4', true),
+      kubeletAnon: a('4.2.1', true),
+      certs: a('1.1.20', false),
+    },
   },
   {
     name: 'k3s-cis-1.9',
     k3s: 'v1.28.5+k3s1',
-    ids: { anonApi: a('1.2.1', true), profiling: a('1.2.15', true), nodeRestriction: a('1.2.14', true), eventRateLimit: a('1.2.9', false), auditMaxAge: a('1.2.17', false), etcdCafile: a('1.2.26', true), readOnlyPort: a('4.2.4', true), kubeletAnon: a('4.2.1', true), certs: a('1.1.20', true), defaultSa: a('5.1.5', true) },
+    ids: {
+      anonApi: a('1.2.1', true),
+      profiling: a('1.2.15', true),
+      nodeRestriction: a('1.2.14', true),
+      eventRateLimit: a('1.2.9', false),
+      auditMaxAge: a('1.2.17', false),
+      etcdCafile: a('1.2.26', true),
+      readOnlyPort: a('4.2.4', true),
+      kubeletAnon: a('4.2.1', true),
+      certs: a('1.1.20', true),
+      defaultSa: a('5.1.5', true),
+    },
   },
 ];
 
@@ -101,7 +165,8 @@ const line = (component: string, flags: string[]) => `time="2026-12-02T08:00:00Z
 
 /** K3s has run: its certificates (0644 as it writes them), the kubelet's kubeconfig. */
 function started(host: TestHost, role: Role): void {
-  if (role === 'server') for (const c of ['client-ca.crt', 'server-ca.crt', 'serving-kube-apiserver.crt']) host.write(`/var/lib/rancher/k3s/server/tls/${c}`, 'cert\n', 0o644);
+  if (role === 'server')
+    for (const c of ['client-ca.crt', 'server-ca.crt', 'serving-kube-apiserver.crt']) host.write(`/var/lib/rancher/k3s/server/tls/${c}`, 'cert\n', 0o644);
   host.write('/var/lib/rancher/k3s/agent/kubelet.kubeconfig', 'apiVersion: v1\nkind: Config\n', 0o600);
 }
 
@@ -110,7 +175,18 @@ const STATES: State[] = [
     name: 'server, default apply, before the first start',
     role: 'server',
     beforeFirstStart: true,
-    passes: { anonApi: true, profiling: true, nodeRestriction: true, eventRateLimit: true, auditMaxAge: true, etcdCafile: false, pkd: true, readOnlyPort: true, kubeletAnon: true, certs: false },
+    passes: {
+      anonApi: true,
+      profiling: true,
+      nodeRestriction: true,
+      eventRateLimit: true,
+      auditMaxAge: true,
+      etcdCafile: false,
+      pkd: true,
+      readOnlyPort: true,
+      kubeletAnon: true,
+      certs: false,
+    },
   },
   {
     name: 'agent, default apply, before the first start',
@@ -145,32 +221,54 @@ const STATES: State[] = [
       clusterWhy: 'test: the API is not asked',
       journal: {
         k3s: [
-          line('kube-apiserver', ['--advertise-port=6443', '--anonymous-auth=false', '--enable-admission-plugins=NodeRestriction', '--profiling=true', '--tls-private-key-file=/var/lib/rancher/k3s/server/tls/serving-kube-apiserver.key']),
-          line('kubelet', ['--anonymous-auth=false', '--protect-kernel-defaults=true', '--read-only-port=10255', '--tls-private-key-file=/var/lib/rancher/k3s/agent/serving-kubelet.key']),
+          line('kube-apiserver', [
+            '--advertise-port=6443',
+            '--anonymous-auth=false',
+            '--enable-admission-plugins=NodeRestriction',
+            '--profiling=true',
+            '--tls-private-key-file=/var/lib/rancher/k3s/server/tls/serving-kube-apiserver.key',
+          ]),
+          line('kubelet', [
+            '--anonymous-auth=false',
+            '--protect-kernel-defaults=true',
+            '--read-only-port=10255',
+            '--tls-private-key-file=/var/lib/rancher/k3s/agent/serving-kubelet.key',
+          ]),
         ],
       },
     }),
-    passes: { profiling: false, readOnlyPort: false, nodeRestriction: true, anonApi: true, eventRateLimit: false, auditMaxAge: false, kubeletAnon: true, pkd: true },
+    passes: {
+      profiling: false,
+      readOnlyPort: false,
+      nodeRestriction: true,
+      anonApi: true,
+      eventRateLimit: false,
+      auditMaxAge: false,
+      kubeletAnon: true,
+      pkd: true,
+    },
   },
-  ...[false, true].map((compliant): State => ({
-    name: `the API answers through k3s.yaml; the default ServiceAccount of "default" ${compliant ? 'no longer automounts' : 'still automounts'}`,
-    role: 'server',
-    setup: (host) => started(host, 'server'),
-    observed: () => ({
-      active: false,
-      managedEtcd: false,
-      clusterWhy: '',
-      cluster: {
-        // kube-bench's 5.1.5 audit prints one such line per default ServiceAccount.
-        serviceaccounts: [
-          `**namespace: default              service_account: default    automountServiceAccountToken: ${compliant ? 'false ' : 'notset'} is_compliant: ${compliant}`,
-          '**namespace: kube-system          service_account: default    automountServiceAccountToken: notset is_compliant: true',
-        ].join('\n'),
-      },
-      journal: {},
+  ...[false, true].map(
+    (compliant): State => ({
+      name: `the API answers through k3s.yaml; the default ServiceAccount of "default" ${compliant ? 'no longer automounts' : 'still automounts'}`,
+      role: 'server',
+      setup: (host) => started(host, 'server'),
+      observed: () => ({
+        active: false,
+        managedEtcd: false,
+        clusterWhy: '',
+        cluster: {
+          // kube-bench's 5.1.5 audit prints one such line per default ServiceAccount.
+          serviceaccounts: [
+            `**namespace: default              service_account: default    automountServiceAccountToken: ${compliant ? 'false ' : 'notset'} is_compliant: ${compliant}`,
+            '**namespace: kube-system          service_account: default    automountServiceAccountToken: notset is_compliant: true',
+          ].join('\n'),
+        },
+        journal: {},
+      }),
+      passes: { defaultSa: compliant },
     }),
-    passes: { defaultSa: compliant },
-  })),
+  ),
   {
     name: 'the API does not answer: 5.1.5 is not judged, and says why',
     role: 'server',
@@ -180,7 +278,11 @@ const STATES: State[] = [
   {
     name: 'fooling: k3s.service.d/override.conf resets ExecStart= with --protect-kernel-defaults=false and --kube-apiserver-arg=profiling=true',
     role: 'server',
-    setup: (host) => host.write('/etc/systemd/system/k3s.service.d/override.conf', '[Service]\nExecStart=\nExecStart=/usr/local/bin/k3s server --protect-kernel-defaults=false --kube-apiserver-arg=profiling=true\n'),
+    setup: (host) =>
+      host.write(
+        '/etc/systemd/system/k3s.service.d/override.conf',
+        '[Service]\nExecStart=\nExecStart=/usr/local/bin/k3s server --protect-kernel-defaults=false --kube-apiserver-arg=profiling=true\n',
+      ),
     passes: { pkd: false, profiling: false, nodeRestriction: true },
   },
   {
@@ -193,7 +295,7 @@ const STATES: State[] = [
     passes: { profiling: false, eventRateLimit: false, auditMaxAge: false, nodeRestriction: true, pkd: false },
   },
   {
-    name: 'fooling: K3S_CONFIG_FILE in the unit\'s environment file',
+    name: "fooling: K3S_CONFIG_FILE in the unit's environment file",
     role: 'server',
     setup: (host) => {
       host.write('/etc/systemd/system/k3s.service.env', 'K3S_CONFIG_FILE=/etc/k3s/alt.yaml\n', 0o600);
@@ -204,7 +306,12 @@ const STATES: State[] = [
   {
     name: 'fooling: two kube-apiserver-arg+ keys in one file, the first turning anonymous auth on',
     role: 'server',
-    setup: (host) => host.write('/etc/rancher/k3s/config.yaml.d/95-site.yaml', 'kube-apiserver-arg+:\n  - anonymous-auth=true\nkube-apiserver-arg+:\n  - audit-log-maxage=60\n', 0o600),
+    setup: (host) =>
+      host.write(
+        '/etc/rancher/k3s/config.yaml.d/95-site.yaml',
+        'kube-apiserver-arg+:\n  - anonymous-auth=true\nkube-apiserver-arg+:\n  - audit-log-maxage=60\n',
+        0o600,
+      ),
     passes: { anonApi: false, auditMaxAge: true, profiling: true },
   },
   {
@@ -217,7 +324,7 @@ const STATES: State[] = [
     passes: { profiling: false, nodeRestriction: true },
   },
   {
-    name: 'kube-bench reads the first --enable-admission-plugins: config.yaml\'s comes before the drop-in\'s',
+    name: "kube-bench reads the first --enable-admission-plugins: config.yaml's comes before the drop-in's",
     role: 'server',
     setup: (host) => host.write('/etc/rancher/k3s/config.yaml', 'kube-apiserver-arg: [enable-admission-plugins=PodNodeSelector]\n', 0o600),
     passes: { nodeRestriction: false, eventRateLimit: false, profiling: true },
@@ -289,7 +396,18 @@ test('k3s-cis-1.9 on K3s v1.32.2: the kubelet line lost --read-only-port=0; pinn
     managedEtcd: false,
     cluster: null,
     clusterWhy: 'an agent',
-    journal: { 'k3s-agent': [line('kubelet', ['--cloud-provider=external', '--config-dir=/var/lib/rancher/k3s/agent/etc/kubelet.conf.d', '--containerd=/run/k3s/containerd/containerd.sock', '--hostname-override=node', '--kubeconfig=/var/lib/rancher/k3s/agent/kubelet.kubeconfig', '--node-labels='])] },
+    journal: {
+      'k3s-agent': [
+        line('kubelet', [
+          '--cloud-provider=external',
+          '--config-dir=/var/lib/rancher/k3s/agent/etc/kubelet.conf.d',
+          '--containerd=/run/k3s/containerd/containerd.sock',
+          '--hostname-override=node',
+          '--kubeconfig=/var/lib/rancher/k3s/agent/kubelet.kubeconfig',
+          '--node-labels=',
+        ]),
+      ],
+    },
   };
   const f = benchmark.verify(ctx).find((x) => x.cis === '4.2.4')!;
   t.is(f.status, 'fail');

@@ -11,17 +11,42 @@ import { TestHost, context } from '../helpers/test-host.js';
 const list = (items: unknown[]) => JSON.stringify({ items });
 
 test('wildcard roles and token-mounting pods are not compliant, as kube-bench prints them', (t) => {
-  const roles = list([{ metadata: { name: 'ok', namespace: 'a' }, rules: [{ verbs: ['get'] }] }, { metadata: { name: 'wild', namespace: 'a' }, rules: [{ verbs: ['*'], resources: ['*'] }] }]);
-  const clusterRoles = list([{ metadata: { name: 'cluster-admin' }, rules: [{ verbs: ['*'] }] }, { metadata: { name: 'mine' }, rules: [{ verbs: ['*'] }] }]);
-  t.deepEqual(wildcardLines(roles, clusterRoles).split('\n').map((l) => / is_compliant: (\w+)$/.exec(l)![1]), ['true', 'false', 'true', 'false']);
+  const roles = list([
+    { metadata: { name: 'ok', namespace: 'a' }, rules: [{ verbs: ['get'] }] },
+    { metadata: { name: 'wild', namespace: 'a' }, rules: [{ verbs: ['*'], resources: ['*'] }] },
+  ]);
+  const clusterRoles = list([
+    { metadata: { name: 'cluster-admin' }, rules: [{ verbs: ['*'] }] },
+    { metadata: { name: 'mine' }, rules: [{ verbs: ['*'] }] },
+  ]);
+  t.deepEqual(
+    wildcardLines(roles, clusterRoles)
+      .split('\n')
+      .map((l) => / is_compliant: (\w+)$/.exec(l)![1]),
+    ['true', 'false', 'true', 'false'],
+  );
   const pods = list([
     { metadata: { name: 'p1', namespace: 'a' }, spec: { serviceAccount: 'default' } },
     { metadata: { name: 'p2', namespace: 'a' }, spec: { serviceAccount: 'app', automountServiceAccountToken: false } },
     { metadata: { name: 'p3', namespace: 'a' }, spec: { serviceAccount: 'default' } },
   ]);
-  const sas = (auto: boolean | undefined) => list([{ metadata: { name: 'default', namespace: 'a' }, ...(auto === undefined ? {} : { automountServiceAccountToken: auto }) }, { metadata: { name: 'app', namespace: 'a' }, automountServiceAccountToken: true }]);
-  t.deepEqual(podTokenLines(pods, sas(undefined)).split('\n').map((l) => / is_compliant: (\w+)$/.exec(l)![1]), ['false', 'true', 'false']);
-  t.deepEqual(podTokenLines(pods, sas(false)).split('\n').map((l) => / is_compliant: (\w+)$/.exec(l)![1]), ['true', 'true', 'true']);
+  const sas = (auto: boolean | undefined) =>
+    list([
+      { metadata: { name: 'default', namespace: 'a' }, ...(auto === undefined ? {} : { automountServiceAccountToken: auto }) },
+      { metadata: { name: 'app', namespace: 'a' }, automountServiceAccountToken: true },
+    ]);
+  t.deepEqual(
+    podTokenLines(pods, sas(undefined))
+      .split('\n')
+      .map((l) => / is_compliant: (\w+)$/.exec(l)![1]),
+    ['false', 'true', 'false'],
+  );
+  t.deepEqual(
+    podTokenLines(pods, sas(false))
+      .split('\n')
+      .map((l) => / is_compliant: (\w+)$/.exec(l)![1]),
+    ['true', 'true', 'true'],
+  );
   t.is(clusterAdminLines('cluster-admin   cluster-admin   system:masters\nview   x   y\n'), 'cluster-admin   cluster-admin   system:masters');
 });
 
@@ -36,7 +61,10 @@ test('the rows judge them: a wildcard role fails 5.1.3, a pod mounting a token f
       serviceaccounts: '**namespace: default service_account: default automountServiceAccountToken: false is_compliant: true',
       clusterrolebindings: 'cluster-admin   cluster-admin   system:masters',
       roles: wildcardLines(list([{ metadata: { name: 'wild', namespace: 'a' }, rules: [{ verbs: ['*'] }] }]), list([])),
-      pods: podTokenLines(list([{ metadata: { name: 'p', namespace: 'a' }, spec: { serviceAccount: 'default' } }]), list([{ metadata: { name: 'default', namespace: 'a' } }])),
+      pods: podTokenLines(
+        list([{ metadata: { name: 'p', namespace: 'a' }, spec: { serviceAccount: 'default' } }]),
+        list([{ metadata: { name: 'default', namespace: 'a' } }]),
+      ),
     },
   };
   const by = (id: string) => benchmark.verify(ctx).find((f) => f.cis === id)!;

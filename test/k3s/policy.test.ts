@@ -47,7 +47,9 @@ function validateAll(t: { fail(m: string): void; notThrows(f: () => void, m?: st
 }
 
 test('the schema check itself rejects a broken object', (t) => {
-  t.throws(() => new NetworkPolicy({ metadata: { name: 'x' }, spec: { podSelector: {}, ingress: [{ ports: [{ port: 53, protocol: 17 as never }] }] } }).validate());
+  t.throws(() =>
+    new NetworkPolicy({ metadata: { name: 'x' }, spec: { podSelector: {}, ingress: [{ ports: [{ port: 53, protocol: 17 as never }] }] } }).validate(),
+  );
   t.throws(() => new PodSecurityPolicy({ metadata: { name: 'x' }, spec: { seLinux: { rule: 'RunAsAny' } } as never }).validate());
 });
 
@@ -55,13 +57,26 @@ test('v1.24: PodSecurityPolicies, their RBAC and the network policies, all valid
   const list = objects(renderPolicy(defaultConfig(), v('v1.24.17+k3s1'), none));
   t.is(validateAll(t, list), list.length);
   const psps = list.filter((o) => o.kind === 'PodSecurityPolicy');
-  t.deepEqual(psps.map((o) => o.metadata.name), ['restricted-psp', 'system-unrestricted-psp', 'svclb-psp']);
+  t.deepEqual(
+    psps.map((o) => o.metadata.name),
+    ['restricted-psp', 'system-unrestricted-psp', 'svclb-psp'],
+  );
   const restricted = psps[0]!.spec;
   t.false(restricted.privileged);
   t.false(restricted.allowPrivilegeEscalation);
   t.deepEqual(restricted.requiredDropCapabilities, ['ALL']);
   t.is(restricted.runAsUser.rule, 'MustRunAsNonRoot');
-  t.deepEqual(list.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name), ['psp:restricted-psp', 'psp:system-unrestricted-psp', 'psp:svclb-psp', 'psp:svc-local-path-provisioner-psp', 'psp:svc-coredns-psp', 'psp:svc-cis-operator-psp']);
+  t.deepEqual(
+    list.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name),
+    [
+      'psp:restricted-psp',
+      'psp:system-unrestricted-psp',
+      'psp:svclb-psp',
+      'psp:svc-local-path-provisioner-psp',
+      'psp:svc-coredns-psp',
+      'psp:svc-cis-operator-psp',
+    ],
+  );
   const bindings = list.filter((o) => o.kind.endsWith('Binding'));
   t.is(bindings.length, 7);
   // Every binding points at a role that is in the file; every ServiceAccount subject names its namespace.
@@ -78,15 +93,24 @@ test('v1.25 and newer: no policy/v1beta1 object at all', (t) => {
   for (const version of ['v1.25.0+k3s1', 'v1.28.5+k3s1', 'v1.33']) {
     const list = objects(renderPolicy(defaultConfig(), v(version), none));
     t.is(validateAll(t, list), list.length);
-    t.false(list.some((o) => o.apiVersion.startsWith('policy/')), version);
-    t.true(list.every((o) => o.kind === 'NetworkPolicy'), version);
+    t.false(
+      list.some((o) => o.apiVersion.startsWith('policy/')),
+      version,
+    );
+    t.true(
+      list.every((o) => o.kind === 'NetworkPolicy'),
+      version,
+    );
   }
 });
 
 test('intra-namespace policies select by kubernetes.io/metadata.name, one per configured namespace', (t) => {
   const config = parseConfig('networkPolicy:\n  namespaces: [kube-system, apps, monitoring]\n', 'c.yaml');
   const list = objects(renderPolicy(config, v('v1.28'), none)).filter((o) => o.metadata.name === 'intra-namespace');
-  t.deepEqual(list.map((o) => o.metadata.namespace), ['kube-system', 'apps', 'monitoring']);
+  t.deepEqual(
+    list.map((o) => o.metadata.namespace),
+    ['kube-system', 'apps', 'monitoring'],
+  );
   for (const o of list) {
     t.deepEqual(o.spec.podSelector, {});
     t.deepEqual(o.spec.ingress, [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.metadata.namespace } } }] }]);
@@ -99,11 +123,21 @@ test('the DNS policy is in kube-system, TCP and UDP 53 to kube-dns, no placehold
   const dns = objects(text).find((o) => o.metadata.name === 'default-network-dns-policy')!;
   t.is(dns.metadata.namespace, 'kube-system');
   t.deepEqual(dns.spec.podSelector, { matchLabels: { 'k8s-app': 'kube-dns' } });
-  t.deepEqual(dns.spec.ingress, [{ ports: [{ port: 53, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] }]);
+  t.deepEqual(dns.spec.ingress, [
+    {
+      ports: [
+        { port: 53, protocol: 'TCP' },
+        { port: 53, protocol: 'UDP' },
+      ],
+    },
+  ]);
 });
 
 test('metrics-server and Traefik allows are left out when those components are disabled', (t) => {
-  const names = (disabled: K3sComponent[]) => objects(renderPolicy(defaultConfig(), v('v1.28'), new Set(disabled))).map((o) => o.metadata.name).filter((n) => n.startsWith('allow-all'));
+  const names = (disabled: K3sComponent[]) =>
+    objects(renderPolicy(defaultConfig(), v('v1.28'), new Set(disabled)))
+      .map((o) => o.metadata.name)
+      .filter((n) => n.startsWith('allow-all'));
   t.deepEqual(names([]), ['allow-all-metrics-server', 'allow-all-svclbtraefik-ingress', 'allow-all-traefik-v121-ingress']);
   t.deepEqual(names(['traefik']), ['allow-all-metrics-server']);
   t.deepEqual(names(['metrics-server', 'servicelb']), ['allow-all-svclbtraefik-ingress', 'allow-all-traefik-v121-ingress']);
@@ -115,13 +149,15 @@ test('metrics-server and Traefik allows are left out when those components are d
 
 // Files written by earlier releases stay current; only on v1.24 and older, where yaml's stringify
 // wrote the PodSecurityPolicies' shared `ranges` as an anchor and alias, is the list now written out.
-test('the text is what yaml\'s stringify writes for the same objects, aliases written out', (t) => {
+test("the text is what yaml's stringify writes for the same objects, aliases written out", (t) => {
   const config = parseConfig('networkPolicy:\n  namespaces: [kube-system, apps, monitoring]\n', 'c.yaml');
   for (const version of ['v1.21.14+k3s1', 'v1.24.17+k3s1', 'v1.25.0+k3s1', 'v1.33']) {
     for (const disabled of [none, new Set<K3sComponent>(['traefik', 'metrics-server'])]) {
       for (const c of [defaultConfig(), config]) {
         const text = renderPolicy(c, v(version), disabled);
-        const body = policyObjects(c, v(version), disabled).map((o) => `---\n${stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
+        const body = policyObjects(c, v(version), disabled)
+          .map((o) => `---\n${stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`)
+          .join('');
         t.true(text.endsWith(`\n${body}`), version);
         t.is(text.split('\n---\n').length, policyObjects(c, v(version), disabled).length + 1);
       }

@@ -11,7 +11,7 @@ import { version as v } from '../helpers/version.js';
 
 const ERL = 'eventRateLimit:\n  limits:\n    - {type: Server, qps: 5000, burst: 20000}\n';
 
-test('a v1.25+ server drop-in: + for list flags, the guide\'s values, psa.yaml wired in', (t) => {
+test("a v1.25+ server drop-in: + for list flags, the guide's values, psa.yaml wired in", (t) => {
   const doc = parse(renderDropIn(k3sSettings(defaultConfig(), v('v1.28.5+k3s1')), 'server', v('v1.28.5+k3s1')));
   t.deepEqual(Object.keys(doc), ['protect-kernel-defaults', 'kubelet-arg+', 'secrets-encryption', 'kube-apiserver-arg+', 'kube-controller-manager-arg+']);
   t.true(doc['protect-kernel-defaults']);
@@ -40,7 +40,10 @@ test('v1.24 adds PodSecurityPolicy; EventRateLimit comes with its configuration 
   const off = parseConfig('eventRateLimit: false\n', 'c.yaml');
   const oldOff = parse(renderDropIn(k3sSettings(off, v('v1.24.17')), 'server', v('v1.24.17')));
   t.is(oldOff['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction,PodSecurityPolicy,NamespaceLifecycle,ServiceAccount');
-  t.false(oldOff['kube-apiserver-arg+'].some((a: string) => a.startsWith('admission-control-config-file')), 'v1.24 without EventRateLimit needs no admission configuration');
+  t.false(
+    oldOff['kube-apiserver-arg+'].some((a: string) => a.startsWith('admission-control-config-file')),
+    'v1.24 without EventRateLimit needs no admission configuration',
+  );
   const newOff = parse(renderDropIn(k3sSettings(off, v('v1.30')), 'server', v('v1.30')));
   t.is(newOff['kube-apiserver-arg+'][0], 'enable-admission-plugins=NodeRestriction');
   t.true(newOff['kube-apiserver-arg+'].includes('admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml'), 'PodSecurity still reads it');
@@ -50,9 +53,17 @@ test('v1.24 adds PodSecurityPolicy; EventRateLimit comes with its configuration 
 
 test('an agent gets only the kubelet flags; sized values come from the config', (t) => {
   const agent = parse(renderDropIn(k3sSettings(defaultConfig(), v('v1.28')), 'agent', v('v1.28')));
-  t.deepEqual(agent, { 'protect-kernel-defaults': true, 'kubelet-arg+': ['streaming-connection-idle-timeout=5m', `tls-cipher-suites=${GUIDE_KUBELET_CIPHERS}`, 'tls-min-version=VersionTLS12'] });
+  t.deepEqual(agent, {
+    'protect-kernel-defaults': true,
+    'kubelet-arg+': ['streaming-connection-idle-timeout=5m', `tls-cipher-suites=${GUIDE_KUBELET_CIPHERS}`, 'tls-min-version=VersionTLS12'],
+  });
   const knobs = parseConfig('kubelet: {tlsCipherSuites: false, podMaxPids: 4096}\n', 'c.yaml');
-  t.deepEqual(parse(renderDropIn(k3sSettings(knobs, v('v1.33')), 'agent', v('v1.33')))['kubelet-arg+'], ['streaming-connection-idle-timeout=5m', 'tls-min-version=VersionTLS12', 'pod-max-pids=4096', 'read-only-port=0']);
+  t.deepEqual(parse(renderDropIn(k3sSettings(knobs, v('v1.33')), 'agent', v('v1.33')))['kubelet-arg+'], [
+    'streaming-connection-idle-timeout=5m',
+    'tls-min-version=VersionTLS12',
+    'pod-max-pids=4096',
+    'read-only-port=0',
+  ]);
   const config = parseConfig('audit: {logMaxAge: 90, logMaxBackup: 20, logMaxSize: 200}\nterminatedPodGcThreshold: 1000\n', 'c.yaml');
   const server = parse(renderDropIn(k3sSettings(config, v('v1.28')), 'server', v('v1.28')));
   t.true(server['kube-apiserver-arg+'].includes('audit-log-maxage=90'));
@@ -91,8 +102,12 @@ test('the Rancher template carries the same flags as the drop-in, by version ran
   t.regex(erl, /EventRateLimit is left out/);
 });
 
-test('dropInValues is exactly what the drop-in\'s YAML holds, key order included, for every role, version and configuration', (t) => {
-  const configs = [defaultConfig(), parseConfig(ERL, 'c.yaml'), parseConfig('audit: {logMaxAge: 90, logMaxBackup: 20, logMaxSize: 200}\nterminatedPodGcThreshold: 1000\n', 'c.yaml')];
+test("dropInValues is exactly what the drop-in's YAML holds, key order included, for every role, version and configuration", (t) => {
+  const configs = [
+    defaultConfig(),
+    parseConfig(ERL, 'c.yaml'),
+    parseConfig('audit: {logMaxAge: 90, logMaxBackup: 20, logMaxSize: 200}\nterminatedPodGcThreshold: 1000\n', 'c.yaml'),
+  ];
   let compared = 0;
   for (const version of ['v1.21.14+k3s1', 'v1.24.17', 'v1.25.0', 'v1.33']) {
     for (const config of configs) {
@@ -119,12 +134,19 @@ function judge(_config: ReturnType<typeof defaultConfig>, version: string, role:
 }
 
 test('the merged flags of our own drop-in pass every scored flag check of the benchmark', (t) => {
-  for (const [version, role] of [['v1.24.17', 'server'], ['v1.28', 'server'], ['v1.28', 'agent'], ['v1.32.2', 'agent'], ['v1.33.1', 'server']] as const) {
+  for (const [version, role] of [
+    ['v1.24.17', 'server'],
+    ['v1.28', 'server'],
+    ['v1.28', 'agent'],
+    ['v1.32.2', 'agent'],
+    ['v1.33.1', 'server'],
+  ] as const) {
     const drop = renderDropIn(k3sSettings(defaultConfig(), v(version)), role, v(version));
     const r = judge(defaultConfig(), version, role, files(['/d/90.yaml', drop]));
     for (const [id, result] of Object.entries(r)) {
       // Datastore-decided (etcd-cafile on SQLite) and the unscored checks left to the operator warn.
-      if (result.state === 'FAIL') t.true(['1.2.26', '1.2.27', '1.2.29'].includes(id) && /etcd-cafile/.test(result.reason), `${version} ${role} ${id} ${result.reason}`);
+      if (result.state === 'FAIL')
+        t.true(['1.2.26', '1.2.27', '1.2.29'].includes(id) && /etcd-cafile/.test(result.reason), `${version} ${role} ${id} ${result.reason}`);
     }
     t.true(Object.keys(r).length > (role === 'agent' ? 8 : 40));
   }
@@ -132,19 +154,27 @@ test('the merged flags of our own drop-in pass every scored flag check of the be
 
 test("kube-bench's tests: minimums, booleans, first occurrence of a repeated flag, K3s defaults", (t) => {
   const config = defaultConfig();
-  const r = judge(config, 'v1.24.17', 'server', files(['/c.yaml', [
-    'protect-kernel-defaults: false',
-    'kubelet-arg: [make-iptables-util-chains=false]',
-    'kube-apiserver-arg:',
-    '  - audit-log-maxage=29',
-    '  - audit-log-maxbackup=10',
-    '  - audit-log-maxsize=99',
-    '  - enable-admission-plugins=AlwaysAdmit',
-    '  - enable-admission-plugins=NodeRestriction',
-    '  - disable-admission-plugins=ServiceAccount',
-    '  - service-account-lookup=false',
-    '',
-  ].join('\n')]));
+  const r = judge(
+    config,
+    'v1.24.17',
+    'server',
+    files([
+      '/c.yaml',
+      [
+        'protect-kernel-defaults: false',
+        'kubelet-arg: [make-iptables-util-chains=false]',
+        'kube-apiserver-arg:',
+        '  - audit-log-maxage=29',
+        '  - audit-log-maxbackup=10',
+        '  - audit-log-maxsize=99',
+        '  - enable-admission-plugins=AlwaysAdmit',
+        '  - enable-admission-plugins=NodeRestriction',
+        '  - disable-admission-plugins=ServiceAccount',
+        '  - service-account-lookup=false',
+        '',
+      ].join('\n'),
+    ]),
+  );
   t.not(r['4.2.7']!.state, 'PASS', 'make-iptables-util-chains=false');
   t.not(r['1.2.20']!.state, 'PASS', 'maxage 29');
   t.is(r['1.2.21']!.state, 'PASS');

@@ -18,12 +18,15 @@ ExecStart=/usr/local/bin/k3s \\
 `;
 
 test('ExecStart is read as systemd reads it: continuations joined, quotes removed', (t) => {
-  t.is(execStart(INSTALLER_UNIT)?.replace(/\s+/g, ' ').trim(), "/usr/local/bin/k3s server '--disable' 'traefik' '--kube-apiserver-arg' 'audit-log-maxage=5' '--protect-kernel-defaults' '--node-name=n1'");
+  t.is(
+    execStart(INSTALLER_UNIT)?.replace(/\s+/g, ' ').trim(),
+    "/usr/local/bin/k3s server '--disable' 'traefik' '--kube-apiserver-arg' 'audit-log-maxage=5' '--protect-kernel-defaults' '--node-name=n1'",
+  );
   t.deepEqual(splitCommandLine(`a 'b c' "d \\" e" f\\ g`), ['a', 'b c', 'd " e', 'f g']);
   t.is(execStart('[Service]\nExecStart=/bin/k3s server\nExecStart=\n'), null, 'an empty ExecStart= resets');
 });
 
-test('K3s flags on the unit\'s command line become a source after the files: lists append, the rest replace', (t) => {
+test("K3s flags on the unit's command line become a source after the files: lists append, the rest replace", (t) => {
   const flags = unitFlags(INSTALLER_UNIT, 'k3s.service (ExecStart)');
   t.deepEqual(flags?.entries, [
     { key: 'disable', append: true, value: ['traefik'] },

@@ -14,7 +14,8 @@ test('versions parse in the forms K3s and its installer use', (t) => {
   t.like(parseK3sVersion('1.24.17'), { minor: 24, patch: 17 });
   t.like(parseK3sVersion('v1.25'), { minor: 25, patch: null });
   t.like(parseK3sVersion(' v1.30.0-rc1+k3s1 '), { minor: 30, patch: 0, text: 'v1.30.0-rc1+k3s1' });
-  for (const bad of ['latest', 'stable', 'v1', '1.x', 'v2.1.0', '', 'v1.28.5 k3s1', 'v1.28.5+k3s1+extra', 'v1.28.5+', 'v1.28.5-']) t.false(isVersion(parseK3sVersion(bad)), bad);
+  for (const bad of ['latest', 'stable', 'v1', '1.x', 'v2.1.0', '', 'v1.28.5 k3s1', 'v1.28.5+k3s1+extra', 'v1.28.5+', 'v1.28.5-'])
+    t.false(isVersion(parseK3sVersion(bad)), bad);
   const old = parseK3sVersion('v1.20.15+k3s1');
   t.false(isVersion(old));
   t.regex((old as { error: string }).error, /older than v1\.21/);
@@ -27,7 +28,7 @@ test('the line decides PodSecurityPolicy or Pod Security admission', (t) => {
   t.false(hasPodSecurityPolicy(version(NEWEST_LINE)));
 });
 
-test('the tests\' version helper throws on what the product rejects, so no test runs on an error object', (t) => {
+test("the tests' version helper throws on what the product rejects, so no test runs on an error object", (t) => {
   t.is(version('v1.21.14+k3s1').minor, 21);
   t.throws(() => version('v1.19.16+k3s1'), { message: /v1\.19\.16\+k3s1.*older than v1\.21/ });
   t.throws(() => version('latest'), { message: /not a K3s version/ });
@@ -77,7 +78,9 @@ test('chooseK3sVersion asks the host only when nothing earlier says, and maps er
 });
 
 test('an unquoted k3sVersion: 1.28 names the fix, and says when YAML already dropped a zero', (t) => {
-  t.throws(() => parseConfig('k3sVersion: 1.28\n', 'c.yaml'), { message: /k3sVersion: expected a string, got number 1\.28: quote it, as in k3sVersion: "v1\.28"$/ });
+  t.throws(() => parseConfig('k3sVersion: 1.28\n', 'c.yaml'), {
+    message: /k3sVersion: expected a string, got number 1\.28: quote it, as in k3sVersion: "v1\.28"$/,
+  });
   t.throws(() => parseConfig('k3sVersion: 1.30\n', 'c.yaml'), { message: /got number 1\.3: quote it.*1\.30 reads as 1\.3/ });
   t.is(parseConfig('k3sVersion: "1.30"\n', 'c.yaml').k3sVersion, '1.30');
 });
@@ -102,5 +105,8 @@ test('a K3s line newer than the newest known one is judged with a warning that s
   const warning = benchmark.verify(ctx).find((f) => f.item === 'K3s version')!;
   t.is(warning.status, 'warn');
   t.regex(warning.reason, new RegExp(`newer than ${NEWEST_LINE.replace('.', '\\.')}, the newest line k3s-hostprep knows`));
-  t.is(benchmark.verify(context(new TestHost(COMPLIANT), { k3s: NEWEST_LINE })).find((f) => f.item === 'K3s version'), undefined);
+  t.is(
+    benchmark.verify(context(new TestHost(COMPLIANT), { k3s: NEWEST_LINE })).find((f) => f.item === 'K3s version'),
+    undefined,
+  );
 });

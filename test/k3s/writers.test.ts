@@ -48,7 +48,7 @@ test('every flag apply writes is judged by a row of the benchmark, or says which
   t.deepEqual(guideOnly, ['admission-control-config-file', 'service-account-extend-token-expiration', 'tls-min-version']);
 });
 
-test('a default apply leaves no scored automated flag check failing in any benchmark, bar the datastore\'s', (t) => {
+test("a default apply leaves no scored automated flag check failing in any benchmark, bar the datastore's", (t) => {
   for (const line of LINES) {
     const version = v(line);
     const name = k3sBenchmark(version);

@@ -84,7 +84,12 @@ function standIn(name: 'kubectl' | 'k3s', state: object): StandIn {
     dir,
     sandbox: s,
     state: () => JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')),
-    calls: () => fs.readFileSync(path.join(dir, 'calls.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    calls: () =>
+      fs
+        .readFileSync(path.join(dir, 'calls.log'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
     async run(...args: string[]) {
       const start = Date.now();
       const r = await s.exec([process.execPath, CLI, 'service-accounts', ...args]);
@@ -119,7 +124,10 @@ test('an API that never answers fails clearly within the bounded wait', async (t
   const k = standIn('kubectl', { readyAfter: -1, namespaces: { default: null } });
   const r = await k.run('--timeout', '2');
   t.is(r.exitCode, 3);
-  t.regex(r.stderr, /^k3s-hostprep: service-accounts: the Kubernetes API did not answer within 2 s \(\d+ attempts\); last error: The connection to the server 127\.0\.0\.1:6443 was refused/);
+  t.regex(
+    r.stderr,
+    /^k3s-hostprep: service-accounts: the Kubernetes API did not answer within 2 s \(\d+ attempts\); last error: The connection to the server 127\.0\.0\.1:6443 was refused/,
+  );
   t.is(r.stderr.trim().split('\n').length, 1);
   t.true(r.ms < 15_000, `took ${r.ms} ms`);
   t.true(k.state().readyzCalls! >= 2);
@@ -140,7 +148,8 @@ test('k3s kubectl is preferred when the k3s binary is installed', async (t) => {
 test('no kubectl at all is a host error naming what is missing', async (t) => {
   // Whatever PATH holds: only the system directories count.
   const s = new Sandbox();
-  for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin']) for (const name of ['k3s', 'kubectl']) if (fs.existsSync(path.join(dir, name))) s.hide(path.join(dir, name));
+  for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin'])
+    for (const name of ['k3s', 'kubectl']) if (fs.existsSync(path.join(dir, name))) s.hide(path.join(dir, name));
   const dir = tmp.dirSync({ unsafeCleanup: true }).name;
   fs.writeFileSync(path.join(dir, 'kubectl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   s.setup.push(`export PATH=${dir}:$PATH`);
@@ -150,7 +159,7 @@ test('no kubectl at all is a host error naming what is missing', async (t) => {
   t.regex(String(r.stderr), /neither k3s nor kubectl was found as a root-owned executable in the system directories/);
 });
 
-test('a hostile PATH and KUBECONFIG play no part: the system k3s runs, with K3s\' own kubeconfig named', async (t) => {
+test("a hostile PATH and KUBECONFIG play no part: the system k3s runs, with K3s' own kubeconfig named", async (t) => {
   const k = standIn('k3s', { readyAfter: 0, namespaces: { default: null } });
   // A user-owned directory first on PATH with its own k3s and kubectl, and a user-owned kubeconfig.
   const evil = k.sandbox.path('evil');
@@ -162,7 +171,10 @@ test('a hostile PATH and KUBECONFIG play no part: the system k3s runs, with K3s\
     fs.chownSync(path.join(evil, n), 65534, 65534);
   }
   const kubeconfig = path.join(evil, 'config');
-  fs.writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nusers:\n- name: x\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${path.join(evil, 'k3s')}\n`);
+  fs.writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nusers:\n- name: x\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${path.join(evil, 'k3s')}\n`,
+  );
   fs.chownSync(kubeconfig, 65534, 65534);
   k.sandbox.setup.push(`export PATH=${evil}:$PATH KUBECONFIG=${kubeconfig}`);
   const r = await k.run();
@@ -203,7 +215,13 @@ test('backoff grows to ten seconds and waitForApi stops at its deadline', async 
 
 test('sortAccounts looks at default accounts only and rejects what is not a list', (t) => {
   t.deepEqual(
-    sortAccounts({ items: [{ metadata: { name: 'default', namespace: 'b' } }, { metadata: { name: 'builder', namespace: 'a' } }, { metadata: { name: 'default', namespace: 'a' }, automountServiceAccountToken: false }] }),
+    sortAccounts({
+      items: [
+        { metadata: { name: 'default', namespace: 'b' } },
+        { metadata: { name: 'builder', namespace: 'a' } },
+        { metadata: { name: 'default', namespace: 'a' }, automountServiceAccountToken: false },
+      ],
+    }),
     { todo: ['b'], done: ['a'] },
   );
   t.throws(() => sortAccounts({ kind: 'Status' }), { message: /expected a List/ });
@@ -223,9 +241,21 @@ test('a list kubectl cannot give is an error, and nothing is patched', async (t)
 });
 
 test('chooseKubectl: k3s wins over kubectl', (t) => {
-  const files = new Map([['kubectl', '/usr/bin/kubectl'], ['k3s', '/usr/local/bin/k3s']]);
-  t.deepEqual(chooseKubectl((n) => files.get(n) ?? null), ['/usr/local/bin/k3s', 'kubectl']);
+  const files = new Map([
+    ['kubectl', '/usr/bin/kubectl'],
+    ['k3s', '/usr/local/bin/k3s'],
+  ]);
+  t.deepEqual(
+    chooseKubectl((n) => files.get(n) ?? null),
+    ['/usr/local/bin/k3s', 'kubectl'],
+  );
   files.delete('k3s');
-  t.deepEqual(chooseKubectl((n) => files.get(n) ?? null), ['/usr/bin/kubectl']);
-  t.is(chooseKubectl(() => null), null);
+  t.deepEqual(
+    chooseKubectl((n) => files.get(n) ?? null),
+    ['/usr/bin/kubectl'],
+  );
+  t.is(
+    chooseKubectl(() => null),
+    null,
+  );
 });

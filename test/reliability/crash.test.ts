@@ -16,7 +16,9 @@ it(`apply killed at ${TRIALS} moments never leaves a torn or lost file, and the 
   t.timeout(15 * 60_000);
   const seed = Number(process.env.K3S_HOSTPREP_CRASH_SEED ?? Date.now() % 100_000);
   const f = await runCrashTrials(TRIALS, seed);
-  t.log(`seed ${f.seed}: ${f.trials} trials, ${f.killed} killed (${f.killedAtSyscall} at a system call, ${f.killedByDelay} by a timer), ${f.survived} survived, ${f.tornFiles} torn, ${f.filesLost} lost, ${f.tempsLeftByKills} temporary files left by kills and removed by the next apply, kill points ${f.killPointsHit}/${f.killPoints}, file states ${JSON.stringify(f.fileStates)}, ${f.seconds}s`);
+  t.log(
+    `seed ${f.seed}: ${f.trials} trials, ${f.killed} killed (${f.killedAtSyscall} at a system call, ${f.killedByDelay} by a timer), ${f.survived} survived, ${f.tornFiles} torn, ${f.filesLost} lost, ${f.tempsLeftByKills} temporary files left by kills and removed by the next apply, kill points ${f.killPointsHit}/${f.killPoints}, file states ${JSON.stringify(f.fileStates)}, ${f.seconds}s`,
+  );
   for (const failure of f.failures.slice(0, 5)) t.log(JSON.stringify(failure));
   t.is(f.trials, TRIALS);
   t.is(f.filesLost, 0);

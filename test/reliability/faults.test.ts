@@ -50,20 +50,39 @@ it('check as an unprivileged user reports what it could read and marks the rest 
   const r = await s.exec(nobodyCheck);
   t.is(r.exitCode, 3, 'compliant as far as it could see, but incomplete');
   const report = JSON.parse(r.stdout);
-  const findings = report.controls.flatMap((c: { findings: unknown[] }) => c.findings) as Array<{ item: string; status: string; actual: string; reason: string }>;
+  const findings = report.controls.flatMap((c: { findings: unknown[] }) => c.findings) as Array<{
+    item: string;
+    status: string;
+    actual: string;
+    reason: string;
+  }>;
   for (const key of Object.keys(COMPLIANT)) t.is(findings.find((f) => f.item === key)?.status, 'pass', `${key} was read`);
   const unreadable = findings.filter((f) => f.status === 'error');
-  t.true(unreadable.some((f) => f.item === SYSCTL_FILE && /EACCES/.test(f.reason)), 'the 0600 sysctl file is marked unreadable');
-  t.true(unreadable.some((f) => f.item === AUDIT), 'the audit policy under the 0700 server directory is marked unreadable');
+  t.true(
+    unreadable.some((f) => f.item === SYSCTL_FILE && /EACCES/.test(f.reason)),
+    'the 0600 sysctl file is marked unreadable',
+  );
+  t.true(
+    unreadable.some((f) => f.item === AUDIT),
+    'the audit policy under the 0700 server directory is marked unreadable',
+  );
   t.true(unreadable.every((f) => f.actual.startsWith('unreadable') || f.actual.startsWith('unknown')));
   t.is(report.summary.fail, 0);
   const text = await s.exec(nobodyCheck.slice(0, -1));
-  t.regex(text.stdout, /Verdict: INCOMPLETE: \d+ item\(s\) could not be read \(as a non-root user, run check as root for a full verdict\); everything that could be read passes/);
+  t.regex(
+    text.stdout,
+    /Verdict: INCOMPLETE: \d+ item\(s\) could not be read \(as a non-root user, run check as root for a full verdict\); everything that could be read passes/,
+  );
   // A failure it can see wins over what it cannot read: exit 1.
   s.setKernel('kernel.panic', '0');
   const failing = await s.exec(nobodyCheck);
   t.is(failing.exitCode, 1);
-  t.is(JSON.parse(failing.stdout).controls.find((c: { id: string }) => c.id === 'kernel-parameters').findings.find((f: { item: string }) => f.item === 'kernel.panic').status, 'fail');
+  t.is(
+    JSON.parse(failing.stdout)
+      .controls.find((c: { id: string }) => c.id === 'kernel-parameters')
+      .findings.find((f: { item: string }) => f.item === 'kernel.panic').status,
+    'fail',
+  );
   s.dispose();
 });
 

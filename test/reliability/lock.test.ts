@@ -16,7 +16,10 @@ const AUDIT = '/var/lib/rancher/k3s/server/audit.yaml';
 /** A sysctl in /usr/local/sbin that records overlapping calls, sleeps a little, then runs the real one. */
 function overlapDetectingSysctl(s: Sandbox, sleep = '0.2'): string {
   const log = s.path('sysctl.log');
-  s.program('sysctl', `#!/bin/sh\nif ! mkdir ${s.path('busy')} 2>/dev/null; then echo OVERLAP >> ${log}; fi\necho "call $*" >> ${log}\nsleep ${sleep}\n/usr/sbin/sysctl "$@"; rc=$?\nrmdir ${s.path('busy')} 2>/dev/null\nexit $rc\n`);
+  s.program(
+    'sysctl',
+    `#!/bin/sh\nif ! mkdir ${s.path('busy')} 2>/dev/null; then echo OVERLAP >> ${log}; fi\necho "call $*" >> ${log}\nsleep ${sleep}\n/usr/sbin/sysctl "$@"; rc=$?\nrmdir ${s.path('busy')} 2>/dev/null\nexit $rc\n`,
+  );
   return log;
 }
 
@@ -41,11 +44,17 @@ it('ten applies started at once all succeed one after another, and the host ends
   const verdicts = await Promise.all([s.cli('check', '--config', c.a), s.cli('check', '--config', c.b)]);
   t.deepEqual(verdicts.map((v) => v.exitCode).sort(), [0, 1]);
   const winner = verdicts[0]!.exitCode === 0 ? c.a : c.b;
-  for (const [artefact, file] of [['sysctl', SYSCTL_FILE], ['audit', AUDIT]] as const) {
+  for (const [artefact, file] of [
+    ['sysctl', SYSCTL_FILE],
+    ['audit', AUDIT],
+  ] as const) {
     const rendered = await s.cli('render', artefact, '--config', winner);
     t.is(fs.readFileSync(s.host(file), 'utf8'), rendered.stdout, file);
   }
-  t.deepEqual(s.list('etc-sysctl.d').filter((n) => n.endsWith('.tmp')), []);
+  t.deepEqual(
+    s.list('etc-sysctl.d').filter((n) => n.endsWith('.tmp')),
+    [],
+  );
   t.regex(fs.readFileSync(s.path('run/k3s-hostprep/apply.lock'), 'utf8'), /^pid \d+ since \d{4}-/);
   t.is(fs.statSync(s.path('run/k3s-hostprep')).mode & 0o7777, 0o700);
   s.dispose();
@@ -59,7 +68,10 @@ it('a run that cannot get the lock within --wait stops with a clear message nami
   const r = await s.exec(['sh', '-c', script]);
   const [, rc, ms] = /rc=(\d+) ms=(\d+)/.exec(r.stdout) ?? [];
   t.is(rc, '3', r.stdout + r.stderr);
-  t.regex(r.stderr, /^k3s-hostprep: another run holds the lock on \/run\/k3s-hostprep\/apply\.lock \(pid \d+\); waited 1s \(--wait SECONDS to wait longer\)\n$/);
+  t.regex(
+    r.stderr,
+    /^k3s-hostprep: another run holds the lock on \/run\/k3s-hostprep\/apply\.lock \(pid \d+\); waited 1s \(--wait SECONDS to wait longer\)\n$/,
+  );
   t.true(Number(ms) >= 900 && Number(ms) < 3900, `waited about a second (${ms} ms)`);
   t.regex(fs.readFileSync(s.path('first.out'), 'utf8'), /Verdict: COMPLIANT/, 'the holder finished its run');
   s.dispose();
@@ -102,14 +114,24 @@ it('under --root the root directory is locked: image runs contend with each othe
 
 it('--wait is checked and taken by apply only; check and plan take no lock', async (t) => {
   const s = new Sandbox({ kernel: HOSTILE });
-  for (const args of [['apply', '--wait', 'soon'], ['apply', '--wait', '-1'], ['apply', '--wait', '100000'], ['check', '--wait', '1'], ['plan', '--wait', '1']]) {
+  for (const args of [
+    ['apply', '--wait', 'soon'],
+    ['apply', '--wait', '-1'],
+    ['apply', '--wait', '100000'],
+    ['check', '--wait', '1'],
+    ['plan', '--wait', '1'],
+  ]) {
     const r = await s.cli(...args);
     t.is(r.exitCode, 2, args.join(' '));
     t.regex(r.stderr, /--wait/, args.join(' '));
   }
   // A held lock does not stop a reader.
   fs.mkdirpSync(s.path('run/k3s-hostprep'), { mode: 0o700 });
-  const r = await s.exec(['sh', '-c', `flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} check >/dev/null; echo "check=$?"; ${process.execPath} ${CLI} plan >/dev/null; echo "plan=$?"; wait`]);
+  const r = await s.exec([
+    'sh',
+    '-c',
+    `flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} check >/dev/null; echo "check=$?"; ${process.execPath} ${CLI} plan >/dev/null; echo "plan=$?"; wait`,
+  ]);
   t.regex(r.stdout, /check=1\nplan=1/);
   s.dispose();
 });

@@ -4,7 +4,13 @@ import { sampleReport } from './fixtures.js';
 
 /** Undoes the escaping, to show nothing is lost. */
 function unescape(text: string): string {
-  return text.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return text
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 test('escaping: markup characters, quotes and whitespace survive a round trip; control characters are replaced', (t) => {
@@ -21,8 +27,14 @@ test('a report becomes one suite per control and one case per finding', (t) => {
   t.true(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="k3s-hostprep check" tests="5" failures="1" errors="1" skipped="2">'));
   t.regex(xml, /<testsuite name="4\.2\.6 kernel-parameters" tests="2" failures="1" errors="0" skipped="0">/);
   t.regex(xml, /<testcase classname="kernel-parameters" name="4\.2\.6 kernel\.panic"\/>/);
-  t.regex(xml, /<testcase classname="kernel-parameters" name="4\.2\.6 vm\.overcommit_memory">\n {6}<failure message="invalid kernel flag: vm\/overcommit_memory, expected value: 1, actual value: 0" type="fail">expected: 1\nactual: 0\n/);
-  t.regex(xml, /<testcase classname="directories" name="1\.2\.19 \/var\/lib\/rancher\/k3s\/server\/logs">\n {6}<error message="EACCES: &lt;denied&gt; &quot;quoted&quot; &apos;single&apos; \uFFFD ctrl" type="error">/);
+  t.regex(
+    xml,
+    /<testcase classname="kernel-parameters" name="4\.2\.6 vm\.overcommit_memory">\n {6}<failure message="invalid kernel flag: vm\/overcommit_memory, expected value: 1, actual value: 0" type="fail">expected: 1\nactual: 0\n/,
+  );
+  t.regex(
+    xml,
+    /<testcase classname="directories" name="1\.2\.19 \/var\/lib\/rancher\/k3s\/server\/logs">\n {6}<error message="EACCES: &lt;denied&gt; &quot;quoted&quot; &apos;single&apos; \uFFFD ctrl" type="error">/,
+  );
   t.regex(xml, /<skipped message="applies to server nodes only">/);
   t.regex(xml, /<skipped message="unscored">/, 'an unscored warning does not fail the pipeline');
   t.regex(xml, /remediation: sysctl -p &lt;file&gt; &amp;&amp; echo "done" &amp; exit<\/failure>/);

@@ -26,7 +26,11 @@ test('a report renders as metrics promtool accepts, with escaped labels', (t) =>
 
 test('watch adds drift, remediation and cycle counters, still valid', (t) => {
   const report = sampleReport({ compliant: true, exitCode: 0 });
-  const text = renderMetrics({ report, now: 0, watch: { cycles: 42, drift: new Map([['kernel-parameters', 3]]), remediations: new Map([['kernel-parameters', { ok: 2, failed: 1 }]]) } });
+  const text = renderMetrics({
+    report,
+    now: 0,
+    watch: { cycles: 42, drift: new Map([['kernel-parameters', 3]]), remediations: new Map([['kernel-parameters', { ok: 2, failed: 1 }]]) },
+  });
   const check = promtool(text);
   t.is(check.exitCode, 0, check.output);
   t.regex(text, /^k3s_hostprep_drift_total\{id="kernel-parameters",cis="4\.2\.6"\} 3$/m);

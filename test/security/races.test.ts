@@ -127,7 +127,9 @@ it('mkdir then mode: the new directory exchanged with a link to a 0600 file: the
   }
   const swaps = await swapper.stop();
   const mode = fs.statSync(secret).mode & 0o7777;
-  t.log(`${runs} mkdir+mode runs (${created} created) raced against ${swaps} exchanges; the 0600 file's mode after: ${mode.toString(8)}; escapes: ${mode === 0o600 ? 0 : 1}`);
+  t.log(
+    `${runs} mkdir+mode runs (${created} created) raced against ${swaps} exchanges; the 0600 file's mode after: ${mode.toString(8)}; escapes: ${mode === 0o600 ? 0 : 1}`,
+  );
   t.true(swaps > 100);
   t.true(created > 10);
   t.is(mode, 0o600);

@@ -205,7 +205,10 @@ it('backups made in the same millisecond never overwrite each other', (t) => {
     names.add(host.backup('/etc/x.conf'));
   }
   t.is(names.size, 5);
-  t.deepEqual([...names].map((n) => fs.readFileSync(host.file(n), 'utf8')), [0, 1, 2, 3, 4].map((i) => `version ${i}\n`));
+  t.deepEqual(
+    [...names].map((n) => fs.readFileSync(host.file(n), 'utf8')),
+    [0, 1, 2, 3, 4].map((i) => `version ${i}\n`),
+  );
 });
 
 it('a forged header (our mark, a digest matching its own body) does not make a file ours: no replace without --force, and a backup with it', async (t) => {
@@ -240,18 +243,46 @@ it('a node prepared before the record existed: files with an intact header are a
   t.not(fs.readFileSync(host.file(SYSCTL_FILE), 'utf8'), earlier, 'replaced with the current rendering');
   t.is(apply.backups.length, 1);
   t.is(fs.readFileSync(host.file(apply.backups[0]!), 'utf8'), earlier, 'nothing is lost');
-  t.truthy(fs.existsSync(host.file('/var/lib/k3s-hostprep/written.json')), 'the record now exists: from here on a header alone makes nothing ours (the forged-header case)');
+  t.truthy(
+    fs.existsSync(host.file('/var/lib/k3s-hostprep/written.json')),
+    'the record now exists: from here on a header alone makes nothing ours (the forged-header case)',
+  );
 });
 
 test('control characters from configuration are escaped in the text report and the journal line', (t) => {
   const report = {
-    tool: 'k3s-hostprep', version: 'x', command: 'check', role: 'server', roleSource: 'test', config: '/etc/k3s-hostprep/config.yaml', root: '/',
-    k3s: { version: 'v1.30', source: 'test' }, benchmark: { name: 'k3s-cis-1.9', source: 'test' }, compliant: false, exitCode: 1, hostErrors: [], backups: [],
+    tool: 'k3s-hostprep',
+    version: 'x',
+    command: 'check',
+    role: 'server',
+    roleSource: 'test',
+    config: '/etc/k3s-hostprep/config.yaml',
+    root: '/',
+    k3s: { version: 'v1.30', source: 'test' },
+    benchmark: { name: 'k3s-cis-1.9', source: 'test' },
+    compliant: false,
+    exitCode: 1,
+    hostErrors: [],
+    backups: [],
     summary: { pass: 0, fail: 1, warn: 0, skip: 0, error: 0 },
-    controls: [{ id: 'c', cis: '1', title: 't', scored: true, status: 'fail', remediation: 'r', changes: [], findings: [{ item: 'ns\n<0>evil', status: 'fail', expected: 'a', actual: 'b\x1b[2J', reason: 'namespace "x\n<0>emerg" \u2028' }] }],
+    controls: [
+      {
+        id: 'c',
+        cis: '1',
+        title: 't',
+        scored: true,
+        status: 'fail',
+        remediation: 'r',
+        changes: [],
+        findings: [{ item: 'ns\n<0>evil', status: 'fail', expected: 'a', actual: 'b\x1b[2J', reason: 'namespace "x\n<0>emerg" \u2028' }],
+      },
+    ],
   } as unknown as Parameters<typeof renderText>[0];
   const text = renderText(report);
-  t.false(text.split('\n').some((l) => l.startsWith('<0>')), text);
+  t.false(
+    text.split('\n').some((l) => l.startsWith('<0>')),
+    text,
+  );
   t.false(text.includes('\x1b'));
   t.regex(text, /ns\\n<0>evil/);
   const line = failureLine(report, true);
@@ -262,7 +293,10 @@ test('control characters from configuration are escaped in the text report and t
 
 it('install copies the bundle into root-owned /usr/local/lib/k3s-hostprep, refuses a checkout another user owns, and uninstall removes only what it wrote', async (t) => {
   const s = new Sandbox({ kernel: COMPLIANT });
-  for (const [dir, at] of [['usr-local-bin', '/usr/local/bin'], ['usr-local-lib', '/usr/local/lib']] as const) {
+  for (const [dir, at] of [
+    ['usr-local-bin', '/usr/local/bin'],
+    ['usr-local-lib', '/usr/local/lib'],
+  ] as const) {
     fs.mkdirpSync(s.path(dir));
     s.setup.push(`mount -n --bind ${s.path(dir)} ${at}`);
   }
@@ -304,11 +338,19 @@ it('install copies the bundle into root-owned /usr/local/lib/k3s-hostprep, refus
 
 test('render cloud-init checks the K3s installer when given its SHA-256', (t) => {
   const sha = 'a'.repeat(64);
-  const script = bootstrapScript({ role: 'server', configText: null, agentUrl: 'https://example.com/a.tar.gz', agentSha256: 'b'.repeat(64), k3sInstallerSha256: sha });
+  const script = bootstrapScript({
+    role: 'server',
+    configText: null,
+    agentUrl: 'https://example.com/a.tar.gz',
+    agentSha256: 'b'.repeat(64),
+    k3sInstallerSha256: sha,
+  });
   const check = script.indexOf(`echo '${sha}  '"$work/install-k3s.sh" | sha256sum -c -`);
   t.true(check > 0, 'the check is in the script');
   t.true(check < script.indexOf('sh "$work/install-k3s.sh"'), 'checked before it runs');
-  t.throws(() => checkCloudInitInput({ agentUrl: 'https://x/y', agentSha256: 'b'.repeat(64), k3sInstallerSha256: 'nothex' }), { message: /--k3s-installer-sha256/ });
+  t.throws(() => checkCloudInitInput({ agentUrl: 'https://x/y', agentSha256: 'b'.repeat(64), k3sInstallerSha256: 'nothex' }), {
+    message: /--k3s-installer-sha256/,
+  });
 });
 
 test('YAML strings are judged after their escapes are decoded, and aliases by their expanded size', (t) => {

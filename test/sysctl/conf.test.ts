@@ -32,5 +32,14 @@ test('globs match like fnmatch', (t) => {
 });
 
 test('renders a header and key=value lines', (t) => {
-  t.is(renderSysctlConf(['a', ''], [['k.x', 1], ['k.y', '2']]), '# a\n#\nk.x=1\nk.y=2\n');
+  t.is(
+    renderSysctlConf(
+      ['a', ''],
+      [
+        ['k.x', 1],
+        ['k.y', '2'],
+      ],
+    ),
+    '# a\n#\nk.x=1\nk.y=2\n',
+  );
 });

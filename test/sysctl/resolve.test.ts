@@ -7,13 +7,16 @@ test('a name in an earlier directory masks the same name later; files sort by na
     '/run/sysctl.d': ['10-run.conf'],
     '/usr/lib/sysctl.d': ['50-pid-max.conf', '99-protect-links.conf', '30-vendor.conf'],
   };
-  t.deepEqual(selectConfFiles((d) => listing[d] ?? null), [
-    '/run/sysctl.d/10-run.conf',
-    '/usr/lib/sysctl.d/30-vendor.conf',
-    '/etc/sysctl.d/50-pid-max.conf',
-    '/etc/sysctl.d/90-kubelet.conf',
-    '/usr/lib/sysctl.d/99-protect-links.conf',
-  ]);
+  t.deepEqual(
+    selectConfFiles((d) => listing[d] ?? null),
+    [
+      '/run/sysctl.d/10-run.conf',
+      '/usr/lib/sysctl.d/30-vendor.conf',
+      '/etc/sysctl.d/50-pid-max.conf',
+      '/etc/sysctl.d/90-kubelet.conf',
+      '/usr/lib/sysctl.d/99-protect-links.conf',
+    ],
+  );
 });
 
 test('the last assignment wins and the history keeps every one', (t) => {
@@ -25,7 +28,10 @@ test('the last assignment wins and the history keeps every one', (t) => {
   t.is(r.winner('kernel.panic')?.value, '60');
   t.is(r.winner('kernel.panic')?.file, '/etc/sysctl.d/99-late.conf');
   t.is(r.winner('kernel.panic')?.line, 2);
-  t.deepEqual(r.history('kernel.panic').map((a) => a.value), ['10', '60']);
+  t.deepEqual(
+    r.history('kernel.panic').map((a) => a.value),
+    ['10', '60'],
+  );
   t.is(r.winner('vm.overcommit_memory'), undefined);
 });
 

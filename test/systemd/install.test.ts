@@ -77,7 +77,11 @@ asRoot('a second install changes nothing; uninstall leaves the root as it was; a
   t.is(again.exitCode, 0);
   t.deepEqual(again.done, []);
   t.deepEqual(tree(host.root), installed);
-  t.deepEqual(UNITS.map((u) => fs.statSync(host.file(`/etc/systemd/system/${u.name}`)).ino), inodes, 'files were rewritten');
+  t.deepEqual(
+    UNITS.map((u) => fs.statSync(host.file(`/etc/systemd/system/${u.name}`)).ino),
+    inodes,
+    'files were rewritten',
+  );
   const removed = await uninstall(host, { force: false });
   t.is(removed.exitCode, 0, JSON.stringify(removed));
   t.deepEqual(tree(host.root), before);
@@ -117,7 +121,10 @@ asRoot('install never writes through a symlink, and leaves a link to another uni
   t.is(r2.exitCode, 1);
   t.regex(r2.blocked[0]!.reason, /is a symlink to \/etc\/systemd\/system\/something\.service; it is left alone/);
   const r3 = await uninstall(other, { force: false });
-  t.true(fs.lstatSync(other.file('/etc/systemd/system/k3s.service.requires/k3s-hostprep.service')).isSymbolicLink(), 'uninstall removed a link that is not ours');
+  t.true(
+    fs.lstatSync(other.file('/etc/systemd/system/k3s.service.requires/k3s-hostprep.service')).isSymbolicLink(),
+    'uninstall removed a link that is not ours',
+  );
   t.is(r3.exitCode, 0);
 });
 
@@ -174,7 +181,10 @@ asRoot('uninstall --root removes the directories install created in an empty roo
 });
 
 test('the launcher for a Node.js install quotes its paths', (t) => {
-  t.is(launcherScript('/usr/bin/node', "/opt/it's/cli.js"), `#!/bin/sh\n# k3s-hostprep launcher, written by k3s-hostprep install.\nexec '/usr/bin/node' '/opt/it'\\''s/cli.js' "$@"\n`);
+  t.is(
+    launcherScript('/usr/bin/node', "/opt/it's/cli.js"),
+    `#!/bin/sh\n# k3s-hostprep launcher, written by k3s-hostprep install.\nexec '/usr/bin/node' '/opt/it'\\''s/cli.js' "$@"\n`,
+  );
 });
 
 /** The built command in the sandbox: /usr/local/bin is a sandbox directory; /etc an overlay. */
@@ -191,7 +201,10 @@ asRoot('on a host where systemd runs, install and uninstall go through systemctl
   // that hands enable and disable to the real systemctl working on the sandbox's /etc.
   fs.mkdirpSync(s.path('run', 'systemd', 'system'));
   const log = s.path('systemctl.log');
-  s.program('systemctl', `#!/bin/sh\necho "$*" >> ${log}\ncase "$1" in enable|disable) [ "$2" = --now ] && { a=$1; shift 2; set -- "$a" "$@"; }; exec /usr/bin/systemctl --root=/ "$@";; esac\nexit 0\n`);
+  s.program(
+    'systemctl',
+    `#!/bin/sh\necho "$*" >> ${log}\ncase "$1" in enable|disable) [ "$2" = --now ] && { a=$1; shift 2; set -- "$a" "$@"; }; exec /usr/bin/systemctl --root=/ "$@";; esac\nexit 0\n`,
+  );
   const binary = s.path('agent');
   fs.writeFileSync(binary, '#!/bin/sh\necho agent\n', { mode: 0o755 });
 
@@ -210,7 +223,10 @@ asRoot('on a host where systemd runs, install and uninstall go through systemctl
   const removed = await s.cli('uninstall');
   t.is(removed.exitCode, 0, removed.stdout + removed.stderr);
   // The timer is stopped as it is disabled; the gate is only disabled (stopping it would stop K3s).
-  t.is(fs.readFileSync(log, 'utf8'), `daemon-reload\nenable ${GATE_UNIT} ${SA_TIMER_UNIT}\ndisable ${GATE_UNIT}\ndisable --now ${SA_TIMER_UNIT}\ndaemon-reload\n`);
+  t.is(
+    fs.readFileSync(log, 'utf8'),
+    `daemon-reload\nenable ${GATE_UNIT} ${SA_TIMER_UNIT}\ndisable ${GATE_UNIT}\ndisable --now ${SA_TIMER_UNIT}\ndaemon-reload\n`,
+  );
   t.false(fs.existsSync(s.path('usr-local-bin', 'k3s-hostprep')));
   t.false(fs.existsSync(s.host(`/etc/systemd/system/${GATE_UNIT}`)));
   t.false(fs.existsSync(s.host('/etc/systemd/system/k3s.service.requires/k3s-hostprep.service')));

@@ -55,12 +55,24 @@ test('the gate runs apply once, before K3s, which requires it', (t) => {
   t.deepEqual(install.get('RequiredBy'), ['k3s.service k3s-agent.service']);
   t.deepEqual(install.get('WantedBy'), ['multi-user.target']);
   // Sandboxed, but /proc/sys stays writable and the paths apply writes are listed.
-  for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['ProtectSystem', 'strict']]) t.deepEqual(service.get(key!), [value], key);
+  for (const [key, value] of [
+    ['NoNewPrivileges', 'yes'],
+    ['ProtectHome', 'yes'],
+    ['PrivateTmp', 'yes'],
+    ['ProtectSystem', 'strict'],
+  ])
+    t.deepEqual(service.get(key!), [value], key);
   t.false(service.has('ProtectKernelTunables'), 'apply writes /proc/sys');
-  const writable = service.get('ReadWritePaths')![0]!.split(' ').map((p) => p.replace(/^-/, ''));
+  const writable = service
+    .get('ReadWritePaths')![0]!
+    .split(' ')
+    .map((p) => p.replace(/^-/, ''));
   for (const p of ['/etc/sysctl.d', '/var/lib/rancher', '/etc/rancher']) t.true(writable.includes(p), p);
   // Of /run, only its own directory (the run lock).
-  t.false(writable.some((p) => p === '/run'), 'not all of /run');
+  t.false(
+    writable.some((p) => p === '/run'),
+    'not all of /run',
+  );
   t.deepEqual(service.get('RuntimeDirectory'), ['k3s-hostprep']);
 });
 
@@ -108,19 +120,26 @@ test('systemd-analyze security rates the gate and the watch at most 2.5 and serv
 test('systemd-analyze security notices a looser unit (the check can fail)', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k3s-hostprep-units-'));
   const loose = path.join(dir, 'k3s-hostprep.service');
-  const text = renderUnit(UNITS.find((u) => u.name === GATE_UNIT)!).replace(/^(SystemCallFilter|IPAddressDeny|ProtectProc|PrivateIPC|PrivateMounts)=.*\n/gm, '').replace(/^CapabilityBoundingSet=.*$/m, 'CapabilityBoundingSet=CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH');
+  const text = renderUnit(UNITS.find((u) => u.name === GATE_UNIT)!)
+    .replace(/^(SystemCallFilter|IPAddressDeny|ProtectProc|PrivateIPC|PrivateMounts)=.*\n/gm, '')
+    .replace(/^CapabilityBoundingSet=.*$/m, 'CapabilityBoundingSet=CAP_SYS_ADMIN CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH');
   fs.writeFileSync(loose, text);
   t.true((await exposure(loose)) > 2.5);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('enabling makes the links systemctl enable makes: K3s requires the gate', (t) => {
-  t.deepEqual(enableLinks().map((l) => l.link).sort(), [
-    '/etc/systemd/system/k3s-agent.service.requires/k3s-hostprep.service',
-    '/etc/systemd/system/k3s.service.requires/k3s-hostprep.service',
-    '/etc/systemd/system/multi-user.target.wants/k3s-hostprep.service',
-    '/etc/systemd/system/timers.target.wants/k3s-hostprep-service-accounts.timer',
-  ]);
+  t.deepEqual(
+    enableLinks()
+      .map((l) => l.link)
+      .sort(),
+    [
+      '/etc/systemd/system/k3s-agent.service.requires/k3s-hostprep.service',
+      '/etc/systemd/system/k3s.service.requires/k3s-hostprep.service',
+      '/etc/systemd/system/multi-user.target.wants/k3s-hostprep.service',
+      '/etc/systemd/system/timers.target.wants/k3s-hostprep-service-accounts.timer',
+    ],
+  );
 });
 
 /** systemd-analyze verify inside a private mount namespace where /usr/local/bin holds a k3s-hostprep. */
@@ -158,11 +177,22 @@ test('systemd-analyze is installed (Debian package systemd)', async (t) => {
 test('every service shares the sandbox; the writers keep /proc/sys writable and the reader does not', (t) => {
   for (const unit of [...UNITS, WATCH_UNIT].filter((u) => u.name.endsWith('.service'))) {
     const service = section(renderUnit(unit), 'Service');
-    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['ProtectKernelLogs', 'yes'], ['UMask', '0077']]) {
+    for (const [key, value] of [
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'strict'],
+      ['ProtectHome', 'yes'],
+      ['PrivateTmp', 'yes'],
+      ['ProtectKernelLogs', 'yes'],
+      ['UMask', '0077'],
+    ]) {
       t.deepEqual(service.get(key!), [value], `${unit.name} ${key}`);
     }
     t.true(service.has('CapabilityBoundingSet'), `${unit.name} bounds its capabilities`);
-    t.is(service.has('ProtectKernelTunables'), unit.name === 'k3s-hostprep-service-accounts.service', `${unit.name}: only the service-accounts step may lose /proc/sys`);
+    t.is(
+      service.has('ProtectKernelTunables'),
+      unit.name === 'k3s-hostprep-service-accounts.service',
+      `${unit.name}: only the service-accounts step may lose /proc/sys`,
+    );
   }
 });
 
@@ -179,7 +209,12 @@ test('render watch-unit prints the unit exactly as install writes it', async (t)
   const { defaultConfig } = await import('../../src/config/defaults.js');
   const { NodeHost } = await import('../../src/host/node-host.js');
   const { unitFileSpec } = await import('../../src/systemd/units.js');
-  const text = renderArtefact(findArtefact('watch-unit')!, { config: defaultConfig(), role: 'agent', host: new NodeHost('/tmp', false), k3s: defaultK3sChoice() });
+  const text = renderArtefact(findArtefact('watch-unit')!, {
+    config: defaultConfig(),
+    role: 'agent',
+    host: new NodeHost('/tmp', false),
+    k3s: defaultK3sChoice(),
+  });
   t.is(text, renderUnit(WATCH_UNIT));
   t.is(unitFileSpec(WATCH_UNIT).path, '/etc/systemd/system/k3s-hostprep-watch.service');
   t.is(unitFileSpec(WATCH_UNIT).mode, 0o644);

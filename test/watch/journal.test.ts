@@ -45,12 +45,18 @@ test('warnings at the first cycle are one notice line; a failure at start and a 
   const finding = (item: string, status: Status, cis: string) => ({ item, status, expected: 'x', actual: 'y', reason: 'r', cis });
   const withFindings = (findings: ReturnType<typeof finding>[]): Report => ({ ...base, controls: [{ ...base.controls[0]!, status: 'fail', findings }] });
   const tracker = new DriftTracker();
-  const start = tracker.observe(withFindings([finding('a', 'warn', '1.2.3'), finding('b', 'warn', '1.2.11'), finding('c', 'fail', '1.1.20')]), Date.UTC(2026, 0, 1));
+  const start = tracker.observe(
+    withFindings([finding('a', 'warn', '1.2.3'), finding('b', 'warn', '1.2.11'), finding('c', 'fail', '1.1.20')]),
+    Date.UTC(2026, 0, 1),
+  );
   const lines = transitionLines(start.items, true);
   t.is(lines.length, 2);
   t.regex(lines[0]!, /^<4>not compliant at start: .*cis=1\.1\.20/);
   t.is(lines[1], '<5>warnings at start: count=2 checks=1.2.3,1.2.11\n');
-  const later = tracker.observe(withFindings([finding('a', 'warn', '1.2.3'), finding('b', 'warn', '1.2.11'), finding('c', 'warn', '1.1.20')]), Date.UTC(2026, 0, 2));
+  const later = tracker.observe(
+    withFindings([finding('a', 'warn', '1.2.3'), finding('b', 'warn', '1.2.11'), finding('c', 'warn', '1.1.20')]),
+    Date.UTC(2026, 0, 2),
+  );
   const next = transitionLines(later.items, true);
   t.is(next.length, 1);
   t.regex(next[0]!, /^<4>drift changed: .*cis=1\.1\.20 .*status=warn/);

@@ -55,7 +55,7 @@ test('block layout: mappings, sequences under their key, mappings inside sequenc
   t.deepEqual(read(emitYaml(value)), value);
 });
 
-test('the same text as yaml\'s stringify for data like the generated files\'', (t) => {
+test("the same text as yaml's stringify for data like the generated files'", (t) => {
   const value = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
@@ -68,11 +68,72 @@ test('the same text as yaml\'s stringify for data like the generated files\'', (
 });
 
 test('scalars: plain when safe, JSON double quotes otherwise', (t) => {
-  for (const s of ['/healthz*', 'a#b', "it's", 'x?y', 'Metadata', 'kube-system', 'system:nodes', 'networking.k8s.io/v1', '/var/lib/rancher', 'a b', 'x=y,z', '_x', 'psp:svclb-psp']) {
+  for (const s of [
+    '/healthz*',
+    'a#b',
+    "it's",
+    'x?y',
+    'Metadata',
+    'kube-system',
+    'system:nodes',
+    'networking.k8s.io/v1',
+    '/var/lib/rancher',
+    'a b',
+    'x=y,z',
+    '_x',
+    'psp:svclb-psp',
+  ]) {
     t.true(isPlainSafe(s), s);
     t.is(yamlString(s), s);
   }
-  const quoted = ['', '*', 'true', 'False', 'yes', 'No', 'on', 'OFF', 'y', 'N', 'null', '~', '53', '0600', '1.5', '-1', '.inf', '.5', 'a: b', 'a #b', 'end:', ' lead', 'trail ', 'two  spaces', '- x', '#x', '&a', '*a', '!t', '|', '>', '"q"', "'q'", '%x', '@x', '`x', '{a}', '[a]', '?', 'a\nb', 'tab\there', '2024-01-01', '0x1F', '1_000', '<<', '='];
+  const quoted = [
+    '',
+    '*',
+    'true',
+    'False',
+    'yes',
+    'No',
+    'on',
+    'OFF',
+    'y',
+    'N',
+    'null',
+    '~',
+    '53',
+    '0600',
+    '1.5',
+    '-1',
+    '.inf',
+    '.5',
+    'a: b',
+    'a #b',
+    'end:',
+    ' lead',
+    'trail ',
+    'two  spaces',
+    '- x',
+    '#x',
+    '&a',
+    '*a',
+    '!t',
+    '|',
+    '>',
+    '"q"',
+    "'q'",
+    '%x',
+    '@x',
+    '`x',
+    '{a}',
+    '[a]',
+    '?',
+    'a\nb',
+    'tab\there',
+    '2024-01-01',
+    '0x1F',
+    '1_000',
+    '<<',
+    '=',
+  ];
   for (const s of quoted) {
     t.false(isPlainSafe(s), JSON.stringify(s));
     t.is(yamlString(s)[0], '"', JSON.stringify(s));
@@ -82,7 +143,10 @@ test('scalars: plain when safe, JSON double quotes otherwise', (t) => {
 });
 
 test('numbers, booleans and null, including the special numbers', (t) => {
-  t.is(emitYaml({ a: 1, b: -2.5, c: 1e21, d: -0, e: NaN, f: Infinity, g: -Infinity, h: true, i: null }), 'a: 1\nb: -2.5\nc: 1e+21\nd: -0\ne: .nan\nf: .inf\ng: -.inf\nh: true\ni: null\n');
+  t.is(
+    emitYaml({ a: 1, b: -2.5, c: 1e21, d: -0, e: NaN, f: Infinity, g: -Infinity, h: true, i: null }),
+    'a: 1\nb: -2.5\nc: 1e+21\nd: -0\ne: .nan\nf: .inf\ng: -.inf\nh: true\ni: null\n',
+  );
   const back = read(emitYaml({ d: -0, e: NaN, f: Infinity, g: -Infinity })) as Record<string, number>;
   t.true(Object.is(back.d, -0));
   t.true(Number.isNaN(back.e));
@@ -98,7 +162,7 @@ test('keys with undefined values are left out, undefined in a sequence is null; 
   t.throws(() => emitYaml({ when: new Date(0) }), { instanceOf: TypeError, message: /Date.*plain data only/ });
   t.throws(() => emitYaml({ n: 1n }), { instanceOf: TypeError, message: /bigint/ });
   t.throws(() => emitYaml({ m: new Map() }), { instanceOf: TypeError, message: /Map/ });
-  t.throws(() => emitYaml((() => 1)), { instanceOf: TypeError, message: /function/ });
+  t.throws(() => emitYaml(() => 1), { instanceOf: TypeError, message: /function/ });
 });
 
 test('a key longer than YAML allows for an implicit key is written as an explicit one', (t) => {
@@ -120,7 +184,73 @@ function random(seed: number): () => number {
   };
 }
 
-const WORDS = ['', 'true', 'False', 'yes', 'NO', 'on', 'Off', 'y', 'null', 'Null', '~', '0', '-0', '007', '0x1f', '0o17', '1e3', '1_000', '1:20', '.5', '.inf', '-.Inf', '.NaN', '2001-12-14', '<<', '=', '-', '?', ':', '- a', 'a: b', 'a #b', '#c', 'a:', ' x', 'x ', 'a  b', "it's", '"q"', '\\', 'kube-system', 'system:nodes', 'a/b.c', 'x=1,y=2', '*', '&a', '!t', '%', '@', '`', '|', '>', '[a]', '{b}', 'multi\nline', 'tab\t', 'ü', '日本', '😀', '\u0085', '\u2028', '\u007f', '\ufeff', '\u0000', '\u001b'];
+const WORDS = [
+  '',
+  'true',
+  'False',
+  'yes',
+  'NO',
+  'on',
+  'Off',
+  'y',
+  'null',
+  'Null',
+  '~',
+  '0',
+  '-0',
+  '007',
+  '0x1f',
+  '0o17',
+  '1e3',
+  '1_000',
+  '1:20',
+  '.5',
+  '.inf',
+  '-.Inf',
+  '.NaN',
+  '2001-12-14',
+  '<<',
+  '=',
+  '-',
+  '?',
+  ':',
+  '- a',
+  'a: b',
+  'a #b',
+  '#c',
+  'a:',
+  ' x',
+  'x ',
+  'a  b',
+  "it's",
+  '"q"',
+  '\\',
+  'kube-system',
+  'system:nodes',
+  'a/b.c',
+  'x=1,y=2',
+  '*',
+  '&a',
+  '!t',
+  '%',
+  '@',
+  '`',
+  '|',
+  '>',
+  '[a]',
+  '{b}',
+  'multi\nline',
+  'tab\t',
+  'ü',
+  '日本',
+  '😀',
+  '\u0085',
+  '\u2028',
+  '\u007f',
+  '\ufeff',
+  '\u0000',
+  '\u001b',
+];
 const ALPHABET = 'abcXYZ019 _-.:/#,=@+()*&!|>\'"%`[]{}?~\n\t\\ü\u0085\u2028\u00a0';
 
 function randomString(r: () => number): string {
@@ -185,7 +315,7 @@ function sameData(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-test('the property test\'s comparison itself tells different data apart', (t) => {
+test("the property test's comparison itself tells different data apart", (t) => {
   t.false(sameData({ a: 0 }, { a: -0 }));
   t.false(sameData({ a: 1, b: 2 }, { b: 2, a: 1 }));
   t.false(sameData(['1'], [1]));

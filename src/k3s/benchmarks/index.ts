@@ -60,7 +60,11 @@ export interface BenchmarkChoice {
 }
 
 /** --benchmark, then the configuration's benchmark, then kube-bench's own choice for the K3s line. */
-export function chooseBenchmark(flag: string | undefined, config: { benchmark?: string; source: string }, version: K3sVersion): BenchmarkChoice | { error: string; where: string } {
+export function chooseBenchmark(
+  flag: string | undefined,
+  config: { benchmark?: string; source: string },
+  version: K3sVersion,
+): BenchmarkChoice | { error: string; where: string } {
   const named = (name: string, source: string, where: string): BenchmarkChoice | { error: string; where: string } =>
     isBenchmarkName(name) ? { name, source } : { error: `unknown benchmark ${JSON.stringify(name)}; expected one of ${BENCHMARK_NAMES.join(', ')}`, where };
   if (flag !== undefined) return named(flag, '--benchmark', '--benchmark');

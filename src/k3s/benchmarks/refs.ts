@@ -23,7 +23,10 @@ function idsOf(name: BenchmarkName, ref: CheckRef): string[] {
   if (!ids) {
     ids = [];
     for (const row of benchmarkRows(name)) {
-      const hit = 'text' in ref ? ref.text.test(row.text) : (row.tests?.items ?? []).some((t) => t.flag === ref.flag && (ref.value === undefined || t.value === ref.value));
+      const hit =
+        'text' in ref
+          ? ref.text.test(row.text)
+          : (row.tests?.items ?? []).some((t) => t.flag === ref.flag && (ref.value === undefined || t.value === ref.value));
       if (hit && !ids.includes(row.id)) ids.push(row.id);
     }
     byBenchmark.set(name, ids);
