@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import fs from 'fs-extra';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, COMPLIANT, REPO, Sandbox, isRoot } from './helpers/sandbox.js';
 
@@ -181,6 +182,21 @@ it('the single executable is the same lazy bundle with the same code caches, as 
     fs.rmSync(s.host('/etc/rancher/k3s/config.yaml'));
   }
   s.dispose();
+});
+
+it('the single executable installs itself: install --root copies this very binary (what cloud-init and the boot test do)', async (t) => {
+  t.timeout(600_000);
+  const exe = await executable();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'k3s-hostprep-sea-root-'));
+  fs.chmodSync(root, 0o755);
+  try {
+    const { execa } = await import('execa');
+    const install = await execa(exe, ['install', '--root', root], { reject: false });
+    t.is(install.exitCode, 0, install.stderr);
+    t.true(fs.readFileSync(path.join(root, 'usr/local/bin/k3s-hostprep')).equals(fs.readFileSync(exe)), 'the installed binary is the executable itself');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 it('with K3s installed, `k3s --version` is asked through execa once per binary; later runs recall it and start nothing (node and the executable)', async (t) => {

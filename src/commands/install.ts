@@ -8,11 +8,16 @@ import { command, type Io } from './command.js';
 import { loadConfig, openHost } from './context.js';
 import { BINARY, CONFIG, FORCE, ROOT, withHelp } from './options.js';
 
-/** Whether this process is the single executable built by scripts/build-sea. */
+/**
+ * Whether this process is the single executable built by scripts/build-sea. node:sea is taken
+ * with process.getBuiltinModule (Node.js 20.16 and newer): a single executable runs the bundle
+ * from its assets, where a dynamic import() of a built-in module is not available.
+ */
 async function isSingleExecutable(): Promise<boolean> {
   try {
-    const sea = (await import('node:sea')) as { isSea?: () => boolean };
-    return sea.isSea?.() ?? false;
+    const builtin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    const sea = (builtin ? builtin('node:sea') : await import('node:sea')) as { isSea?: () => boolean } | undefined;
+    return sea?.isSea?.() ?? false;
   } catch {
     return false;
   }
