@@ -1,3 +1,4 @@
+import type { Status } from '../../src/controls/types.js';
 import type { Report } from '../../src/report/model.js';
 
 /** A report with every status, and values that need escaping in XML and Prometheus labels. */
@@ -79,5 +80,20 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
     compliant: false,
     exitCode: 3,
     ...overrides,
+  };
+}
+
+/** The sample report with one kernel value, passing at 1: the drift tracker's and the journal's tests' input. */
+export function kernelReport(value: string, status: Status = value === '1' ? 'pass' : 'fail'): Report {
+  const base = sampleReport();
+  return {
+    ...base,
+    controls: [
+      {
+        ...base.controls[0]!,
+        status,
+        findings: [{ item: 'vm.overcommit_memory', status, expected: '1', actual: value, reason: status === 'pass' ? '' : 'drifted' }],
+      },
+    ],
   };
 }

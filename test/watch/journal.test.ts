@@ -3,21 +3,9 @@ import type { Status } from '../../src/controls/types.js';
 import type { Report } from '../../src/report/model.js';
 import { line, logfmtValue, PRIORITY, transitionLine, transitionLines } from '../../src/watch/journal.js';
 import { DriftTracker } from '../../src/watch/state.js';
-import { sampleReport } from '../report/fixtures.js';
+import { kernelReport, sampleReport } from '../report/fixtures.js';
 
-function report(value: string, status: Status = value === '1' ? 'pass' : 'fail'): Report {
-  const base = sampleReport();
-  return {
-    ...base,
-    controls: [
-      {
-        ...base.controls[0]!,
-        status,
-        findings: [{ item: 'vm.overcommit_memory', status, expected: '1', actual: value, reason: status === 'pass' ? '' : 'drifted' }],
-      },
-    ],
-  };
-}
+const report = kernelReport;
 
 test('log lines: one line, priority prefix only for the journal, logfmt quoting', (t) => {
   const tracker = new DriftTracker();

@@ -1,22 +1,8 @@
 import test from 'ava';
 import { DriftTracker } from '../../src/watch/state.js';
-import { sampleReport } from '../report/fixtures.js';
-import type { Report } from '../../src/report/model.js';
-import type { Status } from '../../src/controls/types.js';
+import { kernelReport } from '../report/fixtures.js';
 
-function report(value: string, status: Status = value === '1' ? 'pass' : 'fail'): Report {
-  const base = sampleReport();
-  return {
-    ...base,
-    controls: [
-      {
-        ...base.controls[0]!,
-        status,
-        findings: [{ item: 'vm.overcommit_memory', status, expected: '1', actual: value, reason: status === 'pass' ? '' : 'drifted' }],
-      },
-    ],
-  };
-}
+const report = kernelReport;
 
 test('a state is reported once when it changes, never again while it holds', (t) => {
   const tracker = new DriftTracker();
