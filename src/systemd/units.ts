@@ -116,9 +116,10 @@ WantedBy=multi-user.target
  * CIS 5.1.5 after K3s is up: the default ServiceAccount of every namespace stops mounting an API
  * token. Only servers have the admin kubeconfig; elsewhere the condition skips the run. It reads
  * root's kubeconfig and talks to the API server on this node (K3s' kubeconfig names
- * 127.0.0.1), so it keeps no capability, no write path, no kernel tunables and no IP traffic
- * but to localhost. Its PrivateUsers= makes every other user nobody: root still owns root's
- * 0600 kubeconfig, which is all it reads.
+ * 127.0.0.1), so it keeps no capability, no kernel tunables and no IP traffic but to localhost.
+ * Its PrivateUsers= makes every other user nobody: root still owns root's 0600 kubeconfig, and
+ * the certificates K3s wrote 0644 under server/tls (kube-bench 1.1.20), which this run tightens
+ * to 0600 as their owner: that directory is its one write path (optional: agents have none).
  */
 const SA_SERVICE = `[Unit]
 Description=k3s-hostprep: default service accounts do not mount API tokens (CIS 5.1.5)
@@ -132,6 +133,7 @@ Environment=KUBECACHEDIR=/tmp/kube-cache
 TimeoutStartSec=10min
 ${SANDBOX}
 IPAddressAllow=localhost
+ReadWritePaths=-/var/lib/rancher/k3s/server/tls
 PrivateUsers=yes
 ProtectKernelTunables=yes
 ProcSubset=pid
