@@ -5,7 +5,10 @@
 # directories are those of the sandbox, and every other write to /etc lands in etc-upper: this
 # machine's kernel and files are never touched. -n: /run/mount/utab is this machine's.
 mount -n --bind "$S/proc-sys" /proc/sys
-mount -n -t overlay overlay -o "lowerdir=/etc,upperdir=$S/etc-upper,workdir=$S/etc-work" /etc
+# Runs that share one sandbox at once (the lock tests start ten) share the overlay's work
+# directory, which each overlay mount empties and makes anew: mounted together, one of them can
+# find it gone (mount: "special device overlay does not exist"). They mount one at a time.
+flock "$S/etc-work.lock" mount -n -t overlay overlay -o "lowerdir=/etc,upperdir=$S/etc-upper,workdir=$S/etc-work" /etc
 mkdir -p /etc/sysctl.d
 mount -n --bind "$S/etc-sysctl.d" /etc/sysctl.d
 [ -e /etc/sysctl.conf ] || : > /etc/sysctl.conf
