@@ -248,11 +248,7 @@ async function installInto(host: Host, options: InstallOptions, report: Omit<Ins
       }
     }
   }
-  try {
-    recordWritten(host, written);
-  } catch (error) {
-    report.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
-  }
+  recordOrReport(host, written, report.hostErrors);
 
   // The unit files, as managed files: a foreign file at our path is reported, not replaced.
   const units: readonly UnitFile[] = options.watch ? [...UNITS, WATCH_UNIT] : UNITS;
@@ -440,11 +436,7 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
       report.hostErrors.push(`rmdir ${dir}: ${describeError(error)}`);
     }
   }
-  try {
-    recordWritten(host, forget);
-  } catch (error) {
-    report.hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
-  }
+  recordOrReport(host, forget, report.hostErrors);
   // The directories install created, deepest first, each only when nothing else is in it.
   const created = readCreated(host);
   if (created.length > 0 && report.blocked.length === 0 && report.hostErrors.length === 0) {
@@ -501,4 +493,13 @@ export function renderInstallReport(report: InstallReport): string {
         : 'Result: HOST ERROR: the host could not be changed.',
   );
   return out.join('\n') + '\n';
+}
+
+/** Records what was written (or, for null, forgotten); a record that cannot be saved is a host error, gathered with the rest. */
+function recordOrReport(host: Host, entries: Record<string, string | null>, hostErrors: string[]): void {
+  try {
+    recordWritten(host, entries);
+  } catch (error) {
+    hostErrors.push(`record ${RECORD_PATH}: ${describeError(error)}`);
+  }
 }
