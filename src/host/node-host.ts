@@ -19,6 +19,7 @@ import {
   readOpenFile,
   walk,
   forgetDirs,
+  forgetMissing,
   type DirCache,
   type Distrust,
   type Located,
@@ -138,10 +139,12 @@ export class NodeHost implements Host {
       return act(found.dirFd, found.name, found.real);
     } finally {
       found.close();
+      // What was written may stand where a directory was found missing.
+      forgetMissing(this.dirs);
     }
   }
 
-  private inspect<T>(logical: string, followFinal: boolean, act: (dirFd: number, name: string) => T): T | null {
+  private inspect<T>(logical: string, followFinal: boolean, act: (dirFd: number, name: string, entry?: fs.Stats | null) => T): T | null {
     let found: Located | null;
     try {
       found = this.locate(logical, { trust: false, followFinal });
@@ -151,7 +154,7 @@ export class NodeHost implements Host {
     }
     if (found === null) return null;
     try {
-      return act(found.dirFd, found.name);
+      return act(found.dirFd, found.name, found.entry);
     } catch (error) {
       if (missing(error)) return null;
       throw error;
@@ -178,42 +181,53 @@ export class NodeHost implements Host {
   }
 
   stat(logical: string): fs.Stats | null {
-    return this.inspect(logical, true, (d, name) => fs.lstatSync(at(d, name), { throwIfNoEntry: false }) ?? null);
+    // The walk has lstat'ed the last component to follow it: that answer is the one.
+    return this.inspect(logical, true, (d, name, entry) => (entry !== undefined ? entry : (fs.lstatSync(at(d, name), { throwIfNoEntry: false }) ?? null)));
   }
 
   readFile(logical: string, options: ReadOptions = {}): Uint8Array | null {
-    const trust = options.trust ?? true;
+    // Most files are no link: opened as written first (O_NOFOLLOW), and walked again following
+    // the last component only when it is one (ELOOP). Either way what is read is what was opened.
+    const direct = this.openToRead(logical, false);
+    const opened = direct === 'link' ? this.openToRead(logical, true) : direct;
+    if (opened === null || opened === 'link') return null;
+    const { found, fd } = opened;
+    try {
+      const stat = fs.fstatSync(fd);
+      if ((options.trust ?? true) && stat.isFile()) {
+        if (found.untrusted) throw new UntrustedPathError(found.untrusted);
+        const why = judge(fd, stat).why;
+        if (why !== null) throw new UntrustedPathError({ path: found.real, why });
+      }
+      // A special file is refused by readOpenFile before any read.
+      return readOpenFile(fd, found.real, options.maxBytes ?? DEFAULT_MAX_READ_BYTES, stat);
+    } finally {
+      fs.closeSync(fd);
+      found.close();
+    }
+  }
+
+  /**
+   * Walks to a file and opens it to read (never following a link in the last step); null when
+   * it is missing, "link" when the last component is a symlink and links were not followed.
+   * Judged by the caller, once the file is open: what it is (a FIFO, a directory) is said first.
+   */
+  private openToRead(logical: string, followFinal: boolean): { found: Located; fd: number } | null | 'link' {
     let found: Located | null;
     try {
-      // Judged below, once the file is open: what it is (a FIFO, a directory) is said first.
-      found = this.locate(logical, { trust: false, followFinal: true });
+      found = this.locate(logical, { trust: false, followFinal });
     } catch (error) {
       if (missing(error)) return null;
       throw error;
     }
     if (found === null) return null;
     try {
-      let fd: number;
-      try {
-        fd = fs.openSync(at(found.dirFd, found.name), ENTRY_FLAGS);
-      } catch (error) {
-        if (missing(error)) return null;
-        throw error;
-      }
-      try {
-        const stat = fs.fstatSync(fd);
-        if (trust && stat.isFile()) {
-          if (found.untrusted) throw new UntrustedPathError(found.untrusted);
-          const why = judge(fd, stat).why;
-          if (why !== null) throw new UntrustedPathError({ path: found.real, why });
-        }
-        // A special file is refused by readOpenFile before any read.
-        return readOpenFile(fd, found.real, options.maxBytes ?? DEFAULT_MAX_READ_BYTES);
-      } finally {
-        fs.closeSync(fd);
-      }
-    } finally {
+      return { found, fd: fs.openSync(at(found.dirFd, found.name), ENTRY_FLAGS) };
+    } catch (error) {
       found.close();
+      if (missing(error)) return null;
+      if (!followFinal && (error as NodeJS.ErrnoException).code === 'ELOOP') return 'link';
+      throw error;
     }
   }
 

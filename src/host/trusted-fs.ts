@@ -144,17 +144,23 @@ export interface WalkOptions {
   finalIsRootDir?: boolean;
   /**
    * Directories already opened and found trusted, with every directory above them, by the path
-   * they were reached by. Sound because nobody but root can change what such a path leads to;
-   * the caller forgets them when it changes a directory itself, and soon after in any case.
+   * they were reached by; null for a directory found missing in such a directory (not a sticky
+   * one). Sound because nobody but root can change what such a path leads to, nor add an entry
+   * there; the caller forgets them when it changes a directory itself, and soon after in any case.
    */
   cache?: DirCache;
 }
 
-export type DirCache = Map<string, { fd: number }>;
+export type DirCache = Map<string, { fd: number } | null>;
 
 export function forgetDirs(cache: DirCache): void {
-  for (const { fd } of cache.values()) fs.closeSync(fd);
+  for (const held of cache.values()) if (held !== null) fs.closeSync(held.fd);
   cache.clear();
+}
+
+/** Forgets the directories found missing: the caller may have put something by that name. */
+export function forgetMissing(cache: DirCache): void {
+  for (const [key, held] of cache) if (held === null) cache.delete(key);
 }
 
 /** Where a walk ended: the last component's directory, held open, and the last component's name. */
@@ -169,12 +175,16 @@ export interface Located {
   untrusted: Distrust | null;
   /** The last component's directory is sticky and world-writable. */
   stickyParent: boolean;
+  /** The last component's lstat when links were followed there (the walk needed it): null when it is missing. */
+  entry?: fs.Stats | null;
   close(): void;
 }
 
 interface Held {
   fd: number;
   part: string;
+  /** The path it was reached by ("/var/lib"): its key in the cache. */
+  key: string;
   /** Owned by the cache: not closed here. */
   cached?: boolean;
   /** Why it is not trusted when it is sticky and world-writable (passable to a root-owned entry only). */
@@ -225,11 +235,17 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
       }
       const isLast = pending.length === 0;
       const dirFd = topFd();
-      const key = isLast || untrusted !== null ? null : '/' + [...done(), part].join('/');
+      // Built from the directory above's (not from every part again): a walk runs hundreds of times a cycle.
+      const key = isLast || untrusted !== null ? null : `${top()?.key ?? ''}/${part}`;
       const hit = key === null ? undefined : options.cache?.get(key);
       if (hit) {
-        stack.push({ fd: hit.fd, part, sticky: null, cached: true });
+        stack.push({ fd: hit.fd, part, key: key!, sticky: null, cached: true });
         continue;
+      }
+      // Found missing already in this stretch: it is created anew when asked to, else still missing.
+      if (hit === null && !options.create) {
+        closeAll();
+        return null;
       }
       const sticky = top()?.sticky != null;
       // A directory on the way is opened straight away; only a failure (a link, a file, nothing) costs an lstat.
@@ -244,8 +260,10 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           // O_DIRECTORY|O_NOFOLLOW on a link fails with ENOTDIR (or ELOOP): lstat tells a link from a file.
-          if (code === 'ENOENT') entry = null;
-          else if (code === 'ELOOP' || code === 'ENOTDIR') {
+          if (code === 'ENOENT') {
+            entry = null;
+            if (key !== null && !sticky) options.cache?.set(key, null);
+          } else if (code === 'ELOOP' || code === 'ENOTDIR') {
             entry = fs.lstatSync(at(dirFd, part), { throwIfNoEntry: false }) ?? null;
             if (entry !== null && !entry.isSymbolicLink()) throw error;
           } else throw error;
@@ -264,10 +282,15 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
         const parts = done();
         // A sticky directory is trusted to lead to a directory root owns, never to hold what is read or written.
         if (sticky && !options.finalIsRootDir) note(realOf(parts), top()!.sticky!);
-        return located(dirFd, part, realOf([...parts, part]), '/' + [...parts, part].join('/'), sticky);
+        return located(dirFd, part, realOf([...parts, part]), '/' + [...parts, part].join('/'), sticky, entry);
       }
       if (fd === null) {
-        if (!options.create) return null;
+        if (!options.create) {
+          // The directories held on the way (an uncached sticky one) are not left open.
+          closeAll();
+          return null;
+        }
+        if (key !== null) options.cache?.delete(key);
         const parts = done();
         if (sticky) note(realOf(parts), 'is world-writable: k3s-hostprep does not create directories in it');
         fs.mkdirSync(at(dirFd, part), { mode: 0o700 });
@@ -275,13 +298,13 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
         fs.fchownSync(made, 0, 0);
         fs.fchmodSync(made, options.create('/' + [...parts, part].join('/')));
         fs.fsyncSync(dirFd);
-        stack.push({ fd: made, part, sticky: null });
+        stack.push({ fd: made, part, key: `${top()?.key ?? ''}/${part}`, sticky: null });
         continue;
       }
-      stack.push({ fd, part, sticky: null });
+      stack.push({ fd, part, key: key ?? `${top()?.key ?? ''}/${part}`, sticky: null });
       const judged = judge(fd);
       if (judged.sticky) stack[stack.length - 1]!.sticky = judged.why;
-      else note(realOf(done()), judged.why);
+      else if (judged.why !== null) note(realOf(done()), judged.why);
       if (judged.why === null && untrusted === null && key !== null && options.cache) {
         options.cache.set(key, { fd });
         stack[stack.length - 1]!.cached = true;
@@ -292,7 +315,7 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
     throw error;
   }
 
-  function located(dirFd: number, name: string, real: string, logicalPath: string, stickyParent: boolean): Located {
+  function located(dirFd: number, name: string, real: string, logicalPath: string, stickyParent: boolean, entry?: fs.Stats | null): Located {
     const held = stack.splice(0);
     // Only the last directory stays open.
     for (const h of held) if (h.fd !== dirFd) release(h);
@@ -304,6 +327,7 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
       logical: logicalPath,
       untrusted,
       stickyParent,
+      ...(entry !== undefined ? { entry } : {}),
       close() {
         if (ownsDir) fs.closeSync(dirFd);
       },
@@ -338,8 +362,7 @@ export function openRoot(root: string): { fd: number; untrusted: Distrust | null
  * Reads an open regular file with a cap: a FIFO, a device or a directory is refused before any
  * read (the descriptor was opened O_NONBLOCK, so opening a FIFO did not wait either).
  */
-export function readOpenFile(fd: number, shown: string, maxBytes: number): Buffer {
-  const stat = fs.fstatSync(fd);
+export function readOpenFile(fd: number, shown: string, maxBytes: number, stat: fs.Stats = fs.fstatSync(fd)): Buffer {
   if (!stat.isFile()) throw new UnreadableFileError(`${shown} is not a regular file (${kindOf(stat)}); k3s-hostprep reads only regular files`, 'ESPECIAL');
   if (stat.size > maxBytes) throw new UnreadableFileError(`${shown} is ${stat.size} bytes; the limit is ${maxBytes} bytes`, 'EFBIG');
   // One byte more than the cap tells a file that grew while it was read from one that did not.
