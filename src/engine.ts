@@ -4,6 +4,7 @@
  */
 import { CONTROLS } from './controls/index.js';
 import { Snapshot } from './controls/snapshot.js';
+import { runReads } from './host/run-reads.js';
 import type { ApplyOutcome, Change, Context, Control, ControlPlan, Finding } from './controls/types.js';
 import { describeError } from './errors.js';
 import { k3sVersionOf } from './k3s/node.js';
@@ -90,8 +91,10 @@ function result(ctx: Context, control: Control, findings: Finding[], changes: Co
 }
 
 export async function run(given: Context, options: RunOptions): Promise<Report> {
-  // What the run reads is kept for the run (Snapshot), and forgotten whenever it changes the host.
-  let ctx: Context = { ...given, snapshot: new Snapshot() };
+  // What the run reads is kept for the run (Snapshot, and the host's answers through runReads),
+  // and forgotten whenever it changes the host.
+  const fresh = (): Context => ({ ...given, host: runReads(given.host), snapshot: new Snapshot() });
+  let ctx: Context = fresh();
   const controls = options.controls ?? CONTROLS;
   const results: ControlResult[] = [];
   const hostErrors: string[] = [];
@@ -135,12 +138,12 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
         blocked.set(control.id, plan.blocked);
         try {
           const outcome = await control.apply(ctx, plan);
-          if (outcome.done.length > 0 || outcome.hostErrors.length > 0) ctx = { ...given, snapshot: new Snapshot() };
+          if (outcome.done.length > 0 || outcome.hostErrors.length > 0) ctx = fresh();
           done.set(control.id, outcome.done);
           hostErrors.push(...outcome.hostErrors.map((e) => `${control.id}: ${e}`));
           backups.push(...outcome.backups);
         } catch (error) {
-          ctx = { ...given, snapshot: new Snapshot() };
+          ctx = fresh();
           hostErrors.push(`${control.id}: ${describeError(error)}`);
         }
       }
