@@ -21,7 +21,16 @@ import { benchmarkOf } from '../k3s/benchmarks/select.js';
 import { benchmarkRows } from '../k3s/benchmarks/index.js';
 import { mergeK3sConfig, type MergedConfig } from '../k3s/config-files.js';
 import { componentArgs, componentsOf, datastoreOf, runningLine, type Datastore } from '../k3s/k3s-args.js';
-import { auditOutput, describeTests, judgeRow, type FileFact, type KubeBenchState, type Observation, type Verdict } from '../k3s/kube-bench.js';
+import {
+  auditOutput,
+  describeTests,
+  judgeRow,
+  type AuditOutput,
+  type FileFact,
+  type KubeBenchState,
+  type Observation,
+  type Verdict,
+} from '../k3s/kube-bench.js';
 import { k3sVersionOf, orderedSources, rancherManagement } from '../k3s/node.js';
 import type { BenchRow, Component } from '../k3s/rows.js';
 import { NEWEST_LINE, parseK3sVersion, type K3sVersion } from '../k3s/version.js';
@@ -254,6 +263,64 @@ function fixOf(row: BenchRow, merged: MergedConfig, rancher: { managed: boolean;
   return undefined;
 }
 
+/**
+ * What a row says whatever the host holds: the tests in words, and the note on the configuration
+ * knob behind it. Made once per row and configuration (a reloaded configuration is a new object),
+ * not once per cycle.
+ */
+interface RowWords {
+  expected: string;
+  note: string | null;
+  /** A row kube-bench does not test (skip, manual): its whole verdict. */
+  untested: { status: Status; reason: string } | null;
+}
+
+const ROW_WORDS = new WeakMap<object, WeakMap<BenchRow, RowWords>>();
+
+function rowWords(row: BenchRow, ctx: Context): RowWords {
+  let byRow = ROW_WORDS.get(ctx.config);
+  if (!byRow) {
+    byRow = new WeakMap();
+    ROW_WORDS.set(ctx.config, byRow);
+  }
+  let words = byRow.get(row);
+  if (!words) {
+    const note = rowNote(row, ctx);
+    let untested: RowWords['untested'] = null;
+    if (row.type !== 'automated') {
+      const v = judgeRow(row, { output: '', error: null }, parse);
+      untested = { status: STATE_STATUS[v.state], reason: v.reason + (note ? ` ${note}` : '') };
+    }
+    words = { expected: row.type === 'automated' ? describeTests(row) : row.type, note, untested };
+    byRow.set(row, words);
+  }
+  return words;
+}
+
+/** A row's finding, its fields in the report's order (an object literal: made for every row, every cycle). */
+function rowFinding(row: BenchRow, expected: string, status: Status, actual: string, reason: string, fix?: string): Finding {
+  const finding: Finding = { item: row.text, expected, cis: row.id, status, actual, reason };
+  if (fix) finding.fix = fix;
+  return finding;
+}
+
+/**
+ * kube-bench's verdict on a row for an audit output: judgeRow is pure, and a watch cycle mostly
+ * sees the same output as the cycle before, so the last verdict of each row is kept with the
+ * output it was judged on and given again only for that very output (the same text, the same
+ * error, the same configuration text), never for what merely looks unchanged.
+ */
+const LAST_VERDICT = new WeakMap<BenchRow, { output: string; error: string | null; config: string | undefined; verdict: Verdict; shown: string }>();
+
+function verdictOf(row: BenchRow, audit: AuditOutput): { verdict: Verdict; shown: string } {
+  const last = LAST_VERDICT.get(row);
+  if (last && last.output === audit.output && last.error === audit.error && last.config === audit.config) return last;
+  const verdict = judgeRow(row, audit, parse);
+  const judged = { output: audit.output, error: audit.error, config: audit.config, verdict, shown: clip(verdict.actual) };
+  LAST_VERDICT.set(row, judged);
+  return judged;
+}
+
 /** One finding per check of the benchmark. */
 export function judgeBenchmark(ctx: Context): Finding[] {
   const choice = benchmarkOf(ctx);
@@ -289,39 +356,42 @@ export function judgeBenchmark(ctx: Context): Finding[] {
   }
   for (const row of benchmarkRows(choice.name)) {
     if (!rowApplies(row, ctx)) continue;
-    const expected = row.type === 'automated' ? describeTests(row) : row.type;
-    const base = { item: row.text, expected, cis: row.id };
-    const note = rowNote(row, ctx);
-    if (row.type !== 'automated') {
-      const v = judgeRow(row, { output: '', error: null }, parse);
-      findings.push({ ...base, status: STATE_STATUS[v.state], actual: row.type, reason: v.reason + (note ? ` ${note}` : '') });
+    const { expected, note, untested } = rowWords(row, ctx);
+    if (untested !== null) {
+      findings.push(rowFinding(row, expected, untested.status, row.type, untested.reason));
       continue;
     }
     if (row.reads.kind === 'cluster') {
       const answer = (live ?? prediction.obs).cluster(row.reads.objects);
       if (answer === null) {
-        findings.push({
-          ...base,
-          status: 'warn',
-          actual: 'not judged',
-          reason: `not judged: ${observed?.clusterWhy || 'the Kubernetes API was not asked'}; kube-bench judges it on the cluster's ${row.reads.objects}.${note ? ` ${note}` : ''}`,
-        });
+        findings.push(
+          rowFinding(
+            row,
+            expected,
+            'warn',
+            'not judged',
+            `not judged: ${observed?.clusterWhy || 'the Kubernetes API was not asked'}; kube-bench judges it on the cluster's ${row.reads.objects}.${note ? ` ${note}` : ''}`,
+          ),
+        );
         continue;
       }
     }
     if ((row.reads.kind === 'mode' || row.reads.kind === 'owner') && !ranBefore) {
       const files = prediction.obs.files(row.reads.path);
       if (files === null || files.length === 0) {
-        findings.push({
-          ...base,
-          status: 'skip',
-          actual: 'not created yet',
-          reason: `not created yet: K3s creates ${row.reads.path} at its first start, mode ${createdMode(row.reads.path)}.`,
-        });
+        findings.push(
+          rowFinding(
+            row,
+            expected,
+            'skip',
+            'not created yet',
+            `not created yet: K3s creates ${row.reads.path} at its first start, mode ${createdMode(row.reads.path)}.`,
+          ),
+        );
         continue;
       }
     }
-    const fromFiles = judgeRow(row, auditOutput(row, prediction.obs), parse);
+    const { verdict: fromFiles, shown: fromFilesShown } = verdictOf(row, auditOutput(row, prediction.obs));
     let v = fromFiles;
     let stale = '';
     if (live) {
@@ -345,7 +415,7 @@ export function judgeBenchmark(ctx: Context): Finding[] {
       if (note) reason = `${reason} ${note}`.trim();
     }
     const fix = status === 'pass' ? undefined : fixOf(row, prediction.merged, rancher);
-    findings.push({ ...base, status, actual: clip(v.actual), reason: (reason + stale).trim(), ...(fix ? { fix } : {}) });
+    findings.push(rowFinding(row, expected, status, v === fromFiles ? fromFilesShown : clip(v.actual), (reason + stale).trim(), fix));
   }
   return findings;
 }
