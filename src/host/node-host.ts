@@ -242,6 +242,7 @@ export class NodeHost implements Host {
 
   untrusted(logical: string): string | null {
     for (let p = logical; ; p = path.posix.dirname(p)) {
+      if (this.walkedTrusted(p)) return null;
       let found: Located | null = null;
       try {
         found = this.locate(p, { trust: false, followFinal: true });
@@ -276,9 +277,34 @@ export class NodeHost implements Host {
     }
   }
 
+  /**
+   * Whether this stretch has walked through this directory already and found it trusted, with
+   * every directory above it, in a directory that is not sticky: what untrusted() would find by
+   * walking it again (the cache holds only such directories, by the plain path they were reached by).
+   */
+  private walkedTrusted(logical: string): boolean {
+    if (logical === '/' || path.posix.normalize(logical) !== logical || logical.endsWith('/')) return false;
+    const held = this.dirCache().get(logical);
+    return held != null && !held.underSticky;
+  }
+
   readDir(logical: string): string[] | null {
-    return this.inspect(logical, true, (d, name) => {
-      const fd = fs.openSync(at(d, name), DIR_FLAGS);
+    // Opened as written first (most directories are no link); walked again following the last
+    // component only when that open says it is a link or no directory.
+    const direct = this.listDir(logical, false);
+    return direct === 'again' ? (this.listDir(logical, true) as string[] | null) : direct;
+  }
+
+  private listDir(logical: string, followFinal: boolean): string[] | null | 'again' {
+    return this.inspect(logical, followFinal, (d, name): string[] | 'again' => {
+      let fd: number;
+      try {
+        fd = fs.openSync(at(d, name), DIR_FLAGS);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (!followFinal && (code === 'ELOOP' || code === 'ENOTDIR')) return 'again';
+        throw error;
+      }
       try {
         return fs.readdirSync(`/proc/self/fd/${fd}`);
       } finally {

@@ -151,7 +151,8 @@ export interface WalkOptions {
   cache?: DirCache;
 }
 
-export type DirCache = Map<string, { fd: number } | null>;
+/** underSticky: its own directory is sticky and world-writable (passable, but not a trusted place to be in). */
+export type DirCache = Map<string, { fd: number; underSticky: boolean } | null>;
 
 export function forgetDirs(cache: DirCache): void {
   for (const held of cache.values()) if (held !== null) fs.closeSync(held.fd);
@@ -306,7 +307,7 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
       if (judged.sticky) stack[stack.length - 1]!.sticky = judged.why;
       else if (judged.why !== null) note(realOf(done()), judged.why);
       if (judged.why === null && untrusted === null && key !== null && options.cache) {
-        options.cache.set(key, { fd });
+        options.cache.set(key, { fd, underSticky: sticky });
         stack[stack.length - 1]!.cached = true;
       }
     }
