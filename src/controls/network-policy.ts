@@ -5,7 +5,7 @@
  * their RBAC. No policy/v1beta1 object is written for v1.25 and newer.
  */
 import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
-import { once } from './snapshot.js';
+import { once, pure } from './snapshot.js';
 import { K3S_COMPONENTS, type K3sComponent } from '../k3s/components.js';
 import { mergeK3sConfig } from '../k3s/config-files.js';
 import { k3sVersionOf, orderedSources } from '../k3s/node.js';
@@ -28,8 +28,16 @@ export function disabledComponents(ctx: Pick<Context, 'config' | 'host' | 'role'
   return disabled;
 }
 
+/**
+ * The text is rendered from the configuration, the version and the disabled components alone:
+ * those are read from the host every run, and the text for the same ones is kept (pure) rather
+ * than emitted again every watch cycle.
+ */
 function policyBody(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role' | 'snapshot'>): string {
-  return once(ctx, 'policy text', () => renderPolicy(ctx.config, k3sVersionOf(ctx).version, disabledComponents(ctx)));
+  return once(ctx, 'policy text', () => {
+    const disabled = disabledComponents(ctx);
+    return pure(ctx, `policy text\0${[...disabled].sort().join(',')}`, () => renderPolicy(ctx.config, k3sVersionOf(ctx).version, disabled));
+  });
 }
 
 export function policyFileSpec(ctx: Pick<Context, 'config' | 'host' | 'k3s' | 'role' | 'snapshot'>): FileSpec {
