@@ -19,12 +19,29 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * sha256 of a text a watch cycle hashes every cycle (each managed file as rendered and as read):
+ * the digest of the very same text is kept, a few dozen texts at most, so that an unchanged file
+ * is not hashed again; any other text, a changed file's, is hashed.
+ */
+const DIGESTS = new Map<string, string>();
+
+function digestOf(text: string): string {
+  let digest = DIGESTS.get(text);
+  if (digest === undefined) {
+    digest = sha256(text);
+    if (DIGESTS.size >= 64) DIGESTS.clear();
+    DIGESTS.set(text, digest);
+  }
+  return digest;
+}
+
 /** Prepends the header that marks a file as k3s-hostprep's, with a digest of the body. */
 export function renderManaged(body: string): string {
   return [
     '# Managed by k3s-hostprep. Local edits are reported and not overwritten without --force;',
     '# change /etc/k3s-hostprep/config.yaml instead.',
-    `# ${MARK} ${sha256(body)}`,
+    `# ${MARK} ${digestOf(body)}`,
     body,
   ].join('\n');
 }
@@ -372,7 +389,8 @@ export function verifyDirectory(host: Host, spec: DirSpec): Finding {
 
 /** Judges a managed file: present, regular, its mode, root:root, and the content we render. */
 export function verifyFile(host: Host, spec: FileSpec): Finding {
-  const expected = `mode ${octal(spec.mode)}, root:root, content sha256 ${sha256(renderManaged(spec.body)).slice(0, 12)}`;
+  const rendered = renderManaged(spec.body);
+  const expected = `mode ${octal(spec.mode)}, root:root, content sha256 ${digestOf(rendered).slice(0, 12)}`;
   let stat: Stats | null;
   let text: string | null = null;
   try {
@@ -385,9 +403,9 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   if (stat === null) return fail(spec.path, expected, 'missing', unsafe ?? `${spec.path} does not exist; run apply.`);
   if (stat.isSymbolicLink()) return symlinkFinding(host, spec.path, 'regular file');
   if (!stat.isFile() || text === null) return fail(spec.path, expected, 'not a regular file', `${spec.path} is not a regular file.`);
-  const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${sha256(text).slice(0, 12)}`;
+  const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${digestOf(text).slice(0, 12)}`;
   if (unsafe) return fail(spec.path, expected, actual, unsafe);
-  if (text !== renderManaged(spec.body)) {
+  if (text !== rendered) {
     const who = recordedOwnership(host, spec.path, text);
     const why =
       who === 'ours'
