@@ -172,6 +172,8 @@ export function refusedStart(ctx: Context, merged: MergedConfig): Finding[] {
   const configFlag = argValues(merged, 'kube-apiserver-arg', 'admission-control-config-file').pop();
   let admission: unknown = null;
   let admissionProblem: string | null = null;
+  /** What validateAdmissionConfiguration says of psa.yaml as apply writes it, made once per configuration and version. */
+  let knownProblems: string[] | null = null;
   if (configFlag) {
     if (configFlag.value === PSA_FILE && ctx.host.lstat(PSA_FILE) === null) admissionProblem = `${PSA_FILE} does not exist`;
     else {
@@ -179,15 +181,20 @@ export function refusedStart(ctx: Context, merged: MergedConfig): Finding[] {
         const text = ctx.host.readText(configFlag.value);
         if (text === null) admissionProblem = `${configFlag.value} does not exist`;
         // psa.yaml as apply writes it is known without parsing it (the boot path loads no YAML library).
-        else if (configFlag.value === PSA_FILE && text === renderManaged(psaFileSpec(ctx).body))
-          admission = structuredClone(admissionConfiguration(ctx.config, version));
-        else admission = parseYaml(text.replace(/^#.*\n/gm, ''));
+        else if (configFlag.value === PSA_FILE && text === renderManaged(psaFileSpec(ctx).body)) {
+          const known = pure(ctx, 'admission configuration as written', () => {
+            const written = structuredClone(admissionConfiguration(ctx.config, version));
+            return { written, problems: validateAdmissionConfiguration(written) };
+          });
+          admission = known.written;
+          knownProblems = known.problems;
+        } else admission = parseYaml(text.replace(/^#.*\n/gm, ''));
       } catch (error) {
         admissionProblem = `${configFlag.value} cannot be read or parsed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
       }
     }
     if (admissionProblem === null) {
-      const problems = validateAdmissionConfiguration(admission);
+      const problems = knownProblems ?? validateAdmissionConfiguration(admission);
       if (problems.length > 0) admissionProblem = `${configFlag.value}: ${problems.slice(0, 3).join('; ')}`;
     }
     if (admissionProblem !== null) {
