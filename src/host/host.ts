@@ -74,6 +74,11 @@ export interface Host {
   untrusted(logical: string): string | null;
   /** Names in a directory, or null when it does not exist. */
   readDir(logical: string): string[] | null;
+  /**
+   * Optional: for the rest of the current synchronous stretch, directories found missing may be
+   * remembered as missing (a run that changes the host only through this host asks for it).
+   */
+  rememberMissing?(): void;
   /** Where a symlink points, as written. */
   readLink(logical: string): string;
 

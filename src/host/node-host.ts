@@ -17,6 +17,7 @@ import {
   judge,
   openRoot,
   readOpenFile,
+  tryOpen,
   walk,
   forgetDirs,
   forgetMissing,
@@ -89,6 +90,8 @@ export class NodeHost implements Host {
   private rootHandle: { fd: number; untrusted: Distrust | null } | null = null;
   private readonly dirs: DirCache = new Map();
   private forgetQueued = false;
+  /** Directories found missing are remembered for the rest of this stretch (rememberMissing). */
+  private missingKept = false;
 
   /** live defaults to whether root is "/"; tests may point a live host's files elsewhere. */
   constructor(root = '/', live?: boolean) {
@@ -114,6 +117,7 @@ export class NodeHost implements Host {
       this.forgetQueued = true;
       queueMicrotask(() => {
         this.forgetQueued = false;
+        this.missingKept = false;
         forgetDirs(this.dirs);
       });
     }
@@ -124,10 +128,21 @@ export class NodeHost implements Host {
     forgetDirs(this.dirs);
   }
 
+  /**
+   * For the rest of this stretch, a directory found missing is remembered like a trusted one is
+   * kept open (only root can make it there) instead of being asked again for every path under
+   * it. A run asks for it (RunReads): it changes the host only through this host, which forgets
+   * them. A caller that changes files itself between two reads of one stretch does not.
+   */
+  rememberMissing(): void {
+    this.dirCache();
+    this.missingKept = true;
+  }
+
   /** Walks to a path's last component; null when a directory on the way is missing. */
   private locate(logical: string, options: WalkOptions): Located | null {
     const root = this.rootDir();
-    return walk(root.fd, this.root, root.untrusted, logical, { ...options, cache: this.dirCache() });
+    return walk(root.fd, this.root, root.untrusted, logical, { ...options, cache: this.dirCache(), rememberMissing: this.missingKept });
   }
 
   /** Walks to a path to change it: every directory on the way trusted, the last one not world-writable. */
@@ -295,22 +310,44 @@ export class NodeHost implements Host {
     return direct === 'again' ? (this.listDir(logical, true) as string[] | null) : direct;
   }
 
+  /**
+   * Lists a directory through a descriptor: the one this stretch holds already for the path it
+   * leads to, or a new one, kept with the others when the directory and every one above it are
+   * trusted (as a walk through it would keep it: the files read from it next need it again).
+   */
   private listDir(logical: string, followFinal: boolean): string[] | null | 'again' {
-    return this.inspect(logical, followFinal, (d, name): string[] | 'again' => {
-      let fd: number;
-      try {
-        fd = fs.openSync(at(d, name), DIR_FLAGS);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (!followFinal && (code === 'ELOOP' || code === 'ENOTDIR')) return 'again';
-        throw error;
+    let found: Located | null;
+    try {
+      found = this.locate(logical, { trust: false, followFinal });
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+    if (found === null) return null;
+    try {
+      const held = this.dirs.get(found.logical);
+      if (held) return fs.readdirSync(`/proc/self/fd/${held.fd}`);
+      const fd = tryOpen(at(found.dirFd, found.name), DIR_FLAGS);
+      if (typeof fd !== 'number') {
+        if (!followFinal && (fd.code === 'ELOOP' || fd.code === 'ENOTDIR')) return 'again';
+        throw fd;
       }
+      let kept = false;
       try {
+        if (found.untrusted === null && found.logical !== '/' && judge(fd).why === null) {
+          this.dirs.set(found.logical, { fd, underSticky: found.stickyParent });
+          kept = true;
+        }
         return fs.readdirSync(`/proc/self/fd/${fd}`);
       } finally {
-        fs.closeSync(fd);
+        if (!kept) fs.closeSync(fd);
       }
-    });
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    } finally {
+      found.close();
+    }
   }
 
   readLink(logical: string): string {

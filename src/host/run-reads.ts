@@ -14,6 +14,7 @@
  */
 import type { Stats } from 'node:fs';
 import type { DirectoryWatch, Host, HostFacts, ProcessResult, ReadOptions, WriteOptions } from './host.js';
+import { UntrustedPathError } from './trusted-fs.js';
 
 /** The host a run reads through: reads remembered until the run changes the host. */
 export class RunReads implements Host {
@@ -36,6 +37,8 @@ export class RunReads implements Host {
   /** The answer to a read, asked of the host the first time only. */
   private remembered<T>(key: string, read: () => T): T {
     if (this.answers.has(key)) return this.answers.get(key) as T;
+    // A run changes the host only through this view: the host may remember what it found missing.
+    this.host.rememberMissing?.();
     const answer = read();
     this.answers.set(key, answer);
     return answer;
@@ -63,8 +66,24 @@ export class RunReads implements Host {
     return this.host.readFile(logical, options);
   }
 
+  /**
+   * A file asked for without trust (compared, not obeyed: a managed file) is most often asked
+   * for with trust too (read as instruction) in the same run: it is read trusted first, which
+   * returns the same text when it succeeds and judges more, and the untrusted read is made only
+   * when that one refuses the file.
+   */
   readText(logical: string, options: ReadOptions = {}): string | null {
-    return this.remembered(`text\0${logical}\0${options.trust ?? ''}\0${options.maxBytes ?? ''}`, () => this.host.readText(logical, options));
+    const trusted = `text\0${logical}\0${options.maxBytes ?? ''}`;
+    if (options.trust !== false || this.answers.has(trusted)) return this.remembered(trusted, () => this.host.readText(logical, { ...options, trust: true }));
+    const untrusted = `${trusted}\0untrusted`;
+    if (!this.answers.has(untrusted)) {
+      try {
+        return this.remembered(trusted, () => this.host.readText(logical, { ...options, trust: true }));
+      } catch (error) {
+        if (!(error instanceof UntrustedPathError)) throw error;
+      }
+    }
+    return this.remembered(untrusted, () => this.host.readText(logical, options));
   }
 
   readBytes(logical: string, options?: ReadOptions): Uint8Array | null {

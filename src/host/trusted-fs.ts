@@ -57,6 +57,23 @@ export class UnreadableFileError extends Error {
   }
 }
 
+/**
+ * openSync with its failure returned, not thrown: a directory found missing is an answer a cycle
+ * gets a dozen times, and capturing an exception's stack costs more than the open itself. The
+ * error carries its code and message as ever, without the stack.
+ */
+export function tryOpen(file: string, flags: number): number | NodeJS.ErrnoException {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return fs.openSync(file, flags);
+  } catch (error) {
+    return error as NodeJS.ErrnoException;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** The path of an entry in a directory held open: looked up by the kernel from that directory. */
 export function at(dirFd: number, name: string): string {
   return `/proc/self/fd/${dirFd}/${name}`;
@@ -149,6 +166,8 @@ export interface WalkOptions {
    * there; the caller forgets them when it changes a directory itself, and soon after in any case.
    */
   cache?: DirCache;
+  /** Remember in the cache the directories found missing too (see DirCache); otherwise they are asked again each time. */
+  rememberMissing?: boolean;
 }
 
 /** underSticky: its own directory is sticky and world-writable (passable, but not a trusted place to be in). */
@@ -256,14 +275,15 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
       if (isLast) {
         entry = options.followFinal ? (fs.lstatSync(at(dirFd, part), { throwIfNoEntry: false }) ?? null) : undefined;
       } else {
-        try {
-          fd = fs.openSync(at(dirFd, part), DIR_FLAGS);
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
+        const opened = tryOpen(at(dirFd, part), DIR_FLAGS);
+        if (typeof opened === 'number') fd = opened;
+        else {
+          const error = opened;
+          const code = error.code;
           // O_DIRECTORY|O_NOFOLLOW on a link fails with ENOTDIR (or ELOOP): lstat tells a link from a file.
           if (code === 'ENOENT') {
             entry = null;
-            if (key !== null && !sticky) options.cache?.set(key, null);
+            if (key !== null && !sticky && options.rememberMissing) options.cache?.set(key, null);
           } else if (code === 'ELOOP' || code === 'ENOTDIR') {
             entry = fs.lstatSync(at(dirFd, part), { throwIfNoEntry: false }) ?? null;
             if (entry !== null && !entry.isSymbolicLink()) throw error;
@@ -280,10 +300,11 @@ export function walk(rootFd: number, rootReal: string, rootUntrusted: Distrust |
         continue;
       }
       if (isLast) {
-        const parts = done();
         // A sticky directory is trusted to lead to a directory root owns, never to hold what is read or written.
-        if (sticky && !options.finalIsRootDir) note(realOf(parts), top()!.sticky!);
-        return located(dirFd, part, realOf([...parts, part]), '/' + [...parts, part].join('/'), sticky, entry);
+        if (sticky && !options.finalIsRootDir) note(realOf(done()), top()!.sticky!);
+        // The path the directory above was reached by, and this name: the parts joined, without joining them again.
+        const logicalPath = `${top()?.key ?? ''}/${part}`;
+        return located(dirFd, part, rootReal === '/' ? logicalPath : path.join(rootReal, logicalPath), logicalPath, sticky, entry);
       }
       if (fd === null) {
         if (!options.create) {

@@ -1,8 +1,9 @@
 /**
- * What a watch cycle keeps to avoid reading the same thing twice, and that none of it outlives
- * the moment it is sound for: a directory found missing (the synchronous stretch, or this host's
- * next write), a run's answers (the run, or its next write), a row's verdict (the same audit
- * output only). A file changed between two cycles of the same process is always seen.
+ * What a watch cycle keeps to avoid reading the same thing twice (the run's answers, RunReads),
+ * and that none of it outlives the moment it is sound for: a directory found missing (the
+ * synchronous stretch of a run, or this host's next write), a run's answers (the run, or its next
+ * write), a row's verdict (the same audit output only). A file changed between two cycles of the
+ * same process is always seen.
  */
 import test from 'ava';
 import * as fs from 'node:fs';
@@ -23,6 +24,7 @@ const nextStretch = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 it('a directory found missing is found again once it exists, from the next stretch on', async (t) => {
   const host = new TestHost(COMPLIANT);
+  host.rememberMissing();
   t.is(host.readText('/var/lib/later/dir/file'), null);
   fs.mkdirSync(host.file('/var/lib/later/dir'), { recursive: true, mode: 0o755 });
   fs.writeFileSync(host.file('/var/lib/later/dir/file'), 'here\n', { mode: 0o644 });
@@ -33,6 +35,7 @@ it('a directory found missing is found again once it exists, from the next stret
 it('a directory found missing is forgotten at once when this host makes it, and what is written under it is read', (t) => {
   const host = new TestHost(COMPLIANT);
   fs.mkdirSync(host.file('/etc'), { recursive: true, mode: 0o755 });
+  host.rememberMissing();
   t.is(host.readText('/etc/made/file'), null);
   t.is(host.lstat('/etc/made'), null);
   host.mkdir('/etc/made', 0o755);
@@ -44,11 +47,20 @@ it('a directory found missing in a world-writable sticky directory is not rememb
   const host = new TestHost(COMPLIANT);
   fs.mkdirSync(host.file('/shared'), { recursive: true });
   fs.chmodSync(host.file('/shared'), 0o1777);
+  host.rememberMissing();
   t.is(host.readText('/shared/dir/file', { trust: false }), null);
   // Made by "someone else" within the same stretch: the next read must not say it is missing.
   fs.mkdirSync(host.file('/shared/dir'), { mode: 0o755 });
   fs.writeFileSync(host.file('/shared/dir/file'), 'theirs\n');
   t.is(host.readText('/shared/dir/file', { trust: false }), 'theirs\n');
+});
+
+test('a directory found missing is asked again by a caller that did not ask to remember it: one that makes files itself between two reads', (t) => {
+  const host = new TestHost(COMPLIANT);
+  t.is(host.readText('/var/lib/made/here/file', { trust: false }), null);
+  fs.mkdirSync(host.file('/var/lib/made/here'), { recursive: true });
+  fs.writeFileSync(host.file('/var/lib/made/here/file'), 'now\n');
+  t.is(host.readText('/var/lib/made/here/file', { trust: false }), 'now\n');
 });
 
 it('a file read through a symlink is still followed, and stat and lstat still tell the link from its target', (t) => {
