@@ -4,9 +4,9 @@
  * nothing is written through a symlink, a file someone else wrote is not replaced without
  * --force (and then only after a backup), and nothing is rewritten that is already right.
  */
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Stats } from 'node:fs';
+import { nodeCrypto } from '../host/builtin.js';
 import type { Host } from '../host/host.js';
 import { isTempNameFor } from '../host/node-host.js';
 import { describeError } from '../errors.js';
@@ -15,8 +15,22 @@ import { changeTarget, fail, pass } from './types.js';
 
 const MARK = 'k3s-hostprep-sha256:';
 
+/**
+ * Digests of texts already hashed by this process: a run hashes the same few texts again and again
+ * (the rendered body for the header, the file for its finding and for the record), and the watch
+ * does so every cycle. Keyed by the text itself, so a changed file is a new key; bounded.
+ */
+const digests = new Map<string, string>();
+const MAX_DIGESTS = 64;
+
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  let digest = digests.get(text);
+  if (digest === undefined) {
+    digest = nodeCrypto().createHash('sha256').update(text).digest('hex');
+    if (digests.size >= MAX_DIGESTS) digests.clear();
+    digests.set(text, digest);
+  }
+  return digest;
 }
 
 /** Prepends the header that marks a file as k3s-hostprep's, with a digest of the body. */
@@ -131,7 +145,7 @@ function saveRecord(host: Host, record: Record<string, string[]>): void {
 }
 
 export function sha256Bytes(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return nodeCrypto().createHash('sha256').update(bytes).digest('hex');
 }
 
 /**
