@@ -155,7 +155,8 @@ await build({
   const file = path.join(dist, 'main.cjs');
   let text = readFileSync(file, 'utf8');
   text = text.replace(/([\w$]+)=__toESM\(require\("(node:[a-z_/]+)"\),1\)/g, (_, name, id) => {
-    if (new RegExp(`[^\\w$.]${name.replace(/\$/g, '\\$')}\\.default\\b`).test(text)) throw new Error(`bundle: ${name} (${id}) is used through .default; keep its __toESM`);
+    if (new RegExp(`[^\\w$.]${name.replace(/\$/g, '\\$')}\\.default\\b`).test(text))
+      throw new Error(`bundle: ${name} (${id}) is used through .default; keep its __toESM`);
     return `${name}=require("${id}")`;
   });
   writeFileSync(file, text);

@@ -12,8 +12,9 @@ type Crypto = typeof import('node:crypto');
 
 const get: (id: string) => unknown = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule ?? createRequire('/');
 
-let crypto: Crypto | undefined;
+let loaded: Crypto | undefined;
 
 export function nodeCrypto(): Crypto {
-  return (crypto ??= get('node:crypto') as Crypto);
+  loaded ??= get('node:crypto') as Crypto;
+  return loaded;
 }

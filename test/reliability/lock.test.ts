@@ -40,7 +40,10 @@ it('ten applies started at once all succeed one after another, and the host ends
   // (an apply plans before it takes the lock) can be stale there (ESTALE).
   const out = s.path('runs');
   fs.mkdirpSync(out);
-  const starts = Array.from({ length: 10 }, (_, i) => `(${process.execPath} ${CLI} apply --json --config ${i % 2 === 0 ? c.a : c.b} >/dev/null 2>${out}/${i}.err; echo $? >${out}/${i}.rc) &`);
+  const starts = Array.from(
+    { length: 10 },
+    (_, i) => `(${process.execPath} ${CLI} apply --json --config ${i % 2 === 0 ? c.a : c.b} >/dev/null 2>${out}/${i}.err; echo $? >${out}/${i}.rc) &`,
+  );
   await s.exec(['sh', '-c', `${starts.join(' ')} wait`]);
   const runs = Array.from({ length: 10 }, (_, i) => ({
     exitCode: Number(fs.readFileSync(path.join(out, `${i}.rc`), 'utf8')),
