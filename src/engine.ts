@@ -140,8 +140,10 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
       // from a fresh read, since another run may have changed the host meanwhile.
       let plans: Map<string, ControlPlan> | null = new Map();
       for (const control of controls) if (applies(control, ctx)) plans.set(control.id, safePlan(control, ctx));
-      if ([...plans.values()].some((p) => p.changes.length > 0) && options.beforeChanges) {
-        await options.beforeChanges();
+      // Each control is then planned after the ones before it made their changes (the parent
+      // directories several files share are made once).
+      if ([...plans.values()].some((p) => p.changes.length > 0)) {
+        await options.beforeChanges?.();
         ctx = { ...given, snapshot: new Snapshot() };
         plans = null;
       }
