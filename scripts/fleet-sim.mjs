@@ -134,7 +134,7 @@ function writeKernel(node, values) {
 }
 
 /** The mounts of one node, after scripts/sandbox-mounts.sh, then sshd in the foreground. */
-const NODE_SCRIPT = String.raw`
+const NODE_SCRIPT = `
 set -eu
 S="$1"
 . "$2"
@@ -251,10 +251,6 @@ async function waitForSsh(port, deadline) {
     if (Date.now() > deadline) throw new Error(`fleet-sim: sshd on 127.0.0.1:${port} did not answer`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function yamlScalar(v) {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
 export function inventoryYaml(dir, nodes, hostVars = {}) {

@@ -126,7 +126,7 @@ function classifyConfigOnly(auditConfig) {
 }
 
 function testsOf(tests) {
-  if (!tests || !tests.test_items) return null;
+  if (!tests?.test_items) return null;
   return {
     binOp: tests.bin_op ?? 'and',
     items: tests.test_items.map((t) => ({

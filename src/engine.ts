@@ -20,6 +20,11 @@ export interface RunOptions {
   /** Load systeminformation and put the host's facts in the report. */
   facts: boolean;
   controls?: readonly Control[];
+  /**
+   * apply: called once before the first change is made (the run lock). A host with nothing to
+   * change is verified without it: every write happens under the lock, after planning again.
+   */
+  beforeChanges?: () => Promise<void>;
 }
 
 /** What a change does to which path or key, so that two controls planning the same change count it once. */
@@ -132,9 +137,22 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
     const done = new Map<string, ApplyOutcome['done']>();
     const blocked = new Map<string, Finding[]>();
     if (options.command === 'apply') {
+      // Planned first without the lock: a converged host (the boot-time gate's usual case) is
+      // left as it is and verified from what was read for the plan, and waits for no other run.
+      // With anything to change, the lock is taken and every control is planned again under it
+      // from a fresh read, since another run may have changed the host meanwhile.
+      let plans: Map<string, ControlPlan> | null = new Map();
+      for (const control of controls) if (applies(control, ctx)) plans.set(control.id, safePlan(control, ctx));
+      // Each control is then planned after the ones before it made their changes (the parent
+      // directories several files share are made once).
+      if ([...plans.values()].some((p) => p.changes.length > 0)) {
+        await options.beforeChanges?.();
+        ctx = { ...given, snapshot: new Snapshot() };
+        plans = null;
+      }
       for (const control of controls) {
         if (!applies(control, ctx)) continue;
-        const plan = safePlan(control, ctx);
+        const plan = plans?.get(control.id) ?? safePlan(control, ctx);
         blocked.set(control.id, plan.blocked);
         try {
           const outcome = await control.apply(ctx, plan);

@@ -3,9 +3,10 @@ import { COMMANDS } from './commands/index.js';
 import { commandHelp, usage } from './commands/help.js';
 import { parseCommandLine, type Parsed } from './commands/parse.js';
 import { EXIT, HostprepError } from './errors.js';
+import type { Output } from './host/fd-output.js';
 import { VERSION } from './version.js';
 
-export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function main(argv: readonly string[], out: Output, err: Output): Promise<number> {
   let parsed: Parsed | undefined;
   try {
     parsed = parseCommandLine(argv, COMMANDS);

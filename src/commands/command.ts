@@ -2,6 +2,7 @@
  * One command: its name, what it does, the options it takes and what it runs. The parser
  * (parse.ts) and the help (help.ts) are made from this declaration alone.
  */
+import type { Output } from '../host/fd-output.js';
 import type { AnyOption, Option } from './options.js';
 
 export type Options = Record<string, AnyOption>;
@@ -10,8 +11,8 @@ export type Options = Record<string, AnyOption>;
 export type Values<O extends Options> = { [K in keyof O]?: O[K] extends Option<infer T> ? T : never };
 
 export interface Io {
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream;
+  out: Output;
+  err: Output;
 }
 
 export interface Invocation<O extends Options> {

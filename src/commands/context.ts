@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG_PATH, MAX_CONFIG_BYTES, defaultConfig } from '../config/
 import type { Config, Role } from '../config/schema.js';
 import type { Context } from '../controls/types.js';
 import { ConfigError, EXIT, HostError, UsageError, describeError } from '../errors.js';
+import type { Output } from '../host/fd-output.js';
 import type { Host } from '../host/host.js';
 import { NodeHost } from '../host/node-host.js';
 import * as path from 'node:path';
@@ -144,7 +145,7 @@ export async function prepare(host: Host, values: HostValues, force = false, liv
  * write is a warning (priority warning in the journal) that leaves its verdict alone; for check
  * it is exit 3.
  */
-export function writeOutputs(report: Report, ctx: { host: Host; config: Config }, junit: string | undefined, err: NodeJS.WritableStream): number {
+export function writeOutputs(report: Report, ctx: { host: Host; config: Config }, junit: string | undefined, err: Output): number {
   let code: number = EXIT.compliant;
   if (junit !== undefined) {
     try {

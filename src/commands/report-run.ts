@@ -27,15 +27,21 @@ export async function runReport(command: 'apply' | 'check' | 'plan', values: Rep
   const { ctx, roleChoice } = await prepare(host, values, values.force ?? false);
   let lock: Lock | undefined;
   try {
-    // Only apply changes the host, so only apply is serialised; check and plan read, and a
-    // reader never sees a torn file because every write is a rename.
-    if (command === 'apply') lock = await acquireRunLock({ root: host.root, waitSeconds: values.wait ?? DEFAULT_WAIT_SECONDS });
+    // Only apply changes the host, so only apply's changes are serialised, by the run lock taken
+    // before the first one (an apply with nothing to change takes none); check and plan read,
+    // and a reader never sees a torn file because every write is a rename.
+    const beforeChanges =
+      command === 'apply'
+        ? async () => {
+            lock = await acquireRunLock({ root: host.root, waitSeconds: values.wait ?? DEFAULT_WAIT_SECONDS });
+          }
+        : undefined;
     // What K3s logged and the cluster says: only when K3s has run since boot (no process otherwise).
     if (command !== 'plan') {
       const observed = await (await import('../k3s/observe.js')).observe(host);
       if (observed) ctx.observed = observed;
     }
-    const report = await run(ctx, { command, roleChoice, facts: true });
+    const report = await run(ctx, { command, roleChoice, facts: true, ...(beforeChanges ? { beforeChanges } : {}) });
     if (values.json) io.out.write(renderJson(report));
     // The diffs (for plan) are loaded only for plan.
     else io.out.write(command === 'plan' ? (await import('../report/diff.js')).renderPlan(report) : renderText(report));

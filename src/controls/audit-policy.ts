@@ -2,7 +2,7 @@
  * CIS 3.2.1: the API server needs an audit policy file. The guide's starter policy logs the
  * metadata of every request; the config may replace it with any audit.k8s.io/v1 Policy.
  */
-import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
+import { CHECKS } from '../k3s/benchmarks/refs.js';
 import { pure } from './snapshot.js';
 import type { AuditPolicy } from '../config/schema.js';
 import { emitYaml } from '../yaml/emit.js';

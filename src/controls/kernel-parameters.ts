@@ -3,7 +3,7 @@
  * differs from what it expects. Writes 90-kubelet.conf, applies it with sysctl -p only when a
  * live value differs, and verifies the live values the way the kubelet reads them.
  */
-import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
+import { CHECKS } from '../k3s/benchmarks/refs.js';
 import { describeError } from '../errors.js';
 import { renderSysctlConf } from '../sysctl/conf.js';
 import { sysctlPath } from '../host/host.js';

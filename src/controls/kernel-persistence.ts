@@ -3,7 +3,7 @@
  * every sysctl.d file in name order and the last assignment wins, so a file that sorts after
  * 90-kubelet.conf can undo it at the next reboot while today's live values still look right.
  */
-import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
+import { CHECKS } from '../k3s/benchmarks/refs.js';
 import { SYSCTL_CONF, SYSCTL_DIRS, resolveSysctl, selectConfFiles, type ConfFile } from '../sysctl/resolve.js';
 import { describeError } from '../errors.js';
 import type { Host } from '../host/host.js';

@@ -4,9 +4,9 @@
  * nothing is written through a symlink, a file someone else wrote is not replaced without
  * --force (and then only after a backup), and nothing is rewritten that is already right.
  */
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Stats } from 'node:fs';
+import { nodeCrypto } from '../host/builtin.js';
 import type { Host } from '../host/host.js';
 import { isTempNameFor } from '../host/node-host.js';
 import { describeError } from '../errors.js';
@@ -15,23 +15,20 @@ import { changeTarget, fail, pass } from './types.js';
 
 const MARK = 'k3s-hostprep-sha256:';
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /**
- * sha256 of a text a watch cycle hashes every cycle (each managed file as rendered and as read):
- * the digest of the very same text is kept, a few dozen texts at most, so that an unchanged file
- * is not hashed again; any other text, a changed file's, is hashed.
+ * Digests of texts already hashed by this process: a run hashes the same few texts again and again
+ * (the rendered body for the header, the file for its finding and for the record), and the watch
+ * does so every cycle. Keyed by the text itself, so a changed file is a new key; bounded.
  */
-const DIGESTS = new Map<string, string>();
+const digests = new Map<string, string>();
+const MAX_DIGESTS = 64;
 
-function digestOf(text: string): string {
-  let digest = DIGESTS.get(text);
+export function sha256(text: string): string {
+  let digest = digests.get(text);
   if (digest === undefined) {
-    digest = sha256(text);
-    if (DIGESTS.size >= 64) DIGESTS.clear();
-    DIGESTS.set(text, digest);
+    digest = nodeCrypto().createHash('sha256').update(text).digest('hex');
+    if (digests.size >= MAX_DIGESTS) digests.clear();
+    digests.set(text, digest);
   }
   return digest;
 }
@@ -41,7 +38,7 @@ export function renderManaged(body: string): string {
   return [
     '# Managed by k3s-hostprep. Local edits are reported and not overwritten without --force;',
     '# change /etc/k3s-hostprep/config.yaml instead.',
-    `# ${MARK} ${digestOf(body)}`,
+    `# ${MARK} ${sha256(body)}`,
     body,
   ].join('\n');
 }
@@ -148,7 +145,7 @@ function saveRecord(host: Host, record: Record<string, string[]>): void {
 }
 
 export function sha256Bytes(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return nodeCrypto().createHash('sha256').update(bytes).digest('hex');
 }
 
 /**
@@ -390,7 +387,7 @@ export function verifyDirectory(host: Host, spec: DirSpec): Finding {
 /** Judges a managed file: present, regular, its mode, root:root, and the content we render. */
 export function verifyFile(host: Host, spec: FileSpec): Finding {
   const rendered = renderManaged(spec.body);
-  const expected = `mode ${octal(spec.mode)}, root:root, content sha256 ${digestOf(rendered).slice(0, 12)}`;
+  const expected = `mode ${octal(spec.mode)}, root:root, content sha256 ${sha256(rendered).slice(0, 12)}`;
   let stat: Stats | null;
   let text: string | null = null;
   try {
@@ -403,7 +400,7 @@ export function verifyFile(host: Host, spec: FileSpec): Finding {
   if (stat === null) return fail(spec.path, expected, 'missing', unsafe ?? `${spec.path} does not exist; run apply.`);
   if (stat.isSymbolicLink()) return symlinkFinding(host, spec.path, 'regular file');
   if (!stat.isFile() || text === null) return fail(spec.path, expected, 'not a regular file', `${spec.path} is not a regular file.`);
-  const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${digestOf(text).slice(0, 12)}`;
+  const actual = `mode ${octal(stat.mode)}, ${owner(stat)}, content sha256 ${sha256(text).slice(0, 12)}`;
   if (unsafe) return fail(spec.path, expected, actual, unsafe);
   if (text !== rendered) {
     const who = recordedOwnership(host, spec.path, text);

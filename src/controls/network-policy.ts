@@ -4,7 +4,7 @@
  * unless they are disabled; on K3s v1.24 and older also the guide's PodSecurityPolicies and
  * their RBAC. No policy/v1beta1 object is written for v1.25 and newer.
  */
-import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
+import { CHECKS, cisOf } from '../k3s/benchmarks/refs.js';
 import { once, pure } from './snapshot.js';
 import { K3S_COMPONENTS, type K3sComponent } from '../k3s/components.js';
 import { mergeK3sConfig } from '../k3s/config-files.js';

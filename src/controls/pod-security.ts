@@ -4,7 +4,7 @@
  * EventRateLimit's configuration whenever that plugin is enabled (on any version). Not written on
  * Rancher-managed nodes, whose pod security template is Rancher's.
  */
-import { CHECKS, cisOf, type CheckRef } from '../k3s/benchmarks/refs.js';
+import { CHECKS, cisOf } from '../k3s/benchmarks/refs.js';
 import { pure } from './snapshot.js';
 import { k3sVersionOf, rancherManagement } from '../k3s/node.js';
 import { renderPsa } from '../k3s/psa.js';

@@ -4,7 +4,9 @@
  * descriptor 3; a flock lock belongs to the open file description, which this process keeps
  * after flock exits, so the lock is ours until we close the file or die. The kernel drops it
  * when the holder dies in any way (SIGKILL, power loss), so a stale lock cannot exist and no
- * pid has to be trusted; the pid written into the file is only for the message.
+ * pid has to be trusted; the pid written into the file is only for the message. apply takes it
+ * before its first change, having planned without it; an apply with nothing to change (the gate
+ * on a converged node) takes none, starts no flock and waits for no one (src/engine.ts).
  *
  * On a live host the lock is /run/k3s-hostprep/apply.lock (tmpfs: gone at boot). Under --root
  * the root directory itself is locked: runs against the same image are serialised, nothing is

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { nodeCrypto } from './builtin.js';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { DirectoryWatch, Host, HostFacts, ProcessResult, ReadOptions, WriteOptions } from './host.js';
 import { sysctlPath } from './host.js';
 import { resolveInRoot } from './paths.js';
@@ -38,7 +38,7 @@ function missing(error: unknown): boolean {
 
 /** The name a temporary file gets beside its target: hidden, and ending in no suffix that K3s or sysctl read. */
 export function tempName(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}.tmp`);
 }
 
 /** The identity of the file exec would run (links followed), or null when it cannot be told. */

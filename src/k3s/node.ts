@@ -27,7 +27,7 @@ export interface RancherManagement {
 export function rancherManagement(ctx: { host: Host; config: Config }): RancherManagement {
   if (ctx.config.rancherManaged) return { managed: true, why: `rancherManaged: true in ${ctx.config.source}` };
   const st = ctx.host.lstat(RANCHER_DROPIN);
-  if (st !== null && st.isFile() && st.uid === 0) return { managed: true, why: `${RANCHER_DROPIN} exists (a regular file owned by root)` };
+  if (st?.isFile() && st.uid === 0) return { managed: true, why: `${RANCHER_DROPIN} exists (a regular file owned by root)` };
   return { managed: false, why: '' };
 }
 

@@ -7,7 +7,6 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONTROLS } from '../../src/controls/index.js';
 import { DIRECTORIES } from '../../src/controls/directories.js';
 import { run } from '../../src/engine.js';
 import type { Command, Report } from '../../src/report/model.js';

@@ -24,6 +24,7 @@ test('the result says how the process ended: exit code, signal, timeout, or coul
 test('children get a safe PATH and nothing else from the environment', async (t) => {
   process.env.KUBECONFIG = '/tmp/hostile';
   try {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell expands it
     const r = await runProgram(sh, ['-c', 'echo "$PATH|${KUBECONFIG-unset}"']);
     t.is(r.stdout, `${SAFE_PATH}|unset`);
   } finally {

@@ -16,6 +16,7 @@ import { version as v } from '../helpers/version.js';
 
 const none = new Set<K3sComponent>();
 
+// biome-ignore lint/suspicious/noExplicitAny: any Kubernetes object, handed to its model to validate
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: any };
 
 function objects(text: string): Obj[] {
@@ -25,6 +26,7 @@ function objects(text: string): Obj[] {
   return docs.map((d) => d.toJS() as Obj);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: each model takes its own object type
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy,
   'policy/v1beta1 PodSecurityPolicy': PodSecurityPolicy,

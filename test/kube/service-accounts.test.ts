@@ -206,7 +206,13 @@ test('backoff grows to ten seconds and waitForApi stops at its deadline', async 
     calls.push(args);
     return { command: 'kubectl', exitCode: 1, stdout: '', stderr: 'connection refused\n' };
   };
-  const result = await waitForApi(never, { timeoutMs: 20_000, now: () => clock, sleep: async (ms) => void (clock += ms) });
+  const result = await waitForApi(never, {
+    timeoutMs: 20_000,
+    now: () => clock,
+    sleep: async (ms) => {
+      clock += ms;
+    },
+  });
   t.false(result.ready);
   t.is(result.last, 'connection refused');
   t.is(clock, 20_000);

@@ -35,7 +35,20 @@ it('ten applies started at once all succeed one after another, and the host ends
   const s = new Sandbox({ kernel: { ...HOSTILE, 'net.ipv4.ip_forward': '0' } });
   const log = overlapDetectingSysctl(s);
   const c = configs(s);
-  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => s.cli('apply', '--json', '--config', i % 2 === 0 ? c.a : c.b)));
+  // All ten in one namespace, as on one host: each sandbox run mounts its own overlay of /etc
+  // over the one upper directory, and a file one overlay renames into place while another reads
+  // (an apply plans before it takes the lock) can be stale there (ESTALE).
+  const out = s.path('runs');
+  fs.mkdirpSync(out);
+  const starts = Array.from(
+    { length: 10 },
+    (_, i) => `(${process.execPath} ${CLI} apply --json --config ${i % 2 === 0 ? c.a : c.b} >/dev/null 2>${out}/${i}.err; echo $? >${out}/${i}.rc) &`,
+  );
+  await s.exec(['sh', '-c', `${starts.join(' ')} wait`]);
+  const runs = Array.from({ length: 10 }, (_, i) => ({
+    exitCode: Number(fs.readFileSync(path.join(out, `${i}.rc`), 'utf8')),
+    stderr: fs.readFileSync(path.join(out, `${i}.err`), 'utf8'),
+  }));
   for (const [i, r] of runs.entries()) t.is(r.exitCode, 0, `run ${i}: ${r.stderr}`);
   const calls = fs.readFileSync(log, 'utf8');
   t.false(calls.includes('OVERLAP'), 'no two runs were inside sysctl at the same time');
@@ -133,5 +146,29 @@ it('--wait is checked and taken by apply only; check and plan take no lock', asy
     `flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} check >/dev/null; echo "check=$?"; ${process.execPath} ${CLI} plan >/dev/null; echo "plan=$?"; wait`,
   ]);
   t.regex(r.stdout, /check=1\nplan=1/);
+  s.dispose();
+});
+
+it('an apply with nothing to change takes no lock and waits for no run; one with a change still waits, and plans again under the lock', async (t) => {
+  const s = new Sandbox({ kernel: HOSTILE });
+  t.is((await s.cli('apply')).exitCode, 0);
+  fs.mkdirpSync(s.path('run/k3s-hostprep'), { mode: 0o700 });
+  const held = (command: string) =>
+    s.exec(['sh', '-c', `flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} ${command}; echo "rc=$?"; wait`]);
+  // Converged: the held lock does not matter, and the report is apply's.
+  const noop = await held('apply --wait 0 --json');
+  t.regex(noop.stdout, /rc=0\n$/);
+  const report = JSON.parse(noop.stdout.replace(/rc=0\n$/, '')) as { command: string; compliant: boolean; summary: { changes: number } };
+  t.like(report, { command: 'apply', compliant: true, summary: { changes: 0 } });
+  // One kernel value drifted: that apply must wait for the holder, and gives up after --wait.
+  s.setKernel('kernel.panic', '0');
+  const drifted = await held('apply --wait 0.5');
+  t.regex(drifted.stdout, /rc=3\n$/);
+  t.regex(drifted.stderr, /another run holds the lock on \/run\/k3s-hostprep\/apply\.lock/);
+  t.is(s.kernel('kernel.panic'), '0', 'nothing was changed without the lock');
+  // Free again: it converges.
+  const free = await s.cli('apply', '--wait', '0');
+  t.is(free.exitCode, 0, free.stderr);
+  t.is(s.kernel('kernel.panic'), '10');
   s.dispose();
 });

@@ -3,7 +3,7 @@ import { renderJunit, xmlEscape, xmlText } from '../../src/report/junit.js';
 import { sampleReport } from './fixtures.js';
 
 /** Undoes the escaping, to show nothing is lost. */
-function unescape(text: string): string {
+function unescapeXml(text: string): string {
   return text
     .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
     .replace(/&lt;/g, '<')
@@ -15,7 +15,7 @@ function unescape(text: string): string {
 
 test('escaping: markup characters, quotes and whitespace survive a round trip; control characters are replaced', (t) => {
   const s = 'a < b && c > "d" \'e\'\n\tf\r';
-  t.is(unescape(xmlEscape(s)), s);
+  t.is(unescapeXml(xmlEscape(s)), s);
   t.notRegex(xmlEscape(s), /[<>"'\n\t]|&(?!(amp|lt|gt|quot|apos|#\d+);)/);
   t.is(xmlText('x\u0001y\u001b\uFFFEz'), 'x\uFFFDy\uFFFD\uFFFDz');
   t.is(xmlText('emoji \u{1F600}'), 'emoji \u{1F600}', 'characters outside the BMP are kept');
