@@ -1,4 +1,5 @@
 /** check, apply and plan: one run of the engine over this host, one report, the output files. */
+import { keepDigests, recallDigests } from '../controls/digest-memo.js';
 import { run } from '../engine.js';
 import { HostError } from '../errors.js';
 import { DEFAULT_WAIT_SECONDS, acquireRunLock, type Lock } from '../host/lock.js';
@@ -24,6 +25,8 @@ export async function runReport(command: 'apply' | 'check' | 'plan', values: Rep
   const host = openHost(values.root);
   // Before the configuration is read: a non-root apply stops here whatever the config says.
   if (command === 'apply' && host.euid !== 0) throw new HostError('apply must run as root: nothing was changed');
+  // The digests of the files an earlier run rendered: often node:crypto need not be loaded at all.
+  recallDigests(host);
   const { ctx, roleChoice } = await prepare(host, values, values.force ?? false);
   let lock: Lock | undefined;
   try {
@@ -45,6 +48,7 @@ export async function runReport(command: 'apply' | 'check' | 'plan', values: Rep
     if (values.json) io.out.write(renderJson(report));
     // The diffs (for plan) are loaded only for plan.
     else io.out.write(command === 'plan' ? (await import('../report/diff.js')).renderPlan(report) : renderText(report));
+    keepDigests(host);
     if (command === 'plan') return report.exitCode;
     if (report.exitCode !== 0) io.err.write(failureLine(report, journalStream()));
     return Math.max(report.exitCode, writeOutputs(report, ctx, values.junit, io.err));

@@ -22,6 +22,10 @@ const MARK = 'k3s-hostprep-sha256:';
  */
 const digests = new Map<string, string>();
 const MAX_DIGESTS = 64;
+/** The texts k3s-hostprep renders (bodies and whole files), whose digests may be kept (src/controls/digest-memo.ts). */
+const rendered = new Set<string>();
+/** Whether this process worked out the digest of a rendered text that it had not been given. */
+let renderedFresh = false;
 
 export function sha256(text: string): string {
   let digest = digests.get(text);
@@ -29,18 +33,52 @@ export function sha256(text: string): string {
     digest = nodeCrypto().createHash('sha256').update(text).digest('hex');
     if (digests.size >= MAX_DIGESTS) digests.clear();
     digests.set(text, digest);
+    if (rendered.has(text)) renderedFresh = true;
   }
   return digest;
 }
 
+/**
+ * Digests worked out before, each with its text, as kept in k3s-hostprep's state directory: the
+ * hash is then not made again (and node:crypto not loaded) for a text given here. Only the
+ * well formed are taken; the caller vouches that nobody but root wrote them.
+ */
+export function seedDigests(pairs: unknown): void {
+  if (!Array.isArray(pairs)) return;
+  for (const pair of pairs.slice(0, MAX_DIGESTS / 2)) {
+    if (!Array.isArray(pair) || pair.length !== 2) continue;
+    const [digest, text] = pair as unknown[];
+    if (typeof digest === 'string' && /^[0-9a-f]{64}$/.test(digest) && typeof text === 'string') digests.set(text, digest);
+  }
+}
+
+/** The rendered texts this process knows the digest of, when one was new to it since it last asked; null otherwise. */
+export function renderedDigests(): Array<[string, string]> | null {
+  if (!renderedFresh) return null;
+  renderedFresh = false;
+  return [...rendered].flatMap((text): Array<[string, string]> => {
+    const digest = digests.get(text);
+    return digest === undefined ? [] : [[digest, text]];
+  });
+}
+
+function remember(text: string): string {
+  if (rendered.size >= MAX_DIGESTS) rendered.clear();
+  rendered.add(text);
+  return text;
+}
+
 /** Prepends the header that marks a file as k3s-hostprep's, with a digest of the body. */
 export function renderManaged(body: string): string {
-  return [
-    '# Managed by k3s-hostprep. Local edits are reported and not overwritten without --force;',
-    '# change /etc/k3s-hostprep/config.yaml instead.',
-    `# ${MARK} ${sha256(body)}`,
-    body,
-  ].join('\n');
+  remember(body);
+  return remember(
+    [
+      '# Managed by k3s-hostprep. Local edits are reported and not overwritten without --force;',
+      '# change /etc/k3s-hostprep/config.yaml instead.',
+      `# ${MARK} ${sha256(body)}`,
+      body,
+    ].join('\n'),
+  );
 }
 
 /** No generated file is larger than this: what renders larger comes from a configuration gone wrong. */

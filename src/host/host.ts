@@ -81,6 +81,13 @@ export interface Host {
   rememberMissing?(): void;
   /** Where a symlink points, as written. */
   readLink(logical: string): string;
+  /**
+   * Optional: a file of k3s-hostprep's state directory (/var/lib/k3s-hostprep), only when nobody but
+   * root can have written it; null otherwise or when missing. State files are optimisations.
+   */
+  readState?(logical: string): string | null;
+  /** Optional: writes a state file as root, 0600, atomically; a failure is silent (it is asked again next time). */
+  writeState?(logical: string, text: string): void;
 
   /** Atomic replace: temporary file in the same directory, fsync, rename, fsync of the directory. */
   writeFileAtomic(logical: string, content: string | Uint8Array, options: WriteOptions): void;

@@ -547,11 +547,11 @@ export class NodeHost implements Host {
     if (file === null) return null;
     // The same binary as when its output was remembered: nothing is started either.
     const id = binaryIdentity(file);
-    const remembered = id === null ? null : recall(this.readTrustedState(K3S_VERSION_MEMO), id);
+    const remembered = id === null ? null : recall(this.readState(K3S_VERSION_MEMO), id);
     if (remembered !== null) return { command: `${file} --version`, exitCode: 0, stdout: remembered, stderr: '', ended: 'exit', why: 'exited 0' };
     const result = await runProgram(file, ['--version'], { timeoutMs: 30_000 });
     if (result.ended === 'not-started') return null;
-    if (id !== null && result.ended === 'exit' && result.exitCode === 0) this.rememberState(K3S_VERSION_MEMO, memoText(id, result.stdout));
+    if (id !== null && result.ended === 'exit' && result.exitCode === 0) this.writeState(K3S_VERSION_MEMO, memoText(id, result.stdout));
     return result;
   }
 
@@ -560,7 +560,7 @@ export class NodeHost implements Host {
    * trusted read: owned by root, writable by nobody else, on its path and where it leads). null
    * otherwise, or when it is missing.
    */
-  private readTrustedState(logical: string): string | null {
+  readState(logical: string): string | null {
     if (this.euid !== 0) return null;
     try {
       return this.readText(logical, { trust: true, maxBytes: 64 * 1024 });
@@ -570,7 +570,7 @@ export class NodeHost implements Host {
   }
 
   /** Writes a state file as root, 0600, atomically; a state file is an optimisation, so a failure is not one of the run's. */
-  private rememberState(logical: string, text: string): void {
+  writeState(logical: string, text: string): void {
     if (this.euid !== 0) return;
     try {
       const dir = path.posix.dirname(logical);
