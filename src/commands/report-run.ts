@@ -48,7 +48,8 @@ export async function runReport(command: 'apply' | 'check' | 'plan', values: Rep
     if (values.json) io.out.write(renderJson(report));
     // The diffs (for plan) are loaded only for plan.
     else io.out.write(command === 'plan' ? (await import('../report/diff.js')).renderPlan(report) : renderText(report));
-    keepDigests(host);
+    // Only apply writes on the host, so only apply keeps them; check and plan leave no trace.
+    if (command === 'apply') keepDigests(host);
     if (command === 'plan') return report.exitCode;
     if (report.exitCode !== 0) io.err.write(failureLine(report, journalStream()));
     return Math.max(report.exitCode, writeOutputs(report, ctx, values.junit, io.err));

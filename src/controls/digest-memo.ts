@@ -9,9 +9,10 @@
  * configuration is only a miss, never a wrong digest; in k3s-hostprep's root-owned state
  * directory, believed only when nobody but root can have written it (as the k3s --version memo);
  * a memo that is missing, untrusted or does not parse is ignored and the digests are made again.
- * Only texts k3s-hostprep renders itself are kept, never a file read from the host. Written after
- * a run that had to work a digest out, by check too: like the version memo it is an optimisation
- * that changes nothing K3s or the report reads. Never under --root (nothing is written into an image).
+ * Only texts k3s-hostprep renders itself are kept, never a file read from the host. Written by an
+ * apply that had to work a digest out (check and plan only read it: they leave no trace on the
+ * host); like the version memo it is an optimisation that changes nothing K3s or the report reads.
+ * Never under --root (nothing is written into an image).
  */
 import type { Host } from '../host/host.js';
 import { renderedDigests, seedDigests } from './managed.js';
