@@ -24,7 +24,7 @@ export interface RunOptions {
    * apply: called once before the first change is made (the run lock). A host with nothing to
    * change is verified without it: every write happens under the lock, after planning again.
    */
-  beforeChanges?: () => Promise<void>;
+  beforeChanges?: (() => Promise<void>) | undefined;
 }
 
 /** What a change does to which path or key, so that two controls planning the same change count it once. */
@@ -147,7 +147,7 @@ export async function run(given: Context, options: RunOptions): Promise<Report> 
       // directories several files share are made once).
       if ([...plans.values()].some((p) => p.changes.length > 0)) {
         await options.beforeChanges?.();
-        ctx = { ...given, snapshot: new Snapshot() };
+        ctx = fresh();
         plans = null;
       }
       for (const control of controls) {

@@ -44,7 +44,7 @@ export async function runReport(command: 'apply' | 'check' | 'plan', values: Rep
       const observed = await (await import('../k3s/observe.js')).observe(host);
       if (observed) ctx.observed = observed;
     }
-    const report = await run(ctx, { command, roleChoice, facts: true, ...(beforeChanges ? { beforeChanges } : {}) });
+    const report = await run(ctx, { command, roleChoice, facts: true, beforeChanges });
     if (values.json) io.out.write(renderJson(report));
     // The diffs (for plan) are loaded only for plan.
     else io.out.write(command === 'plan' ? (await import('../report/diff.js')).renderPlan(report) : renderText(report));

@@ -14,7 +14,7 @@
  * host); like the version memo it is an optimisation that changes nothing K3s or the report reads.
  * Never under --root (nothing is written into an image).
  */
-import type { Host } from '../host/host.js';
+import { MAX_STATE_BYTES, type Host } from '../host/host.js';
 import { renderedDigests, seedDigests } from './managed.js';
 
 export const DIGEST_MEMO = '/var/lib/k3s-hostprep/digests.json';
@@ -36,5 +36,7 @@ export function keepDigests(host: Host): void {
   if (!host.live || !host.writeState) return;
   const pairs = renderedDigests();
   if (pairs === null || pairs.length === 0) return;
-  host.writeState(DIGEST_MEMO, `${JSON.stringify(pairs)}\n`);
+  const text = `${JSON.stringify(pairs)}\n`;
+  // One that could not be read back would be written again by every apply: a large configuration keeps none.
+  if (Buffer.byteLength(text) <= MAX_STATE_BYTES) host.writeState(DIGEST_MEMO, text);
 }

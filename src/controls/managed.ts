@@ -45,7 +45,7 @@ export function sha256(text: string): string {
  */
 export function seedDigests(pairs: unknown): void {
   if (!Array.isArray(pairs)) return;
-  for (const pair of pairs.slice(0, MAX_DIGESTS / 2)) {
+  for (const pair of pairs.slice(0, MAX_DIGESTS)) {
     if (!Array.isArray(pair) || pair.length !== 2) continue;
     const [digest, text] = pair as unknown[];
     if (typeof digest === 'string' && /^[0-9a-f]{64}$/.test(digest) && typeof text === 'string') digests.set(text, digest);

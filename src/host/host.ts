@@ -41,6 +41,9 @@ export interface WriteOptions {
  * paths the prepared system sees ("/etc/sysctl.d/90-kubelet.conf"); the host maps them under
  * its root. File operations are synchronous: they are few and small, and a run is sequential.
  */
+/** The largest state file read back (readState); a larger one is not read, so none is written. */
+export const MAX_STATE_BYTES = 64 * 1024;
+
 export interface Host {
   /** The directory every path lives under: "/" on a live host. */
   readonly root: string;
@@ -83,7 +86,8 @@ export interface Host {
   readLink(logical: string): string;
   /**
    * Optional: a file of k3s-hostprep's state directory (/var/lib/k3s-hostprep), only when nobody but
-   * root can have written it; null otherwise or when missing. State files are optimisations.
+   * root can have written it; null otherwise, when missing, or past MAX_STATE_BYTES. State files are
+   * optimisations.
    */
   readState?(logical: string): string | null;
   /** Optional: writes a state file as root, 0600, atomically; a failure is silent (it is asked again next time). */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { nodeCrypto } from './builtin.js';
 import * as path from 'node:path';
-import type { DirectoryWatch, Host, HostFacts, ProcessResult, ReadOptions, WriteOptions } from './host.js';
+import { MAX_STATE_BYTES, type DirectoryWatch, type Host, type HostFacts, type ProcessResult, type ReadOptions, type WriteOptions } from './host.js';
 import { sysctlPath } from './host.js';
 import { resolveInRoot } from './paths.js';
 import { distributionName, parseOsRelease } from './os-release.js';
@@ -563,7 +563,7 @@ export class NodeHost implements Host {
   readState(logical: string): string | null {
     if (this.euid !== 0) return null;
     try {
-      return this.readText(logical, { trust: true, maxBytes: 64 * 1024 });
+      return this.readText(logical, { trust: true, maxBytes: MAX_STATE_BYTES });
     } catch {
       return null;
     }
