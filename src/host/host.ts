@@ -34,6 +34,12 @@ export interface WriteOptions {
   mode: number;
   uid: number;
   gid: number;
+  /**
+   * Default true: the file and its directory are synced (fsync) before the write returns. A state
+   * file, an optimisation that is read only when it parses and matches, passes false: after a
+   * crash it is the old file, the new one, or one that is not believed.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -86,11 +92,11 @@ export interface Host {
   readLink(logical: string): string;
   /**
    * Optional: a file of k3s-hostprep's state directory (/var/lib/k3s-hostprep), only when nobody but
-   * root can have written it; null otherwise, when missing, or past MAX_STATE_BYTES. State files are
-   * optimisations.
+   * root can have written it; null otherwise, when missing, or past maxBytes (default
+   * MAX_STATE_BYTES). State files are optimisations.
    */
-  readState?(logical: string): string | null;
-  /** Optional: writes a state file as root, 0600, atomically; a failure is silent (it is asked again next time). */
+  readState?(logical: string, maxBytes?: number): string | null;
+  /** Optional: writes a state file as root, 0600, atomically, not synced; a failure is silent (it is asked again next time). */
   writeState?(logical: string, text: string): void;
 
   /** Atomic replace: temporary file in the same directory, fsync, rename, fsync of the directory. */

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { nodeCrypto } from './builtin.js';
 import * as path from 'node:path';
 import { MAX_STATE_BYTES, type DirectoryWatch, type Host, type HostFacts, type ProcessResult, type ReadOptions, type WriteOptions } from './host.js';
 import { sysctlPath } from './host.js';
@@ -36,9 +35,18 @@ function missing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** The name a temporary file gets beside its target: hidden, and ending in no suffix that K3s or sysctl read. */
+/**
+ * The name a temporary file gets beside its target: hidden, and ending in no suffix that K3s or
+ * sysctl read. It need not be unpredictable: it is made only in a directory nobody but root can
+ * write (forWrite), with O_EXCL, so it never replaces anything; the process id and 32 random
+ * bits keep two runs apart. Math.random, not node:crypto, which a run that writes only a state
+ * file would load for this alone (some 4 ms).
+ */
 export function tempName(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}.tmp`);
+  const random = Math.floor(Math.random() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, '0');
+  return path.join(path.dirname(target), `.${path.basename(target)}.k3s-hostprep-${process.pid}-${random}.tmp`);
 }
 
 /** The identity of the file exec would run (links followed), or null when it cannot be told. */
@@ -369,7 +377,7 @@ export class NodeHost implements Host {
           for (let offset = 0; offset < data.length; ) offset += fs.writeSync(fd, data, offset);
           fs.fchownSync(fd, options.uid, options.gid);
           fs.fchmodSync(fd, options.mode);
-          fs.fsyncSync(fd);
+          if (options.durable ?? true) fs.fsyncSync(fd);
         } finally {
           fs.closeSync(fd);
         }
@@ -378,7 +386,7 @@ export class NodeHost implements Host {
         fs.rmSync(at(dir, temp), { force: true });
         throw error;
       }
-      fs.fsyncSync(dir);
+      if (options.durable ?? true) fs.fsyncSync(dir);
     });
   }
 
@@ -560,22 +568,25 @@ export class NodeHost implements Host {
    * trusted read: owned by root, writable by nobody else, on its path and where it leads). null
    * otherwise, or when it is missing.
    */
-  readState(logical: string): string | null {
+  readState(logical: string, maxBytes = MAX_STATE_BYTES): string | null {
     if (this.euid !== 0) return null;
     try {
-      return this.readText(logical, { trust: true, maxBytes: MAX_STATE_BYTES });
+      return this.readText(logical, { trust: true, maxBytes });
     } catch {
       return null;
     }
   }
 
-  /** Writes a state file as root, 0600, atomically; a state file is an optimisation, so a failure is not one of the run's. */
+  /**
+   * Writes a state file as root, 0600, atomically but not synced (WriteOptions.durable); a state
+   * file is an optimisation, so a failure is not one of the run's.
+   */
   writeState(logical: string, text: string): void {
     if (this.euid !== 0) return;
     try {
       const dir = path.posix.dirname(logical);
       if (this.lstat(dir) === null) this.mkdir(dir, 0o700);
-      this.writeFileAtomic(logical, text, { mode: 0o600, uid: 0, gid: 0 });
+      this.writeFileAtomic(logical, text, { mode: 0o600, uid: 0, gid: 0, durable: false });
     } catch {
       /* asked again next time */
     }
