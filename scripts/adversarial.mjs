@@ -18,7 +18,12 @@ if (process.geteuid?.() !== 0) {
   console.error('adversarial: run as root (private mount namespaces)');
   process.exit(2);
 }
-const files = ['build/test/security/trust.test.js', 'build/test/security/races.test.js', 'build/test/kube/service-accounts.test.js'];
+const files = [
+  'build/test/security/trust.test.js',
+  'build/test/security/races.test.js',
+  'build/test/kube/service-accounts.test.js',
+  'build/test/replay/last-run.test.js',
+];
 if (!files.every((f) => fs.existsSync(path.join(REPO, f)))) {
   console.error('adversarial: run `npm run build && npm run build:test` first');
   process.exit(2);

@@ -4,7 +4,9 @@
  * built-in modules: a measurable share of a run that lasts little more than Node's own start):
  *
  *   dist/cli.js        a small loader: compiles dist/main.cjs with V8's code cache when it has one
- *   dist/main.cjs      the command
+ *   dist/main.cjs      the entry (src/cli.ts): replays the last run when nothing it read has
+ *                      changed (src/replay/), else loads the command
+ *   dist/command.cjs   the command (src/main.ts and everything under it), loaded the same way
  *   dist/lib/*.cjs     libraries needed only sometimes (yaml, execa, systeminformation, diff),
  *                      each loaded, through the same loader, when one of its exports is first used
  *   dist/lib/rows/*.cjs the rows of each kube-bench benchmark (src/k3s/benchmarks/k3s-cis-*.ts),
@@ -24,6 +26,7 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,41 +121,60 @@ const onFirstUse = (file, names) =>
   `let lib;\nconst load = () => (lib ??= (globalThis.__k3sHostprepLoad ?? require)(require('node:path').join(__dirname, ${JSON.stringify(file)})));\n` +
   `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n`;
 
-await build({
-  ...common,
-  entryPoints: ['src/cli.ts'],
-  outfile: path.join(dist, 'main.cjs'),
-  minifyWhitespace: true,
-  minifySyntax: true,
-  plugins: [
-    {
-      name: 'on-first-use',
-      setup(b) {
-        b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'on-first-use' }));
-        // A stand-in whose exports are getters: the library is loaded when a property is first
-        // read (a call to stringify, execa, ...), not when the importing module loads.
-        b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, async (args) => {
-          const names = Object.keys(await import(args.path)).filter((n) => n !== 'default');
-          return { loader: 'js', contents: onFirstUse(`lib/${args.path}.cjs`, names) };
-        });
-        // The benchmarks' rows, imported by src/k3s/benchmarks/index.ts only.
-        b.onResolve({ filter: /^\.\/k3s-cis-[0-9.]+\.js$/ }, (args) =>
-          path.resolve(args.resolveDir) === BENCHMARKS_DIR ? { path: path.basename(args.path, '.js'), namespace: 'rows' } : undefined,
-        );
-        b.onLoad({ filter: /.*/, namespace: 'rows' }, (args) => {
-          const names = Object.keys(createRequire(import.meta.url)(path.join(dist, 'lib', 'rows', `${args.path}.cjs`)));
-          return { loader: 'js', contents: onFirstUse(`lib/rows/${args.path}.cjs`, names) };
-        });
-      },
-    },
-  ],
-});
+/** The plugins both parts of the command are built with. */
+const lazyPlugin = {
+  name: 'on-first-use',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'on-first-use' }));
+    // A stand-in whose exports are getters: the library is loaded when a property is first
+    // read (a call to stringify, execa, ...), not when the importing module loads.
+    b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, async (args) => {
+      const names = Object.keys(await import(args.path)).filter((n) => n !== 'default');
+      return { loader: 'js', contents: onFirstUse(`lib/${args.path}.cjs`, names) };
+    });
+    // The benchmarks' rows, imported by src/k3s/benchmarks/index.ts only.
+    b.onResolve({ filter: /^\.\/k3s-cis-[0-9.]+\.js$/ }, (args) =>
+      path.resolve(args.resolveDir) === BENCHMARKS_DIR ? { path: path.basename(args.path, '.js'), namespace: 'rows' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'rows' }, (args) => {
+      const names = Object.keys(createRequire(import.meta.url)(path.join(dist, 'lib', 'rows', `${args.path}.cjs`)));
+      return { loader: 'js', contents: onFirstUse(`lib/rows/${args.path}.cjs`, names) };
+    });
+  },
+};
+
+/** src/cli.ts's import of ./main.js: the command, loaded only when the last run is not replayed. */
+const commandPlugin = {
+  name: 'command-on-first-use',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/main\.js$/ }, (args) =>
+      args.importer === path.join(repo, 'src/cli.ts') ? { path: 'command', namespace: 'command' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'command' }, () => ({ loader: 'js', contents: onFirstUse('command.cjs', ['main']) }));
+  },
+};
+
+// One value for this build, in both parts: a run remembered by one build is never replayed by
+// another (src/replay/last-run.ts).
+const define = { K3S_HOSTPREP_BUILD: JSON.stringify(`${JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).version}+${randomUUID()}`) };
+const parts = { 'command.cjs': 'src/main.ts', 'main.cjs': 'src/cli.ts' };
+for (const [out, entry] of Object.entries(parts)) {
+  await build({
+    ...common,
+    entryPoints: [entry],
+    outfile: path.join(dist, out),
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define,
+    plugins: [lazyPlugin, commandPlugin],
+  });
+}
 // `import * as fs from 'node:fs'` becomes __toESM(require('node:fs'), 1) in CommonJS: a copy of
 // every export of the module as a getter, made at load time for each importing file (8 times
 // fs's ~100 exports, 21 times path's). The modules are Node's own and no file imports a default
 // from one, so each is required as it is.
-{
-  const file = path.join(dist, 'main.cjs');
+for (const out of Object.keys(parts)) {
+  const file = path.join(dist, out);
   let text = readFileSync(file, 'utf8');
   text = text.replace(/([\w$]+)=__toESM\(require\("(node:[a-z_/]+)"\),1\)/g, (_, name, id) => {
     if (new RegExp(`[^\\w$.]${name.replace(/\$/g, '\\$')}\\.default\\b`).test(text))

@@ -22,7 +22,7 @@ export async function main(argv: readonly string[], out: Output, err: Output): P
       err.write(usage(COMMANDS));
       return EXIT.usage;
     }
-    return await parsed.command.run({ values: parsed.values, positionals: parsed.positionals }, { out, err });
+    return await parsed.command.run({ values: parsed.values, positionals: parsed.positionals }, { out, err, argv });
   } catch (error) {
     const known = error instanceof HostprepError;
     const code = known ? error.exitCode : EXIT.host;

@@ -38,20 +38,26 @@ const loaded = (stderr: string) => [
   ...new Set([...stderr.matchAll(/^LOADED (.*)$/gm)].map((m) => m[1]!.replace(/^.*\/lib\/([a-z]+)\.cjs$/, '$1').replace(/^node:/, ''))),
 ];
 
-test('dist/main.cjs is one CommonJS file, the libraries needed only sometimes are apart, and V8 takes the code caches', async (t) => {
+test('dist/main.cjs (the entry) and dist/command.cjs (the command) are CommonJS files, the libraries needed only sometimes are apart, and V8 takes the code caches', async (t) => {
   t.is(JSON.parse(fs.readFileSync(path.join(REPO, 'dist/package.json'), 'utf8')).type, 'commonjs');
   for (const lib of ['yaml', 'execa', 'systeminformation', 'diff']) t.true(fs.existsSync(path.join(REPO, 'dist/lib', `${lib}.cjs`)), lib);
   t.true(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n'));
-  const main = fs.readFileSync(path.join(REPO, 'dist/main.cjs'), 'utf8');
-  t.notRegex(main, /^(import|export) /m, 'no ES module syntax left');
-  t.notRegex(main, /\bimport\("\.\.?\//, 'no dynamic import of a file: everything loads through the loader');
-  // Each benchmark's rows are a chunk of their own, and none is part of the command itself.
-  t.notRegex(main, /Ensure that the API server pod specification file permissions/, 'no benchmark rows in dist/main.cjs');
+  for (const file of ['dist/main.cjs', 'dist/command.cjs']) {
+    const text = fs.readFileSync(path.join(REPO, file), 'utf8');
+    t.notRegex(text, /^(import|export) /m, `${file}: no ES module syntax left`);
+    t.notRegex(text, /\bimport\("\.\.?\//, `${file}: no dynamic import of a file: everything loads through the loader`);
+    // Each benchmark's rows are a chunk of their own, and none is part of the command itself.
+    t.notRegex(text, /Ensure that the API server pod specification file permissions/, `no benchmark rows in ${file}`);
+  }
+  // The entry replays a remembered run without the command: the command is not part of it.
+  const entry = fs.readFileSync(path.join(REPO, 'dist/main.cjs'), 'utf8');
+  t.notRegex(entry, /function renderText\b|kube-bench/, 'no report rendering or benchmark judging in dist/main.cjs');
+  t.true(entry.length < fs.readFileSync(path.join(REPO, 'dist/command.cjs'), 'utf8').length / 4);
   for (const v of ['1.23', '1.24', '1.7', '1.8', '1.9'])
     t.regex(fs.readFileSync(path.join(REPO, `dist/lib/rows/k3s-cis-${v}.cjs`), 'utf8'), /^exports\.K3S_CIS_\w+ = JSON\.parse\(/m, v);
   const vm = await import('node:vm');
   const { Module } = await import('node:module');
-  for (const file of ['dist/main.cjs', 'dist/lib/yaml.cjs', 'dist/lib/rows/k3s-cis-1.9.cjs', 'dist/lib/rows/k3s-cis-1.23.cjs']) {
+  for (const file of ['dist/main.cjs', 'dist/command.cjs', 'dist/lib/yaml.cjs', 'dist/lib/rows/k3s-cis-1.9.cjs', 'dist/lib/rows/k3s-cis-1.23.cjs']) {
     const full = path.join(REPO, file);
     const cachedData = fs.readFileSync(`${full}.v8cache`);
     const script = new vm.Script(Module.wrap(fs.readFileSync(full, 'utf8').replace(/^#!.*/, '')), { filename: full, cachedData });
@@ -127,6 +133,9 @@ const traced = (stderr: string) =>
   [...stderr.matchAll(/^LOADED (\S+) \((.*)\)$/gm)].map((m) => `${m[1]!.replace(/^.*?\/((?:lib\/(?:rows\/)?)?[^/]+)$/, '$1')}: ${m[2]}`);
 /** The rows of the benchmark a run judges with, from their code cache: the only rows it loads. */
 const ROWS_1_9 = 'lib/rows/k3s-cis-1.9.cjs: code cache taken';
+/** The entry (which replays a remembered run) and the command, each from its code cache. */
+const MAIN = 'main.cjs: code cache taken';
+const COMMAND = 'command.cjs: code cache taken';
 
 /** A host with K3s installed: a `k3s` on PATH that answers --version as K3s does. */
 /** K3s installed: a k3s in /usr/local/sbin inside the namespace (helpers come from the system directories, never PATH). */
@@ -141,6 +150,8 @@ it('the single executable is the same lazy bundle with the same code caches, as 
   const config = JSON.parse(fs.readFileSync(SEA_CONFIG, 'utf8'));
   t.true(config.useCodeCache);
   t.deepEqual(Object.keys(config.assets).sort(), [
+    'command.cjs',
+    'command.cjs.v8cache',
     'lib/diff.cjs',
     'lib/execa.cjs',
     'lib/execa.cjs.v8cache',
@@ -157,11 +168,12 @@ it('the single executable is the same lazy bundle with the same code caches, as 
   t.is((await s.exec([exe, 'apply'])).exitCode, 0);
   const trace = { K3S_HOSTPREP_TRACE_LOAD: '1' };
   for (const command of [[process.execPath, CLI], [exe]]) {
+    s.forgetLastRuns();
     const check = await s.exec([...command, 'check'], trace);
     t.is(check.exitCode, 0, check.stdout);
     t.deepEqual(
       traced(check.stderr),
-      ['main.cjs: code cache taken', ROWS_1_9],
+      [MAIN, COMMAND, ROWS_1_9],
       `${command.join(' ')}: nothing but the command and its benchmark's rows, from their code caches`,
     );
     // K3s v1.24: kube-bench judges with k3s-cis-1.24, and so does a run; no other benchmark's rows load.
@@ -176,11 +188,21 @@ it('the single executable is the same lazy bundle with the same code caches, as 
     const parsed = await s.exec([...command, 'check'], trace);
     t.deepEqual(
       traced(parsed.stderr),
-      ['main.cjs: code cache taken', ROWS_1_9, 'lib/yaml.cjs: code cache taken'],
+      [MAIN, COMMAND, ROWS_1_9, 'lib/yaml.cjs: code cache taken'],
       `${command.join(' ')}: yaml when a K3s file must be parsed`,
     );
     fs.rmSync(s.host('/etc/rancher/k3s/config.yaml'));
   }
+  // At a converged node's next boot the executable replays the run it kept (src/replay/last-run.ts)
+  // and loads nothing but its entry.
+  s.forgetLastRuns();
+  await new Promise((r) => setTimeout(r, 1200));
+  const kept = await s.exec([exe, 'check'], trace);
+  const replayed = await s.exec([exe, 'check'], trace);
+  t.is(replayed.exitCode, kept.exitCode);
+  t.is(replayed.stdout, kept.stdout);
+  t.deepEqual(traced(kept.stderr), [MAIN, COMMAND, ROWS_1_9]);
+  t.deepEqual(traced(replayed.stderr), [MAIN], 'the executable replays without loading the command');
   s.dispose();
 });
 
@@ -206,12 +228,13 @@ it('with K3s installed, `k3s --version` is asked through execa once per binary; 
   const env = withK3s(s);
   const memo = s.host('/var/lib/k3s-hostprep/k3s-version.json');
   t.is((await s.exec([exe, 'apply'], env)).exitCode, 0);
-  const asked = ['main.cjs: code cache taken', 'lib/execa.cjs: code cache taken', ROWS_1_9];
-  const recalled = ['main.cjs: code cache taken', ROWS_1_9];
+  const asked = [MAIN, COMMAND, 'lib/execa.cjs: code cache taken', ROWS_1_9];
+  const recalled = [MAIN, COMMAND, ROWS_1_9];
   for (const command of [[process.execPath, CLI], [exe]]) {
     for (const verb of ['check', 'apply']) {
       fs.rmSync(memo, { force: true });
       for (const expected of [asked, recalled]) {
+        s.forgetLastRuns();
         const r = await s.exec([...command, verb, '--json'], env);
         t.is(r.exitCode, 0, r.stderr);
         const k3s = JSON.parse(r.stdout).k3s;
@@ -233,6 +256,7 @@ it('with K3s installed, `k3s --version` is asked through execa once per binary; 
     fs.chmodSync(memo, 0o600);
   };
   forge();
+  s.forgetLastRuns();
   const believed = await s.exec([process.execPath, CLI, 'check', '--json'], env);
   t.is(JSON.parse(believed.stdout).k3s.version, 'v1.24.17+k3s1');
   // ...one another user could have written is not (the host's trusted read judges it): the binary is asked again.
@@ -258,6 +282,7 @@ it('with K3s installed, `k3s --version` is asked through execa once per binary; 
   ] as const) {
     forge();
     spoil();
+    s.forgetLastRuns();
     const r = await s.exec([process.execPath, CLI, 'check', '--json'], env);
     t.is(JSON.parse(r.stdout).k3s.version, 'v1.30.4+k3s1', why);
     t.deepEqual(traced(r.stderr), asked, why);

@@ -13,6 +13,8 @@ export type Values<O extends Options> = { [K in keyof O]?: O[K] extends Option<i
 export interface Io {
   out: Output;
   err: Output;
+  /** The command line as given: a run that knows it may be remembered for replay (src/replay/last-run.ts). */
+  argv?: readonly string[];
 }
 
 export interface Invocation<O extends Options> {

@@ -7,6 +7,10 @@ import { failureLine } from '../report/failure-line.js';
 import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { journalStream } from '../watch/journal.js';
+import type { Output } from '../host/fd-output.js';
+import type { Host } from '../host/host.js';
+import { buildId, keepLastRun, replayKey } from '../replay/last-run.js';
+import { RecordingHost } from '../replay/recording-host.js';
 import type { Io } from './command.js';
 import { openHost, prepare, writeOutputs, type HostValues } from './context.js';
 import { BENCHMARK, CONFIG, K3S_VERSION, ROLE, ROOT } from './options.js';
@@ -21,8 +25,63 @@ export interface ReportValues extends HostValues {
   wait?: number;
 }
 
-export async function runReport(command: 'apply' | 'check' | 'plan', values: ReportValues, io: Io): Promise<number> {
-  const host = openHost(values.root);
+/** An output that also keeps what it was given. */
+function keeping(output: Output): Output & { kept: string[] } {
+  const kept: string[] = [];
+  return {
+    kept,
+    write: (text: string) => {
+      kept.push(text);
+      return output.write(text);
+    },
+  };
+}
+
+/**
+ * check and apply on the running system, as root, with no file to write besides the report: the
+ * run may be remembered for replay (src/replay/last-run.ts), and goes through a host that notes
+ * what it learns from the machine.
+ */
+function recorder(
+  command: 'apply' | 'check' | 'plan',
+  values: ReportValues,
+  io: Io,
+  host: Host,
+): { command: 'apply' | 'check'; host: RecordingHost; argv: readonly string[]; build: string } | null {
+  const build = buildId();
+  if (build === null || io.argv === undefined || command === 'plan' || values.root !== undefined || values.junit !== undefined) return null;
+  if (host.euid !== 0 || !host.live || !host.writeState) return null;
+  return { command, host: new RecordingHost(host), argv: io.argv, build };
+}
+
+export async function runReport(command: 'apply' | 'check' | 'plan', values: ReportValues, given: Io): Promise<number> {
+  const opened = openHost(values.root);
+  const recording = recorder(command, values, given, opened);
+  const out = recording ? keeping(given.out) : given.out;
+  const err = recording ? keeping(given.err) : given.err;
+  const { code, metrics } = await judgeAndReport(command, values, { out, err }, recording?.host ?? opened);
+  if (recording) {
+    const learnt = recording.host.finish();
+    // The metrics file carries the time of the run: a run that writes one is not replayed.
+    const why = metrics ? 'it writes a metrics file' : 'why' in learnt ? learnt.why : null;
+    if (why !== null || 'why' in learnt) {
+      if (process.env.K3S_HOSTPREP_TRACE_REPLAY === '1') given.err.write(`replay: this run is not kept: ${why}\n`);
+    } else {
+      const text = (o: Output) => (o as ReturnType<typeof keeping>).kept.join('');
+      keepLastRun(opened, recording.command, {
+        key: replayKey(recording.argv, recording.build),
+        ...learnt,
+        stdout: text(out),
+        stderr: text(err),
+        exitCode: code,
+      });
+    }
+  }
+  return code;
+}
+
+/** The run itself: its exit code, and whether it wrote a metrics file. */
+async function judgeAndReport(command: 'apply' | 'check' | 'plan', values: ReportValues, io: Io, host: Host): Promise<{ code: number; metrics: boolean }> {
   // Before the configuration is read: a non-root apply stops here whatever the config says.
   if (command === 'apply' && host.euid !== 0) throw new HostError('apply must run as root: nothing was changed');
   // The digests of the files an earlier run rendered: often node:crypto need not be loaded at all.
@@ -50,9 +109,10 @@ export async function runReport(command: 'apply' | 'check' | 'plan', values: Rep
     else io.out.write(command === 'plan' ? (await import('../report/diff.js')).renderPlan(report) : renderText(report));
     // Only apply writes on the host, so only apply keeps them; check and plan leave no trace.
     if (command === 'apply') keepDigests(host);
-    if (command === 'plan') return report.exitCode;
+    const metrics = ctx.config.metrics.textfilePath !== undefined && host.live;
+    if (command === 'plan') return { code: report.exitCode, metrics };
     if (report.exitCode !== 0) io.err.write(failureLine(report, journalStream()));
-    return Math.max(report.exitCode, writeOutputs(report, ctx, values.junit, io.err));
+    return { code: Math.max(report.exitCode, writeOutputs(report, ctx, values.junit, io.err)), metrics };
   } finally {
     lock?.release();
   }

@@ -183,6 +183,14 @@ export class Sandbox {
     return running;
   }
 
+  /**
+   * Forgets the runs k3s-hostprep kept for replay (src/replay/last-run.ts): the next check or
+   * apply runs in full, for a test about what a full run loads or asks.
+   */
+  forgetLastRuns(): void {
+    for (const name of ['last-check.json', 'last-apply.json']) fs.rmSync(this.host(`/var/lib/k3s-hostprep/${name}`), { force: true });
+  }
+
   /** Runs the built k3s-hostprep inside the namespace. */
   async cli(...args: string[]): Promise<RunResult> {
     return this.exec([process.execPath, CLI, ...args]);

@@ -3,7 +3,8 @@
  * (renameat2 RENAME_EXCHANGE) as fast as it can while k3s-hostprep writes, creates and changes
  * modes, over and over. The file layer walks every path from directories it holds open, with
  * O_NOFOLLOW, and changes modes through descriptors: not one write or chmod may land outside.
- * Each test prints how many operations raced against how many exchanges.
+ * Each test prints how many operations raced against how many exchanges. The last one races a
+ * run that is being recorded for replay (src/replay/): nothing it read may be swapped under it.
  */
 import test from 'ava';
 import * as fs from 'node:fs';
@@ -11,6 +12,7 @@ import * as path from 'node:path';
 import { execa } from 'execa';
 import tmp from 'tmp';
 import { NodeHost } from '../../src/host/node-host.js';
+import { RecordingHost } from '../../src/replay/recording-host.js';
 import { startSwapper } from '../helpers/swapper.js';
 import { CLI, isRoot } from '../helpers/sandbox.js';
 
@@ -133,4 +135,47 @@ it('mkdir then mode: the new directory exchanged with a link to a 0600 file: the
   t.true(swaps > 100);
   t.true(created > 10);
   t.is(mode, 0o600);
+});
+
+it('a run is never kept with what it read swapped under it: a config exchanged with another while runs are recorded', async (t) => {
+  const b = base();
+  const file = path.join(b, 'config.yaml');
+  const other = path.join(b, 'config.yaml-swap');
+  fs.writeFileSync(file, 'role: server\n', { mode: 0o600 });
+  fs.writeFileSync(other, 'role: agent\n', { mode: 0o600 });
+  // Each text's inode: whichever name it is found under, the inode goes with the text.
+  const inodeOf = new Map([
+    ['role: server\n', String(fs.statSync(file).ino)],
+    ['role: agent\n', String(fs.statSync(other).ino)],
+  ]);
+  const machine = new NodeHost('/');
+  const swapper = await startSwapper(file, other);
+  let runs = 0;
+  let kept = 0;
+  let wrong = 0;
+  let swaps = 0;
+  try {
+    const end = Date.now() + RACE_MS;
+    while (Date.now() < end) {
+      runs++;
+      // A run that started an hour from now: every change time is older than the racy margin, so
+      // only the rule under test (the entries taken before the read must hold at the end) can refuse.
+      const host = new RecordingHost(machine, () => Date.now() + 3_600_000);
+      const text = host.readText(file, { trust: false });
+      const learnt = host.finish();
+      // Each run its own stretch: the host forgets the directories it held (as between two runs).
+      await new Promise((r) => setImmediate(r));
+      if ('why' in learnt) continue;
+      kept++;
+      // What the kept run says it read must be the file whose text it read.
+      const entry = learnt.entries.find(([p]) => p === file)?.[1] ?? '';
+      if (entry.split(':')[1] !== inodeOf.get(text ?? '')) wrong++;
+    }
+  } finally {
+    swaps = await swapper.stop();
+  }
+  t.log(`${runs} recorded runs raced against ${swaps} exchanges (${kept} kept); escapes: ${wrong}`);
+  t.true(swaps > 100, `the swapper ran (${swaps} exchanges)`);
+  t.true(runs > 100);
+  t.is(wrong, 0, 'no run was kept with entries of a file other than the one it read');
 });

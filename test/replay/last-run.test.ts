@@ -1,0 +1,304 @@
+/**
+ * The replay of a remembered run: the unit rules (what a state file must hold, what makes a key)
+ * and the built command in a private mount namespace: replayed while nothing changed, run in full
+ * after any change a full run would see, and never replayed from a file another user could have
+ * written.
+ */
+import test from 'ava';
+import fs from 'fs-extra';
+import { execaSync } from 'execa';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Output } from '../../src/host/fd-output.js';
+import { lastRunFile, lastRunText, replayKey, replayLastRun, stillHolds, type LastRun } from '../../src/replay/last-run.js';
+import { RACY_MARGIN_NS } from '../../src/replay/recording-host.js';
+import { CLI, COMPLIANT, Sandbox, asNobody, isRoot } from '../helpers/sandbox.js';
+
+const it = isRoot() ? test : test.skip;
+const NOBODY = 65534;
+const TRACE = { K3S_HOSTPREP_TRACE_REPLAY: '1', K3S_HOSTPREP_TRACE_LOAD: '1' };
+
+function collect(): Output & { text: string } {
+  const o = {
+    text: '',
+    write: (s: string) => {
+      o.text += s;
+      return true;
+    },
+  };
+  return o;
+}
+
+/** A state directory holding one text, for the unit tests: a host as far as replay asks. */
+function stateHost(files: Record<string, string>, kernel: Record<string, string> = {}) {
+  return {
+    euid: 0,
+    live: true,
+    root: '/',
+    readState: (p: string) => files[p] ?? null,
+    readSysctl: (k: string) => {
+      if (kernel[k] === undefined) throw new Error('ENOENT');
+      return kernel[k]!;
+    },
+  };
+}
+
+const run = (over: Partial<LastRun> = {}): LastRun => ({
+  key: replayKey(['check'], 'build-1'),
+  entries: [['/', 'd:40755:0:0']],
+  sysctls: [['kernel.panic', '10\n']],
+  facts: null,
+  stdout: 'Verdict: COMPLIANT\n',
+  stderr: '',
+  exitCode: 0,
+  ...over,
+});
+
+test('a remembered run is replayed only for its own command line and build, and only while its facts hold', (t) => {
+  const files = { [lastRunFile('check')]: lastRunText(run()) };
+  const kernel = { 'kernel.panic': '10\n' };
+  const replay = (argv: string[], build: string | null, k = kernel) => {
+    const out = collect();
+    const code = replayLastRun(argv, out, collect(), stateHost(files, k), build);
+    return { code, out: out.text };
+  };
+  t.deepEqual(replay(['check'], 'build-1'), { code: 0, out: 'Verdict: COMPLIANT\n' });
+  t.is(replay(['check'], 'build-2').code, null, 'another build');
+  t.is(replay(['check'], null).code, null, 'unbundled sources never replay');
+  t.is(replay(['check', '--json'], 'build-1').code, null, 'another command line');
+  t.is(replay(['apply'], 'build-1').code, null, "apply's own run is another file");
+  t.is(replay(['check'], 'build-1', { 'kernel.panic': '1\n' }).code, null, 'a kernel value changed');
+  t.is(replay(['check'], 'build-1', {} as typeof kernel).code, null, 'a kernel value that cannot be read');
+  t.is(replay(['check', '--root', '/mnt'], 'build-1').code, null, 'an offline root is never looked up');
+});
+
+test('a state file that does not hold a whole run is not replayed', (t) => {
+  const broken = [
+    '',
+    'null',
+    '{"key":',
+    JSON.stringify({ ...run(), stdout: 1 }),
+    JSON.stringify({ ...run(), exitCode: '0' }),
+    JSON.stringify({ ...run(), entries: [['/']] }),
+    JSON.stringify({ ...run(), sysctls: 'kernel.panic' }),
+    JSON.stringify({ ...run(), facts: { kernel: 1 } }),
+  ];
+  for (const text of broken) {
+    t.is(replayLastRun(['check'], collect(), collect(), stateHost({ [lastRunFile('check')]: text }, { 'kernel.panic': '10\n' }), 'build-1'), null, text);
+  }
+});
+
+test('stillHolds names what changed', (t) => {
+  t.is(stillHolds(run(), stateHost({}, { 'kernel.panic': '10\n' })), null);
+  t.regex(stillHolds(run(), stateHost({}, { 'kernel.panic': '1\n' }))!, /kernel\.panic: "10\\n" -> "1\\n"/);
+  t.regex(
+    stillHolds(run({ entries: [['/nothing/here/at/all', 'f:2:100600:0:0:1:1:1']] }), stateHost({}, { 'kernel.panic': '10\n' }))!,
+    /\/nothing\/here\/at\/all: .* -> m/,
+  );
+  t.regex(stillHolds(run({ facts: { kernel: '0.0.0-other', hostname: 'x' } }), stateHost({}, { 'kernel.panic': '10\n' }))!, /kernel release or the host name/);
+});
+
+/** A converged server whose files are older than the racy margin, as a node's are at boot. */
+async function settled(t: { is: (a: unknown, b: unknown, m?: string) => void }): Promise<Sandbox> {
+  const s = new Sandbox({ kernel: COMPLIANT });
+  const apply = await s.cli('apply');
+  t.is(apply.exitCode, 0, apply.stdout + apply.stderr);
+  await sleep(Number(RACY_MARGIN_NS / 1_000_000n) + 200);
+  return s;
+}
+
+const check = (s: Sandbox, ...args: string[]) => s.exec([process.execPath, CLI, 'check', ...args], TRACE);
+
+it('check is replayed while nothing changed: the same output and exit code, without loading the command', async (t) => {
+  const s = await settled(t);
+  const full = await check(s);
+  t.is(full.exitCode, 0, full.stderr);
+  t.regex(full.stderr, /replay: no last run/);
+  t.regex(full.stderr, /LOADED .*command\.cjs/);
+  t.true(fs.existsSync(s.host(lastRunFile('check'))), 'the run was kept');
+  t.is(fs.statSync(s.host(lastRunFile('check'))).mode & 0o777, 0o600);
+  const again = await check(s);
+  t.regex(again.stderr, /replay: nothing changed since the last run/);
+  t.notRegex(again.stderr, /LOADED .*command\.cjs/, 'the command was not loaded');
+  t.is(again.exitCode, full.exitCode);
+  t.is(again.stdout, full.stdout);
+  s.dispose();
+});
+
+/** Changes a full run sees, made after a run was kept: the next run is run in full and says what a full run says. */
+const CHANGES: Array<{ name: string; change: (s: Sandbox) => void; env?: Record<string, string>; expect: RegExp; exitCode: number }> = [
+  {
+    name: 'a kernel value',
+    change: (s) => s.setKernel('kernel.panic', '1'),
+    expect: /invalid kernel flag: kernel\/panic, expected value: 10, actual value: 1/,
+    exitCode: 1,
+  },
+  {
+    name: 'the audit policy made readable by all',
+    change: (s) => fs.chmodSync(s.host('/var/lib/rancher/k3s/server/audit.yaml'), 0o644),
+    expect: /audit\.yaml/,
+    exitCode: 1,
+  },
+  {
+    name: 'a drop-in in /etc/sysctl.d that overrides a kernel parameter at the next boot',
+    change: (s) => s.write('/etc/sysctl.d/99-zz-override.conf', 'kernel.panic = 0\n'),
+    expect: /99-zz-override\.conf/,
+    exitCode: 1,
+  },
+  {
+    name: 'K3s installed (its version chooses the benchmark)',
+    change: (s) => s.program('k3s', '#!/bin/sh\n[ "$1" = --version ] || exit 1\necho "k3s version v1.24.17+k3s1 (026bb0ec)"\n'),
+    // Judged for v1.24 (k3s-cis-1.24), which the files applied for the newest line do not all satisfy.
+    expect: /v1\.24\.17\+k3s1/,
+    exitCode: 1,
+  },
+  {
+    name: 'INSTALL_K3S_VERSION set',
+    change: () => {},
+    env: { INSTALL_K3S_VERSION: 'v1.24.17+k3s1' },
+    // Judged for v1.24 (k3s-cis-1.24), which the files applied for the newest line do not all satisfy.
+    expect: /v1\.24\.17\+k3s1/,
+    exitCode: 1,
+  },
+];
+
+for (const c of CHANGES) {
+  it(`run in full after a change: ${c.name}`, async (t) => {
+    const s = await settled(t);
+    const kept = await check(s);
+    t.is(kept.exitCode, 0, kept.stderr);
+    t.regex((await check(s)).stderr, /replay: nothing changed/, 'replayed before the change');
+    c.change(s);
+    const after = await s.exec([process.execPath, CLI, 'check'], { ...TRACE, ...c.env });
+    t.regex(after.stderr, /replay: (changed since the last run|another command line or build)/);
+    t.regex(after.stderr, /LOADED .*command\.cjs/);
+    t.is(after.exitCode, c.exitCode, after.stdout);
+    t.regex(after.stdout + after.stderr, c.expect);
+    t.notDeepEqual(after.stdout, kept.stdout);
+    s.dispose();
+  });
+}
+
+it('apply is replayed on a converged node, and runs in full (and converges) once something drifted', async (t) => {
+  const s = await settled(t);
+  const apply = (env = TRACE) => s.exec([process.execPath, CLI, 'apply'], env);
+  const kept = await apply();
+  t.is(kept.exitCode, 0);
+  const again = await apply();
+  t.regex(again.stderr, /replay: nothing changed/);
+  t.is(again.stdout, kept.stdout);
+  s.setKernel('vm.overcommit_memory', '0');
+  const drifted = await apply();
+  t.regex(drifted.stderr, /replay: changed since the last run: vm\.overcommit_memory/);
+  t.regex(drifted.stderr, /replay: this run is not kept: /);
+  t.is(drifted.exitCode, 0, drifted.stdout);
+  t.is(s.kernel('vm.overcommit_memory'), '1', 'converged by the full run');
+  s.dispose();
+});
+
+it('a run right after the files it read were written is not kept (their change time could be shared by a later change)', async (t) => {
+  const s = new Sandbox({ kernel: COMPLIANT });
+  t.is((await s.cli('apply')).exitCode, 0);
+  const r = await check(s);
+  t.regex(r.stderr, /replay: this run is not kept: changed too recently/);
+  t.false(fs.existsSync(s.host(lastRunFile('check'))));
+  s.dispose();
+});
+
+it('a run that writes a metrics file is not kept (the file carries the time of the run)', async (t) => {
+  const s = new Sandbox({ kernel: COMPLIANT });
+  fs.mkdirpSync(s.host('/var/lib/node_exporter'));
+  s.write('/etc/k3s-hostprep/config.yaml', 'metrics:\n  textfilePath: /var/lib/node_exporter/k3s-hostprep.prom\n', 0o600);
+  t.is((await s.cli('apply')).exitCode, 0);
+  await sleep(Number(RACY_MARGIN_NS / 1_000_000n) + 200);
+  const r = await check(s);
+  t.regex(r.stderr, /replay: this run is not kept: it writes a metrics file/);
+  t.false(fs.existsSync(s.host(lastRunFile('check'))));
+  s.dispose();
+});
+
+it("another user's runs are neither kept nor replayed", async (t) => {
+  const s = await settled(t);
+  for (let i = 0; i < 2; i++) {
+    const r = await s.exec(asNobody('check'), TRACE);
+    t.notRegex(r.stderr, /replay: nothing changed/);
+  }
+  t.false(fs.existsSync(s.host(lastRunFile('check'))));
+  s.dispose();
+});
+
+/**
+ * The attack: another user puts a run of their own making where the last run is kept, saying
+ * COMPLIANT with nothing to check, on a host that is not. Each way they could have written it
+ * is refused, and the run is a full one.
+ */
+const FORGERIES: Array<{ name: string; plant: (s: Sandbox, text: string) => void }> = [
+  {
+    name: 'the state directory is theirs',
+    plant: (s, text) => {
+      fs.chownSync(s.host('/var/lib/k3s-hostprep'), NOBODY, NOBODY);
+      fs.writeFileSync(s.host(lastRunFile('check')), text);
+      fs.chownSync(s.host(lastRunFile('check')), NOBODY, NOBODY);
+    },
+  },
+  {
+    name: 'the file is theirs',
+    plant: (s, text) => {
+      fs.writeFileSync(s.host(lastRunFile('check')), text);
+      fs.chownSync(s.host(lastRunFile('check')), NOBODY, NOBODY);
+    },
+  },
+  {
+    name: 'an ACL entry lets them write the state directory',
+    plant: (s, text) => {
+      execaSync('setfacl', ['-m', `u:${NOBODY}:rwx`, s.host('/var/lib/k3s-hostprep')]);
+      fs.writeFileSync(s.host(lastRunFile('check')), text);
+    },
+  },
+  {
+    name: 'an ACL entry lets them write the file',
+    plant: (s, text) => {
+      fs.writeFileSync(s.host(lastRunFile('check')), text);
+      execaSync('setfacl', ['-m', `u:${NOBODY}:rw`, s.host(lastRunFile('check'))]);
+    },
+  },
+  {
+    name: 'a link to a file of theirs',
+    plant: (s, text) => {
+      const theirs = s.host('/var/lib/theirs.json');
+      fs.writeFileSync(theirs, text);
+      fs.chownSync(theirs, NOBODY, NOBODY);
+      fs.rmSync(s.host(lastRunFile('check')), { force: true });
+      fs.symlinkSync('/var/lib/theirs.json', s.host(lastRunFile('check')));
+    },
+  },
+];
+
+for (const f of FORGERIES) {
+  it(`a forged last run is not replayed: ${f.name}`, async (t) => {
+    const s = await settled(t);
+    t.is((await check(s)).exitCode, 0);
+    // Their run: the real key (the build is readable by all), nothing to check, COMPLIANT.
+    const real = JSON.parse(fs.readFileSync(s.host(lastRunFile('check')), 'utf8')) as LastRun;
+    const forged = lastRunText({ ...real, entries: [], sysctls: [], facts: null, stdout: 'Verdict: COMPLIANT (forged)\n', stderr: '', exitCode: 0 });
+    s.setKernel('kernel.panic', '0');
+    f.plant(s, forged);
+    const r = await check(s);
+    t.notRegex(r.stdout, /forged/);
+    t.is(r.exitCode, 1, r.stdout);
+    t.regex(r.stdout, /Verdict: NOT COMPLIANT/);
+    s.dispose();
+  });
+}
+
+it('the forged run is replayed when root wrote it: the attack tests above fail for the trust rule alone', async (t) => {
+  const s = await settled(t);
+  t.is((await check(s)).exitCode, 0);
+  const real = JSON.parse(fs.readFileSync(s.host(lastRunFile('check')), 'utf8')) as LastRun;
+  fs.writeFileSync(s.host(lastRunFile('check')), lastRunText({ ...real, entries: [], sysctls: [], facts: null, stdout: 'Verdict: COMPLIANT (forged)\n' }));
+  s.setKernel('kernel.panic', '0');
+  const r = await check(s);
+  t.regex(r.stdout, /forged/);
+  t.is(path.basename(lastRunFile('check')), 'last-check.json');
+  s.dispose();
+});
