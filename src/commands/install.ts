@@ -55,12 +55,10 @@ async function binarySource(file: string | undefined, root: string | undefined):
     );
   }
   const dist = path.dirname(fs.realpathSync(process.argv[1] ?? ''));
-  const names = [
-    'cli.js',
-    'main.cjs',
-    'package.json',
-    ...(local.readDir(path.join(dist, 'lib')) ?? []).filter((n) => n.endsWith('.cjs')).map((n) => `lib/${n}`),
-  ];
+  // The bundle's files (scripts/bundle.mjs) with their code caches: the entry, the command, the
+  // libraries and the benchmarks' rows.
+  const bundled = (dir: string) => (local.readDir(path.join(dist, dir)) ?? []).filter((n) => /\.cjs(\.v8cache)?$/.test(n)).map((n) => path.posix.join(dir, n));
+  const names = ['cli.js', 'package.json', ...bundled('.'), ...bundled('lib'), ...bundled('lib/rows')];
   return { kind: 'bundle', node, files: names.map((name) => ({ name, content: read(path.join(dist, name), 'the bundle file') })) };
 }
 

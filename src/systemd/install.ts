@@ -426,7 +426,8 @@ export async function uninstall(host: Host, options: { force: boolean }): Promis
       report.hostErrors.push(`remove ${p}: ${describeError(error)}`);
     }
   }
-  for (const dir of [`${LIB_DIR}/lib`, LIB_DIR]) {
+  // The bundle's directories, deepest first (scripts/bundle.mjs: lib/ holds the libraries, lib/rows/ the benchmarks' rows).
+  for (const dir of [`${LIB_DIR}/lib/rows`, `${LIB_DIR}/lib`, LIB_DIR]) {
     const names = host.readDir(dir);
     if (names === null || names.length > 0 || !host.lstat(dir)?.isDirectory()) continue;
     try {

@@ -319,7 +319,12 @@ it('install copies the bundle into root-owned /usr/local/lib/k3s-hostprep, refus
   const lib = s.path('usr-local-lib/k3s-hostprep');
   t.is(fs.statSync(lib).uid, 0);
   t.is(fs.statSync(lib).mode & 0o7777, 0o755);
-  t.true(fs.existsSync(path.join(lib, 'main.cjs')));
+  // The whole bundle, with its code caches: the entry, the command, the libraries and the benchmarks' rows.
+  for (const file of ['main.cjs', 'main.cjs.v8cache', 'command.cjs', 'command.cjs.v8cache', 'lib/yaml.cjs', 'lib/rows/k3s-cis-1.9.cjs'])
+    t.true(fs.existsSync(path.join(lib, file)), file);
+  const checked = await s.exec(['/usr/local/bin/k3s-hostprep', 'check']);
+  t.regex(checked.stdout, /^Verdict: /m, 'the installed copy judges the host (the rows load)');
+  t.notRegex(checked.stderr, /unexpected failure|Cannot find module|ENOENT/);
   // What the checkout's owner does afterwards no longer matters: the installed copy runs.
   fs.appendFileSync(path.join(checkout, 'dist/cli.js'), `\nrequire('fs').writeFileSync(${JSON.stringify(s.path('owned'))}, 'x');\n`);
   const version = await s.exec(['/usr/local/bin/k3s-hostprep', '--version']);
