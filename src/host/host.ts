@@ -144,3 +144,20 @@ export interface DirectoryWatch {
 export function sysctlPath(key: string): string {
   return `/proc/sys/${key.replace(/\./g, '/')}`;
 }
+
+/** A host that answers through another (a run's RunReads, a RecordingHost): what it is, is the other's. */
+export abstract class HostView {
+  constructor(readonly host: Host) {}
+
+  get root(): string {
+    return this.host.root;
+  }
+
+  get live(): boolean {
+    return this.host.live;
+  }
+
+  get euid(): number {
+    return this.host.euid;
+  }
+}

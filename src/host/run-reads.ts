@@ -13,26 +13,12 @@
  * A read that failed is not kept: it is asked again, and fails the same way or succeeds.
  */
 import type { Stats } from 'node:fs';
-import type { DirectoryWatch, Host, HostFacts, ProcessResult, ReadOptions, WriteOptions } from './host.js';
+import { type DirectoryWatch, type Host, type HostFacts, HostView, type ProcessResult, type ReadOptions, type WriteOptions } from './host.js';
 import { UntrustedPathError } from './trusted-fs.js';
 
 /** The host a run reads through: reads remembered until the run changes the host. */
-export class RunReads implements Host {
+export class RunReads extends HostView implements Host {
   private readonly answers = new Map<string, unknown>();
-
-  constructor(readonly host: Host) {}
-
-  get root(): string {
-    return this.host.root;
-  }
-
-  get live(): boolean {
-    return this.host.live;
-  }
-
-  get euid(): number {
-    return this.host.euid;
-  }
 
   /** The answer to a read, asked of the host the first time only. */
   private remembered<T>(key: string, read: () => T): T {

@@ -17,7 +17,7 @@ import type { Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SYSTEM_DIRS, findExecutable } from '../host/exec.js';
-import type { DirectoryWatch, Host, HostFacts, ProcessResult, ReadOptions, WriteOptions } from '../host/host.js';
+import { type DirectoryWatch, type Host, type HostFacts, HostView, type ProcessResult, type ReadOptions, type WriteOptions } from '../host/host.js';
 import { type Entries, changeTimeNs, firstChanged, observePath } from './signature.js';
 
 /** How much older than the run the change time of everything it read must be. */
@@ -32,7 +32,7 @@ export interface Learnt {
   facts: { kernel: string; hostname: string } | null;
 }
 
-export class RecordingHost implements Host {
+export class RecordingHost extends HostView implements Host {
   private readonly entries: Entries = new Map();
   private readonly noted = new Set<string>();
   private readonly sysctls = new Map<string, string>();
@@ -41,24 +41,10 @@ export class RecordingHost implements Host {
   private why: string | null = null;
   private readonly startNs: bigint;
 
-  constructor(
-    readonly host: Host,
-    now: () => number = Date.now,
-  ) {
+  constructor(host: Host, now: () => number = Date.now) {
+    super(host);
     this.startNs = BigInt(now()) * 1_000_000n;
     if (!host.live || host.root !== '/') this.refuse('not the running system');
-  }
-
-  get root(): string {
-    return this.host.root;
-  }
-
-  get live(): boolean {
-    return this.host.live;
-  }
-
-  get euid(): number {
-    return this.host.euid;
   }
 
   private refuse(why: string): void {
