@@ -14,7 +14,8 @@
  *                      faster and smaller than the same object literal), loaded the same way:
  *                      a run reads the rows of the one benchmark it judges with
  *   *.v8cache          V8 code caches written here by a representative run (check of an offline
- *                      --root, and one process started through execa, as `k3s --version` is);
+ *                      --root, and one process started through execa, as `k3s --version` is; as
+ *                      root, also the runs of a live node in a sandbox: liveCaches below);
  *                      a cache V8 rejects (another Node version) is ignored, never wrong
  *
  * `node scripts/bundle.mjs --sea-main FILE` writes the single executable's main script instead
@@ -212,3 +213,56 @@ try {
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
+
+/**
+ * As root, where a private mount namespace can be made (CI, a release build), the caches of the
+ * entry and the command are written again by the runs a live node makes, in the tests' sandbox
+ * (scripts/sandbox-mounts.sh: fake /proc/sys, throw-away /etc, /var/lib and /run; this machine's
+ * kernel and files are never touched): a converged server checked once (its run kept), then
+ * checked again with a kernel value's text changed but not its value ("25000000" for
+ * "25000000\n"), so that one run looks for a run to replay and compares every fact, runs the
+ * command in full, notes what it reads and keeps its run. An offline --root run does none of
+ * that, and a function V8 has not compiled is not in a cache. Elsewhere the caches above stay.
+ */
+function liveCaches() {
+  if (process.getuid?.() !== 0 || spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status !== 0) return;
+  const S = mkdtempSync(path.join(tmpdir(), 'k3s-hostprep-cache-live-'));
+  try {
+    for (const d of ['proc-sys', 'etc-upper', 'etc-work', 'etc-sysctl.d', 'var-lib', 'run', 'vendor-sysctl.d']) mkdirSync(path.join(S, d));
+    writeFileSync(path.join(S, 'sysctl.conf'), '');
+    const kernel = {
+      'vm/panic_on_oom': '0',
+      'vm/overcommit_memory': '1',
+      'kernel/panic': '10',
+      'kernel/panic_on_oops': '1',
+      'kernel/keys/root_maxkeys': '1000000',
+      'kernel/keys/root_maxbytes': '25000000',
+    };
+    for (const [key, value] of Object.entries(kernel)) {
+      mkdirSync(path.dirname(path.join(S, 'proc-sys', key)), { recursive: true });
+      writeFileSync(path.join(S, 'proc-sys', key), `${value}\n`);
+    }
+    mkdirSync(path.join(S, 'etc-upper/k3s-hostprep'), { recursive: true });
+    mkdirSync(path.join(S, 'etc-upper/rancher/k3s'), { recursive: true });
+    writeFileSync(path.join(S, 'etc-upper/k3s-hostprep/config.yaml'), 'role: server\n', { mode: 0o600 });
+    writeFileSync(path.join(S, 'etc-upper/rancher/k3s/config.yaml'), 'write-kubeconfig-mode: "0600"\n', { mode: 0o600 });
+    const cli = path.join(dist, 'cli.js');
+    const script = `set -e
+. "${path.join(repo, 'scripts/sandbox-mounts.sh')}"
+cd /
+"$NODE" "${cli}" apply >/dev/null 2>&1 || true
+sleep 1.2
+"$NODE" "${cli}" check >/dev/null 2>&1 || true
+printf 25000000 > /proc/sys/kernel/keys/root_maxbytes
+K3S_HOSTPREP_WRITE_CODE_CACHE=1 "$NODE" "${cli}" check >/dev/null 2>&1 || true
+`;
+    spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script], {
+      env: { ...process.env, S, NODE: process.execPath },
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
+  } finally {
+    rmSync(S, { recursive: true, force: true });
+  }
+}
+liveCaches();
