@@ -167,14 +167,18 @@ export class NodeHost implements Host {
     }
   }
 
-  private inspect<T>(logical: string, followFinal: boolean, act: (dirFd: number, name: string, entry?: fs.Stats | null) => T): T | null {
-    let found: Located | null;
+  /** Walks to a path without judging it (the caller judges what it opens); null when something on the way is missing. */
+  private find(logical: string, followFinal: boolean): Located | null {
     try {
-      found = this.locate(logical, { trust: false, followFinal });
+      return this.locate(logical, { trust: false, followFinal });
     } catch (error) {
       if (missing(error)) return null;
       throw error;
     }
+  }
+
+  private inspect<T>(logical: string, followFinal: boolean, act: (dirFd: number, name: string, entry?: fs.Stats | null) => T): T | null {
+    const found = this.find(logical, followFinal);
     if (found === null) return null;
     try {
       return act(found.dirFd, found.name, found.entry);
@@ -236,13 +240,7 @@ export class NodeHost implements Host {
    * Judged by the caller, once the file is open: what it is (a FIFO, a directory) is said first.
    */
   private openToRead(logical: string, followFinal: boolean): { found: Located; fd: number } | null | 'link' {
-    let found: Located | null;
-    try {
-      found = this.locate(logical, { trust: false, followFinal });
-    } catch (error) {
-      if (missing(error)) return null;
-      throw error;
-    }
+    const found = this.find(logical, followFinal);
     if (found === null) return null;
     try {
       return { found, fd: fs.openSync(at(found.dirFd, found.name), ENTRY_FLAGS) };
@@ -324,13 +322,7 @@ export class NodeHost implements Host {
    * trusted (as a walk through it would keep it: the files read from it next need it again).
    */
   private listDir(logical: string, followFinal: boolean): string[] | null | 'again' {
-    let found: Located | null;
-    try {
-      found = this.locate(logical, { trust: false, followFinal });
-    } catch (error) {
-      if (missing(error)) return null;
-      throw error;
-    }
+    const found = this.find(logical, followFinal);
     if (found === null) return null;
     try {
       const held = this.dirs.get(found.logical);
