@@ -133,15 +133,23 @@ export function replayLastRun(
     !host.readState
   )
     return null;
-  const text = host.readState(lastRunFile(command), MAX_LAST_RUN_BYTES);
-  const run = text === null ? null : parse(text);
-  if (run === null || run.key !== replayKey(argv, build)) {
-    trace?.write(`replay: ${run === null ? 'no last run' : 'another command line or build'}\n`);
-    return null;
-  }
-  const why = stillHolds(run, host);
-  if (why !== null) {
-    trace?.write(`replay: changed since the last run: ${why}\n`);
+  let run: LastRun | null;
+  try {
+    const text = host.readState(lastRunFile(command), MAX_LAST_RUN_BYTES);
+    run = text === null ? null : parse(text);
+    if (run === null || run.key !== replayKey(argv, build)) {
+      trace?.write(`replay: ${run === null ? 'no last run' : 'another command line or build'}\n`);
+      return null;
+    }
+    const why = stillHolds(run, host);
+    if (why !== null) {
+      trace?.write(`replay: changed since the last run: ${why}\n`);
+      return null;
+    }
+  } catch (error) {
+    // A replay is an optimisation: whatever it could not tell (a working directory gone, an
+    // unreadable path), the command runs in full and says so itself.
+    trace?.write(`replay: ${(error as Error).message}\n`);
     return null;
   }
   trace?.write('replay: nothing changed since the last run\n');

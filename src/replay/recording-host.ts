@@ -60,7 +60,13 @@ export class RecordingHost extends HostView implements Host {
       this.refuse(`it read ${logical}`);
       return;
     }
-    const resolved = observePath(logical, this.entries);
+    let resolved: string | null;
+    try {
+      resolved = observePath(logical, this.entries);
+    } catch (error) {
+      this.refuse(`${logical} could not be noted: ${(error as Error).message}`);
+      return;
+    }
     if (resolved !== null && VOLATILE_TREES.some((t) => resolved === t || resolved.startsWith(`${t}/`))) this.refuse(`it read ${logical} (${resolved})`);
   }
 

@@ -31,9 +31,22 @@ export type Entries = Map<string, string>;
 
 /** The facts about one path as an entry of the given kind ("d" or "f"), or "m" when nothing is there. */
 export function entryOf(file: string, kind: 'd' | 'f'): string {
-  const st = fs.lstatSync(file, { bigint: true, throwIfNoEntry: false });
-  if (st === undefined) return 'm';
+  const st = lstat(file);
+  if (typeof st === 'string') return st;
   return kind === 'd' && st.isDirectory() ? dirEntry(st) : fullEntry(st);
+}
+
+/**
+ * lstat(2), or "m" when nothing is there (a component on the way missing or not a directory, as
+ * the kernel says), or "e:<code>" when it cannot be told (an entry no recorded one equals).
+ */
+function lstat(file: string): fs.BigIntStats | string {
+  try {
+    return fs.lstatSync(file, { bigint: true, throwIfNoEntry: false }) ?? 'm';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'm' : `e:${code}`;
+  }
 }
 
 function dirEntry(st: fs.BigIntStats): string {
@@ -90,9 +103,9 @@ export function observePath(logical: string, into: Entries): string | null {
       current = next;
       continue;
     }
-    const st = fs.lstatSync(next, { bigint: true, throwIfNoEntry: false });
-    if (st === undefined) {
-      put(into, next, 'm');
+    const st = lstat(next);
+    if (typeof st === 'string') {
+      put(into, next, st);
       return null;
     }
     const last = pending.length === 0;

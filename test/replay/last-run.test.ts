@@ -72,6 +72,18 @@ test('a remembered run is replayed only for its own command line and build, and 
   t.is(replay(['check', '--root', '/mnt'], 'build-1').code, null, 'an offline root is never looked up');
 });
 
+test('what replay cannot tell (a state read that throws) runs the command in full, never fails the run', (t) => {
+  const host = {
+    ...stateHost({}),
+    readState: () => {
+      throw new Error('EIO: i/o error');
+    },
+  };
+  const trace = collect();
+  t.is(replayLastRun(['check'], collect(), collect(), host, 'build-1', trace), null);
+  t.regex(trace.text, /replay: EIO/);
+});
+
 test('a state file that does not hold a whole run is not replayed', (t) => {
   const broken = [
     '',

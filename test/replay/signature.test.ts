@@ -125,4 +125,14 @@ test('entryOf answers as the walk does', (t) => {
   t.is(entryOf(x.dir, 'd'), entries.get(x.dir)!);
   t.is(entryOf(path.join(x.dir, 'nothing'), 'f'), 'm');
   t.regex(entryOf(x.file, 'd'), /^f:/, 'a file where a directory was is a full entry, which no directory entry equals');
+  t.is(entryOf(path.join(x.file, 'below'), 'f'), 'm', 'below a file (ENOTDIR) is nothing, not an exception');
+});
+
+test('a path recorded missing below a directory that became a file: the change is seen, nothing throws', (t) => {
+  const x = tree();
+  const entries = observe(path.join(x.listed, 'absent', 'deeper'));
+  t.is(entries.get(path.join(x.listed, 'absent')), 'm');
+  fs.rmSync(x.listed, { recursive: true });
+  fs.writeFileSync(x.listed, 'now a file\n');
+  t.regex(firstChanged(entries) ?? '', /listed: /);
 });
