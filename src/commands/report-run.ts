@@ -57,24 +57,18 @@ function recorder(
 export async function runReport(command: 'apply' | 'check' | 'plan', values: ReportValues, given: Io): Promise<number> {
   const opened = openHost(values.root);
   const recording = recorder(command, values, given, opened);
-  const out = recording ? keeping(given.out) : given.out;
-  const err = recording ? keeping(given.err) : given.err;
-  const { code, metrics } = await judgeAndReport(command, values, { out, err }, recording?.host ?? opened);
-  if (recording) {
+  // A run that may be kept keeps its output too: a replay writes it again.
+  const kept = recording ? { out: keeping(given.out), err: keeping(given.err) } : null;
+  const { code, metrics } = await judgeAndReport(command, values, kept ?? given, recording?.host ?? opened);
+  if (recording && kept) {
     const learnt = recording.host.finish();
     // The metrics file carries the time of the run: a run that writes one is not replayed.
     const why = metrics ? 'it writes a metrics file' : 'why' in learnt ? learnt.why : null;
     if (why !== null || 'why' in learnt) {
       if (process.env.K3S_HOSTPREP_TRACE_REPLAY === '1') given.err.write(`replay: this run is not kept: ${why}\n`);
     } else {
-      const text = (o: Output) => (o as ReturnType<typeof keeping>).kept.join('');
-      keepLastRun(opened, recording.command, {
-        key: replayKey(recording.argv, recording.build),
-        ...learnt,
-        stdout: text(out),
-        stderr: text(err),
-        exitCode: code,
-      });
+      const key = replayKey(recording.argv, recording.build);
+      keepLastRun(opened, recording.command, { key, ...learnt, stdout: kept.out.kept.join(''), stderr: kept.err.kept.join(''), exitCode: code });
     }
   }
   return code;

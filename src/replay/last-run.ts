@@ -125,8 +125,7 @@ export function replayLastRun(
   if (
     build === null ||
     !REPLAYED.includes(command) ||
-    argv.includes('--root') ||
-    argv.includes('--junit') ||
+    argv.some((a) => a === '--root' || a.startsWith('--root=') || a === '--junit' || a.startsWith('--junit=')) ||
     host.euid !== 0 ||
     !host.live ||
     host.root !== '/' ||

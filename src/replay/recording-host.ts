@@ -16,7 +16,7 @@
 import type { Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SYSTEM_DIRS, findExecutable } from '../host/exec.js';
+import { SYSTEM_DIRS } from '../host/exec.js';
 import { type DirectoryWatch, type Host, type HostFacts, HostView, type ProcessResult, type ReadOptions, type WriteOptions } from '../host/host.js';
 import { type Entries, changeTimeNs, firstChanged, observePath } from './signature.js';
 
@@ -212,16 +212,11 @@ export class RecordingHost extends HostView implements Host {
 
   /**
    * The K3s binary is taken from the first system directory holding a trusted one, and what it
-   * prints is remembered for its identity (k3s-version-memo.ts): the candidates up to that one
-   * are noted, so that the same binary is found.
+   * prints is remembered for its identity (k3s-version-memo.ts): every candidate is noted, so that
+   * the same binary is found (one put in another system directory later only costs a full run).
    */
   k3sVersion(): Promise<ProcessResult | null> {
-    const found = findExecutable('k3s');
-    for (const dir of SYSTEM_DIRS) {
-      const candidate = path.posix.join(dir, 'k3s');
-      this.note(candidate);
-      if (candidate === found) break;
-    }
+    for (const dir of SYSTEM_DIRS) this.note(path.posix.join(dir, 'k3s'));
     return this.host.k3sVersion();
   }
 
