@@ -42,7 +42,6 @@ const TESTED_ELSEWHERE: Record<string, { tests: string[]; via?: 'built command' 
   'src/k3s/benchmarks/refs.ts': { tests: ['test/report/benchmark-ids.test.ts'], via: 'importer' },
   'src/k3s/benchmarks/select.ts': { tests: ['test/k3s/kube-bench-table.test.ts'] },
   'src/k3s/k3s-args.ts': { tests: ['test/k3s/settings.test.ts', 'test/k3s/kube-bench-table.test.ts'], via: 'importer' },
-  'src/k3s/kube-bench.ts': { tests: ['test/k3s/kube-bench-table.test.ts', 'test/k3s/settings.test.ts'], via: 'importer' },
   'src/k3s/unit-sources.ts': { tests: ['test/k3s/what-k3s-reads.test.ts'] },
   'src/k3s/choose.ts': { tests: ['test/k3s/version.test.ts'] },
   'src/k3s/kubelet-sysctls.ts': { tests: ['test/controls/kernel-parameters.test.ts'] },

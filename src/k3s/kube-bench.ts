@@ -139,14 +139,34 @@ export function auditOutput(row: BenchRow, obs: Observation): AuditOutput {
   }
 }
 
-/** flagTestItem.findValue: contains, then the first "(flag)(=|: *)*([^\s]*)" match. */
-function findFlag(s: string, flag: string): { found: boolean; value: string } {
-  if (s === '' || flag === '' || !s.includes(flag)) return { found: false, value: '' };
-  const re = new RegExp(`(${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})(=|: *)*([^\\s]*) *`);
-  const m = re.exec(s);
-  if (!m) return { found: true, value: '' };
-  if (m[3] !== '') return { found: true, value: m[3]! };
-  return { found: true, value: flag.startsWith('--') ? 'true' : m[1]! };
+/** Go's \s, the class RE2 gives kube-bench's `[^\s]`: ASCII space, \t, \n, \f, \r (not \v, not Unicode spaces). */
+function goSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
+}
+
+/**
+ * flagTestItem.findValue (check/test.go): strings.Contains, then the first match of
+ * `(flag)(=|: *)*([^\s]*) *`; an empty value is "true" for a `--` flag, else the flag itself.
+ * Scanned here as that pattern matches, leftmost and greedy, without compiling a regular
+ * expression for each of the hundreds of tests a check runs: the first occurrence of the flag,
+ * every "=" or ":" with the spaces after it, then everything up to Go's next white space.
+ */
+export function findFlag(s: string, flag: string): { found: boolean; value: string } {
+  const at = s === '' || flag === '' ? -1 : s.indexOf(flag);
+  if (at < 0) return { found: false, value: '' };
+  let start = at + flag.length;
+  for (;;) {
+    const c = s.charCodeAt(start);
+    if (c === 61) start++;
+    else if (c === 58) {
+      start++;
+      while (s.charCodeAt(start) === 32) start++;
+    } else break;
+  }
+  let end = start;
+  while (end < s.length && !goSpace(s.charCodeAt(end))) end++;
+  if (end > start) return { found: true, value: s.slice(start, end) };
+  return { found: true, value: flag.startsWith('--') ? 'true' : flag };
 }
 
 /** A JSONPath of kube-bench's tests on YAML/JSON text: {.a.b}, {range .x[:]}{}{','}{end}, or literal text. */
