@@ -85,7 +85,10 @@ function put(into: Entries, file: string, entry: string): void {
  * stopped (something missing, not a directory, or a loop of links).
  */
 export function observePath(logical: string, into: Entries): string | null {
-  put(into, '/', dirEntry(fs.lstatSync('/', { bigint: true })));
+  // Each component is asked once per run: its first answer is the one the end of the run
+  // compares with (firstChanged), so asking again would only cost a system call (a check walks
+  // "/" for each of some fifty paths, and a missing directory for each path under it).
+  if (!into.has('/')) put(into, '/', dirEntry(fs.lstatSync('/', { bigint: true })));
   let pending = logical.split('/').filter(Boolean);
   let current = '/';
   let hops = 0;
@@ -97,12 +100,14 @@ export function observePath(logical: string, into: Entries): string | null {
       continue;
     }
     const next = current === '/' ? `/${part}` : `${current}/${part}`;
-    // A directory this walk or an earlier one passed through is not asked again: its entry is
-    // the first answer, which is the one the end of a run compares with.
-    if (pending.length > 0 && isDirectoryEntry(into.get(next))) {
+    // A directory this walk or an earlier one passed through is not asked again, nor is one an
+    // earlier walk found missing (or could not tell): its entry is the first answer.
+    const known = into.get(next);
+    if (pending.length > 0 && isDirectoryEntry(known)) {
       current = next;
       continue;
     }
+    if (known === 'm' || known?.startsWith('e:')) return null;
     const st = lstat(next);
     if (typeof st === 'string') {
       put(into, next, st);

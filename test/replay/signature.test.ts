@@ -1,5 +1,6 @@
 import test from 'ava';
 import * as fs from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
 import tmp from 'tmp';
 import { changeTimeNs, entryOf, firstChanged, observePath, type Entries } from '../../src/replay/signature.js';
@@ -135,4 +136,53 @@ test('a path recorded missing below a directory that became a file: the change i
   fs.rmSync(x.listed, { recursive: true });
   fs.writeFileSync(x.listed, 'now a file\n');
   t.regex(firstChanged(entries) ?? '', /listed: /);
+});
+
+/** The paths lstat(2) is asked for while `act` runs (node:fs patched where signature.ts calls it). */
+function lstatsDuring(act: () => void): string[] {
+  const cjs = createRequire(import.meta.url)('node:fs') as { lstatSync: typeof fs.lstatSync };
+  const original = cjs.lstatSync;
+  const asked: string[] = [];
+  cjs.lstatSync = ((file: fs.PathLike, options?: fs.StatSyncOptions) => {
+    asked.push(String(file));
+    return original(file, options);
+  }) as typeof fs.lstatSync;
+  syncBuiltinESMExports();
+  try {
+    act();
+  } finally {
+    cjs.lstatSync = original;
+    syncBuiltinESMExports();
+  }
+  return asked;
+}
+
+test.serial('each component is asked once in a run: "/" and every directory for fifty paths, a missing directory for every path under it', (t) => {
+  const { dir, file } = tree();
+  const entries: Entries = new Map();
+  const missing = path.join(dir, 'missing');
+  const asked = lstatsDuring(() => {
+    for (let i = 0; i < 50; i++) {
+      observePath(file, entries);
+      t.is(observePath(path.join(missing, `child-${i}`), entries), null);
+    }
+  });
+  t.is(asked.filter((p) => p === '/').length, 1, '"/" once');
+  t.is(asked.filter((p) => p === dir).length, 1, 'a directory on the way once');
+  t.is(asked.filter((p) => p === missing).length, 1, 'a missing directory once');
+  t.false(asked.some((p) => p.startsWith(`${missing}/`)), 'nothing below what is missing');
+  t.is(entries.get(missing), 'm');
+  t.is(firstChanged(entries), null);
+});
+
+test.serial('the first answer stands: a directory that appears during the run is not walked into, and the end of the run sees it', (t) => {
+  const { dir } = tree();
+  const entries: Entries = new Map();
+  const appeared = path.join(dir, 'appeared');
+  t.is(observePath(path.join(appeared, 'a'), entries), null);
+  fs.mkdirSync(appeared);
+  fs.writeFileSync(path.join(appeared, 'b'), 'x');
+  t.is(observePath(path.join(appeared, 'b'), entries), null, 'still missing for this run');
+  t.false(entries.has(path.join(appeared, 'b')));
+  t.regex(firstChanged(entries) ?? '', /appeared: m -> f:/, 'the run is not kept');
 });
