@@ -7,6 +7,10 @@
  * print is not a function of files), a path under /proc, /sys or /dev (their times say nothing),
  * whether /proc/sys may be written, a watch, and any change the run makes.
  *
+ * A path the run only stat'ed, and of whose stat it looked at nothing but the kind, mode and
+ * owner, is kept as an "a" entry: K3s writes some certificates again at every start (kube-bench
+ * asks only for their mode and owner), and a node that booted with K3s is then still replayed.
+ *
  * Each path's entries are taken before the first read of it and again at the end (finish()):
  * a run during which anything it read changed is not remembered. Nor is one that read a file
  * changed less than RACY_MARGIN_NS before it started, as git's index treats a file as racily
@@ -18,12 +22,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SYSTEM_DIRS } from '../host/exec.js';
 import { type DirectoryWatch, type Host, type HostFacts, HostView, type ProcessResult, type ReadOptions, type WriteOptions } from '../host/host.js';
-import { type Entries, changeTimeNs, firstChanged, observePath } from './signature.js';
+import { type Entries, attributesOf, changeTimeNs, firstChanged, observePath } from './signature.js';
 
 /** How much older than the run the change time of everything it read must be. */
 export const RACY_MARGIN_NS = 1_000_000_000n;
 
 const VOLATILE_TREES = ['/proc', '/sys', '/dev'];
+
+/** What of a stat tells only a path's kind, mode bits and owner (recorded as an "a" entry). */
+const ATTRIBUTES = new Set<PropertyKey>([
+  'mode',
+  'uid',
+  'gid',
+  'isFile',
+  'isDirectory',
+  'isSymbolicLink',
+  'isFIFO',
+  'isSocket',
+  'isBlockDevice',
+  'isCharacterDevice',
+]);
 
 /** What a run learnt from the machine, when all of it can be checked again cheaply. */
 export interface Learnt {
@@ -34,7 +52,13 @@ export interface Learnt {
 
 export class RecordingHost extends HostView implements Host {
   private readonly entries: Entries = new Map();
-  private readonly noted = new Set<string>();
+  /** Each path noted, and where it leads (links followed; null when the walk stopped). */
+  private readonly noted = new Map<string, string | null>();
+  /**
+   * Paths the run stat'ed, by where they lead: true while it looked at nothing but their kind,
+   * mode and owner, false once it used anything else of them (their size, times or contents).
+   */
+  private readonly attributesOnly = new Map<string, boolean>();
   private readonly sysctls = new Map<string, string>();
   private facts_: { kernel: string; hostname: string } | null = null;
   /** Why this run cannot be replayed; null while it can. */
@@ -51,23 +75,59 @@ export class RecordingHost extends HostView implements Host {
     this.why ??= why;
   }
 
-  /** Notes a path (once) before it is read. */
-  private note(logical: string): void {
-    if (this.why !== null || this.noted.has(logical)) return;
-    this.noted.add(logical);
+  /** Notes a path (once) before it is read, stat'ed or judged; returns where it leads. */
+  private observe(logical: string): string | null {
+    if (this.why !== null) return null;
+    if (this.noted.has(logical)) return this.noted.get(logical)!;
+    this.noted.set(logical, null);
     const normal = path.posix.normalize(logical);
     if (VOLATILE_TREES.some((t) => normal === t || normal.startsWith(`${t}/`))) {
       this.refuse(`it read ${logical}`);
-      return;
+      return null;
     }
     let resolved: string | null;
     try {
       resolved = observePath(logical, this.entries);
     } catch (error) {
       this.refuse(`${logical} could not be noted: ${(error as Error).message}`);
-      return;
+      return null;
     }
     if (resolved !== null && VOLATILE_TREES.some((t) => resolved === t || resolved.startsWith(`${t}/`))) this.refuse(`it read ${logical} (${resolved})`);
+    this.noted.set(logical, resolved);
+    return resolved;
+  }
+
+  /** Notes a path read, listed or judged: all of its entry counts. */
+  private note(logical: string): void {
+    const leadsTo = this.observe(logical);
+    if (leadsTo !== null) this.attributesOnly.set(leadsTo, false);
+  }
+
+  /**
+   * Notes a path stat'ed (links followed, or not) and hands out its stat so that what the run
+   * looks at is seen: its kind, mode and owner only, and the path's entry is kept as an "a"
+   * entry; anything else (size, times, inode), and it is kept in full. A stat not followed
+   * through a link is of the link itself, whose entry is kept in full anyway.
+   */
+  private stated(logical: string, follow: boolean, stat: (logical: string) => Stats | null): Stats | null {
+    const leadsTo = this.observe(logical);
+    const st = stat(logical);
+    const key = leadsTo !== null && (follow || leadsTo === path.posix.normalize(logical)) ? leadsTo : null;
+    if (key === null) return st;
+    if (st === null) {
+      this.attributesOnly.set(key, false);
+      return st;
+    }
+    if (!this.attributesOnly.has(key)) this.attributesOnly.set(key, true);
+    const attributesOnly = this.attributesOnly;
+    return new Proxy(st, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (ATTRIBUTES.has(property)) return typeof value === 'function' ? value.bind(target) : value;
+        attributesOnly.set(key, false);
+        return value;
+      },
+    });
   }
 
   /**
@@ -78,11 +138,14 @@ export class RecordingHost extends HostView implements Host {
     if (this.why !== null) return { why: this.why };
     const changed = firstChanged(this.entries);
     if (changed !== null) return { why: `changed during the run: ${changed}` };
-    for (const [file, entry] of this.entries) {
+    // Compared in full above; kept as narrow as what the run used of them. An "a" entry compares
+    // mode and owner themselves, not times: it has no racy window.
+    const entries = [...this.entries].map(([file, entry]): [string, string] => [file, this.attributesOnly.get(file) === true ? attributesOf(entry) : entry]);
+    for (const [file, entry] of entries) {
       const ctime = changeTimeNs(entry);
       if (ctime !== null && ctime > this.startNs - RACY_MARGIN_NS) return { why: `changed too recently to be told apart from a later change: ${file}` };
     }
-    return { entries: [...this.entries], sysctls: [...this.sysctls], facts: this.facts_ };
+    return { entries, sysctls: [...this.sysctls], facts: this.facts_ };
   }
 
   realPath(logical: string): string {
@@ -90,13 +153,11 @@ export class RecordingHost extends HostView implements Host {
   }
 
   lstat(logical: string): Stats | null {
-    this.note(logical);
-    return this.host.lstat(logical);
+    return this.stated(logical, false, (p) => this.host.lstat(p));
   }
 
   stat(logical: string): Stats | null {
-    this.note(logical);
-    return this.host.stat(logical);
+    return this.stated(logical, true, (p) => this.host.stat(p));
   }
 
   readFile(logical: string, options?: ReadOptions): Uint8Array | null {

@@ -12,6 +12,11 @@
  *   identity or its times: what is read below it has entries of its own. A root-owned directory
  *   with group write bits and no world write bit also carries its change time: the trust rule
  *   then reads its ACL (the group bits are the ACL's mask), and any ACL change moves that time.
+ * - "a:<mode>:<uid>:<gid>": what a run only stat'ed for its kind, mode and owner (the file
+ *   checks of kube-bench: the certificates K3s writes again at every start are such files), with
+ *   the change time under the same condition as "d". Rewriting its contents changes nothing the
+ *   run learnt from it. Recorded in full like any other path, and kept so only at the end of a
+ *   run that used nothing else of it (recording-host.ts).
  * - "f:<ino>:<mode>:<uid>:<gid>:<size>:<mtime ns>:<ctime ns>": what was read, listed or judged
  *   itself, and every symlink. A write changes the modification and change times, and a change
  *   of owner, mode, ACL or any extended attribute the change time; nobody but root can set a
@@ -29,10 +34,11 @@ const MAX_SYMLINK_HOPS = 40;
 
 export type Entries = Map<string, string>;
 
-/** The facts about one path as an entry of the given kind ("d" or "f"), or "m" when nothing is there. */
-export function entryOf(file: string, kind: 'd' | 'f'): string {
+/** The facts about one path as an entry of the given kind ("d", "a" or "f"), or "m" when nothing is there. */
+export function entryOf(file: string, kind: 'd' | 'a' | 'f'): string {
   const st = lstat(file);
   if (typeof st === 'string') return st;
+  if (kind === 'a') return attributesEntry(st);
   return kind === 'd' && st.isDirectory() ? dirEntry(st) : fullEntry(st);
 }
 
@@ -49,9 +55,24 @@ function lstat(file: string): fs.BigIntStats | string {
   }
 }
 
+/** Root-owned, writable by its group and not by others: the trust rule reads its ACL, whose changes move the change time. */
+function aclRead(mode: bigint, uid: bigint): boolean {
+  return uid === 0n && (mode & 0o002n) === 0n && (mode & 0o020n) !== 0n;
+}
+
 function dirEntry(st: fs.BigIntStats): string {
-  const aclRead = st.uid === 0n && (st.mode & 0o002n) === 0n && (st.mode & 0o020n) !== 0n;
-  return `d:${st.mode.toString(8)}:${st.uid}:${st.gid}${aclRead ? `:${st.ctimeNs}` : ''}`;
+  return `d:${st.mode.toString(8)}:${st.uid}:${st.gid}${aclRead(st.mode, st.uid) ? `:${st.ctimeNs}` : ''}`;
+}
+
+function attributesEntry(st: fs.BigIntStats): string {
+  return `a:${st.mode.toString(8)}:${st.uid}:${st.gid}${aclRead(st.mode, st.uid) ? `:${st.ctimeNs}` : ''}`;
+}
+
+/** A full entry ("f") narrowed to what an "a" entry of the same path says; any other entry as it is. */
+export function attributesOf(entry: string): string {
+  if (!entry.startsWith('f:')) return entry;
+  const [, , mode, uid, gid, , , ctime] = entry.split(':');
+  return `a:${mode}:${uid}:${gid}${aclRead(BigInt(`0o${mode}`), BigInt(uid!)) ? `:${ctime}` : ''}`;
 }
 
 function fullEntry(st: fs.BigIntStats): string {
@@ -139,7 +160,7 @@ export function observePath(logical: string, into: Entries): string | null {
 /** The first entry that no longer holds, as "path: was, now", or null when every one does. */
 export function firstChanged(entries: Iterable<[string, string]>): string | null {
   for (const [file, entry] of entries) {
-    const now = entryOf(file, entry.startsWith('d:') ? 'd' : 'f');
+    const now = entryOf(file, entry.startsWith('d:') ? 'd' : entry.startsWith('a:') ? 'a' : 'f');
     if (now !== entry) return `${file}: ${entry} -> ${now}`;
   }
   return null;

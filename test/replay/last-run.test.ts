@@ -148,6 +148,32 @@ it('check is replayed while nothing changed: the same output and exit code, with
   s.dispose();
 });
 
+const TLS = '/var/lib/rancher/k3s/server/tls';
+
+it('a K3s start writing its certificates again is no change (they are checked for mode and owner only): the next run is replayed; a chmod of one is', async (t) => {
+  const s = new Sandbox({ kernel: COMPLIANT });
+  for (const name of ['client-ca.crt', 'client-ca.key', 'server-ca.crt', 'server-ca.key', 'server-ca.nochain.crt', 'service.current.key'])
+    s.write(`${TLS}/${name}`, 'PEM\n', 0o600);
+  for (const name of ['admin', 'controller', 'scheduler']) s.write(`/var/lib/rancher/k3s/server/cred/${name}.kubeconfig`, 'apiVersion: v1\n', 0o600);
+  t.is((await s.cli('apply')).exitCode, 0);
+  await sleep(Number(RACY_MARGIN_NS / 1_000_000n) + 200);
+  const full = await check(s);
+  t.regex(full.stderr, /replay: no last run/);
+  t.true(fs.existsSync(s.host(lastRunFile('check'))), 'the run was kept');
+  // What every K3s server start does (pkg/daemons/control/deps: createServerSigningCertKey writes
+  // server-ca.nochain.crt, genServiceAccount service.current.key): the same files written again in place.
+  for (const name of ['server-ca.nochain.crt', 'service.current.key']) fs.writeFileSync(s.host(`${TLS}/${name}`), 'PEM, written again\n');
+  await sleep(Number(RACY_MARGIN_NS / 1_000_000n) + 200);
+  const again = await check(s);
+  t.regex(again.stderr, /replay: nothing changed since the last run/);
+  t.is(again.stdout, full.stdout);
+  fs.chmodSync(s.host(`${TLS}/server-ca.nochain.crt`), 0o644);
+  const after = await check(s);
+  t.regex(after.stderr, /replay: changed since the last run: .*server-ca\.nochain\.crt: a:100600:0:0 -> a:100644:0:0/);
+  t.regex(after.stderr, /LOADED .*command\.cjs/, 'run in full');
+  s.dispose();
+});
+
 /** Changes a full run sees, made after a run was kept: the next run is run in full and says what a full run says. */
 const CHANGES: Array<{ name: string; change: (s: Sandbox) => void; env?: Record<string, string>; expect: RegExp; exitCode: number }> = [
   {

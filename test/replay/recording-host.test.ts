@@ -131,3 +131,56 @@ test('state files are not inputs: the run reads and writes them without a note',
   if ('why' in learnt) return t.fail(learnt.why);
   t.deepEqual(learnt.entries, []);
 });
+
+/** The entry a learnt run keeps for a path. */
+function entryFor(learnt: ReturnType<RecordingHost['finish']>, file: string): string | undefined {
+  if ('why' in learnt) throw new Error(learnt.why);
+  return learnt.entries.find(([p]) => p === file)?.[1];
+}
+
+test('a path only stat’ed for its kind, mode and owner is kept by them alone ("a"): K3s writing its contents again changes nothing learnt', (t) => {
+  const file = oldFile();
+  const host = new RecordingHost(new Machine(), later(5_000));
+  const st = host.stat(file)!;
+  t.true(st.isFile());
+  t.is(st.mode & 0o777, 0o600);
+  t.is(st.uid, fs.statSync(file).uid);
+  t.is(st.gid, fs.statSync(file).gid);
+  const entry = entryFor(host.finish(), file);
+  t.is(entry, `a:${(fs.statSync(file).mode).toString(8)}:${fs.statSync(file).uid}:${fs.statSync(file).gid}`);
+});
+
+test('kept in full: a path whose size, times or inode the run looked at, or whose contents it read', (t) => {
+  const looks: Array<[string, (h: RecordingHost, file: string) => unknown]> = [
+    ['its size', (h, f) => h.lstat(f)!.size],
+    ['its modification time', (h, f) => h.stat(f)!.mtimeMs],
+    ['its inode', (h, f) => h.stat(f)!.ino],
+    ['all of it (a copy)', (h, f) => ({ ...h.stat(f)! })],
+    ['its contents, after a stat of its mode', (h, f) => [h.stat(f)!.mode, h.readText(f)]],
+    ['its contents, before a stat of its mode', (h, f) => [h.readText(f), h.stat(f)!.mode]],
+  ];
+  for (const [what, look] of looks) {
+    const file = oldFile();
+    const host = new RecordingHost(new Machine(), later(5_000));
+    look(host, file);
+    t.regex(entryFor(host.finish(), file) ?? '', /^f:/, what);
+  }
+});
+
+test('a link stat’ed without following it is kept in full, and so is where it leads', (t) => {
+  const file = oldFile();
+  const link = `${file}.link`;
+  fs.symlinkSync(file, link);
+  const host = new RecordingHost(new Machine(), later(5_000));
+  t.true(host.lstat(link)!.isSymbolicLink());
+  const learnt = host.finish();
+  t.regex(entryFor(learnt, link) ?? '', /^f:\d+:120777:/);
+  t.regex(entryFor(learnt, file) ?? '', /^f:/);
+});
+
+test('an "a" entry has no racy window: it compares mode and owner, not times', (t) => {
+  const file = oldFile();
+  const host = new RecordingHost(new Machine(), later(Number(RACY_MARGIN_NS / 1_000_000n) / 2));
+  host.stat(file)!.isFile();
+  t.regex(entryFor(host.finish(), file) ?? '', /^a:/);
+});

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
 import tmp from 'tmp';
-import { changeTimeNs, entryOf, firstChanged, observePath, type Entries } from '../../src/replay/signature.js';
+import { attributesOf, changeTimeNs, entryOf, firstChanged, observePath, type Entries } from '../../src/replay/signature.js';
 
 const isRoot = process.geteuid?.() === 0;
 
@@ -170,7 +170,10 @@ test.serial('each component is asked once in a run: "/" and every directory for 
   t.is(asked.filter((p) => p === '/').length, 1, '"/" once');
   t.is(asked.filter((p) => p === dir).length, 1, 'a directory on the way once');
   t.is(asked.filter((p) => p === missing).length, 1, 'a missing directory once');
-  t.false(asked.some((p) => p.startsWith(`${missing}/`)), 'nothing below what is missing');
+  t.false(
+    asked.some((p) => p.startsWith(`${missing}/`)),
+    'nothing below what is missing',
+  );
   t.is(entries.get(missing), 'm');
   t.is(firstChanged(entries), null);
 });
@@ -185,4 +188,40 @@ test.serial('the first answer stands: a directory that appears during the run is
   t.is(observePath(path.join(appeared, 'b'), entries), null, 'still missing for this run');
   t.false(entries.has(path.join(appeared, 'b')));
   t.regex(firstChanged(entries) ?? '', /appeared: m -> f:/, 'the run is not kept');
+});
+
+test('an "a" entry: the same after the contents are written again, changed by a chmod, a chown or a change of kind', (t) => {
+  const { file, dir } = tree();
+  const entries: Entries = new Map([[file, entryOf(file, 'a')]]);
+  t.regex(entries.get(file)!, /^a:100600:\d+:\d+$/);
+  fs.writeFileSync(file, 'value: 1\n');
+  fs.writeFileSync(file, 'another value, another size\n');
+  t.is(firstChanged(entries), null, 'contents written again: the same kind, mode and owner');
+  fs.chmodSync(file, 0o644);
+  t.regex(firstChanged(entries) ?? '', /a:100600:.* -> a:100644:/);
+  fs.chmodSync(file, 0o600);
+  t.is(firstChanged(entries), null);
+  fs.rmSync(file);
+  fs.mkdirSync(file, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  t.regex(firstChanged(entries) ?? '', /-> a:40600:/, 'a directory where the file was');
+  if (isRoot) {
+    const other = path.join(dir, 'other');
+    const owned: Entries = new Map([[other, entryOf(other, 'a')]]);
+    fs.chownSync(other, 65534, 65534);
+    t.regex(firstChanged(owned) ?? '', /-> a:100600:65534:65534$/);
+  }
+});
+
+test('attributesOf narrows a full entry to the "a" entry of the same path, with the change time where the trust rule reads an ACL', (t) => {
+  const { file } = tree();
+  const full = observe(file).get(file)!;
+  t.regex(full, /^f:/);
+  t.is(attributesOf(full), entryOf(file, 'a'));
+  t.is(attributesOf('m'), 'm');
+  t.is(attributesOf('d:40755:0:0'), 'd:40755:0:0');
+  t.is(attributesOf('f:12:100660:0:0:5:100:200'), 'a:100660:0:0:200', 'root-owned and group-writable: the ACL is read, its changes move the change time');
+  t.is(attributesOf('f:12:100660:0:5:5:100:200'), 'a:100660:0:5:200');
+  t.is(attributesOf('f:12:100662:0:0:5:100:200'), 'a:100662:0:0', 'world-writable: refused whatever its ACL says');
+  t.is(attributesOf('f:12:100600:1000:0:5:100:200'), 'a:100600:1000:0');
 });
