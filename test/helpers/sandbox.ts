@@ -191,8 +191,13 @@ export class Sandbox {
     for (const name of ['last-check.json', 'last-apply.json']) fs.rmSync(this.host(`/var/lib/k3s-hostprep/${name}`), { force: true });
   }
 
-  /** Runs the built k3s-hostprep inside the namespace. */
+  /**
+   * Runs the built k3s-hostprep inside the namespace, in full: a run an earlier step kept is
+   * forgotten first, since whether it was kept depends on how long the machine took between the
+   * two (the racy margin, src/replay/recording-host.ts). Replay is tested through exec().
+   */
   async cli(...args: string[]): Promise<RunResult> {
+    this.forgetLastRuns();
     return this.exec([process.execPath, CLI, ...args]);
   }
 
