@@ -18,7 +18,8 @@ import type { Report } from '../report/model.js';
 import { renderMetrics } from '../report/prometheus.js';
 import { writeLocalFile, writeMetricsFile } from '../outputs.js';
 import { chooseRole, type RoleChoice } from '../role.js';
-import { PRIORITY, journalStream, line } from '../watch/journal.js';
+import { journalStream } from '../host/journal-stream.js';
+import { PRIORITY, line } from '../watch/journal.js';
 
 /**
  * Reads a configuration file through the host's one reader: a regular file of at most

@@ -6,7 +6,7 @@ import { DEFAULT_WAIT_SECONDS, acquireRunLock, type Lock } from '../host/lock.js
 import { failureLine } from '../report/failure-line.js';
 import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
-import { journalStream } from '../watch/journal.js';
+import { journalStream } from '../host/journal-stream.js';
 import type { Output } from '../host/fd-output.js';
 import type { Host } from '../host/host.js';
 import { buildId, keepLastRun, replayKey } from '../replay/last-run.js';

@@ -1,5 +1,5 @@
 import { EXIT, HostError } from '../errors.js';
-import { journalStream } from '../watch/journal.js';
+import { journalStream } from '../host/journal-stream.js';
 import { watch as watchLoop } from '../watch/loop.js';
 import { command } from './command.js';
 import { openHost, prepare } from './context.js';

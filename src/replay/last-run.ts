@@ -19,12 +19,12 @@
  * the time of the run) or starts a program. It is an optimisation: the state file may be removed
  * at any time, and a full run is always the same run.
  */
-import * as os from 'node:os';
 import type { Output } from '../host/fd-output.js';
 import type { Host } from '../host/host.js';
-import { journalStream } from '../watch/journal.js';
-import type { Learnt } from './recording-host.js';
-import { firstChanged } from './signature.js';
+import { journalStream } from '../host/journal-stream.js';
+import { type Learnt, stillHolds } from './recording-host.js';
+
+export { stillHolds };
 
 /** The commands whose runs are remembered. */
 export const REPLAYED = ['check', 'apply'] as const;
@@ -89,23 +89,6 @@ function parse(text: string): LastRun | null {
   const facts = v.facts as LastRun['facts'] | undefined;
   if (facts !== null && (typeof facts?.kernel !== 'string' || typeof facts.hostname !== 'string')) return null;
   return v as LastRun;
-}
-
-/** Why the remembered run does not hold any more, or null when it does. */
-export function stillHolds(run: LastRun, host: Pick<Host, 'readSysctl'>): string | null {
-  const changed = firstChanged(run.entries);
-  if (changed !== null) return changed;
-  for (const [key, value] of run.sysctls) {
-    let now: string;
-    try {
-      now = host.readSysctl(key);
-    } catch {
-      return `${key}: cannot be read`;
-    }
-    if (now !== value) return `${key}: ${JSON.stringify(value)} -> ${JSON.stringify(now)}`;
-  }
-  if (run.facts !== null && (run.facts.kernel !== os.release() || run.facts.hostname !== os.hostname())) return 'the kernel release or the host name';
-  return null;
 }
 
 /**

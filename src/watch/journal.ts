@@ -2,26 +2,13 @@
  * Log lines for the journal: one line each, a syslog priority prefix ("<4>") when standard
  * error is the journal's stream (sd-daemon(3); systemd sets JOURNAL_STREAM to its device and
  * inode, systemd.exec(5)), and logfmt fields that journalctl -g and log shippers can pick
- * apart. Pure except journalStream(), which looks at file descriptor 2.
+ * apart. Pure: whether standard error is the journal's stream is host/journal-stream.ts's to say.
  */
 import { escapeControls } from '../report/escape.js';
-import * as fs from 'node:fs';
 import type { ItemState, Transition } from './state.js';
 
 export const PRIORITY = { err: 3, warning: 4, notice: 5, info: 6 } as const;
 export type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
-
-/** Whether fd 2 is the stream systemd connected to the journal. */
-export function journalStream(env: NodeJS.ProcessEnv = process.env): boolean {
-  const want = env.JOURNAL_STREAM;
-  if (!want) return false;
-  try {
-    const st = fs.fstatSync(2);
-    return want === `${st.dev}:${st.ino}`;
-  } catch {
-    return false;
-  }
-}
 
 /** A logfmt value: bare when it can be, else double-quoted with \ and " escaped; never a newline or another control character. */
 export function logfmtValue(value: string): string {
