@@ -50,6 +50,23 @@ export interface Learnt {
   facts: { kernel: string; hostname: string } | null;
 }
 
+/** Why what a run learnt no longer holds (the first path, kernel value or fact that changed), or null when all of it does. */
+export function stillHolds(learnt: Learnt, host: Pick<Host, 'readSysctl'>): string | null {
+  const changed = firstChanged(learnt.entries);
+  if (changed !== null) return changed;
+  for (const [key, value] of learnt.sysctls) {
+    let now: string;
+    try {
+      now = host.readSysctl(key);
+    } catch {
+      return `${key}: cannot be read`;
+    }
+    if (now !== value) return `${key}: ${JSON.stringify(value)} -> ${JSON.stringify(now)}`;
+  }
+  if (learnt.facts !== null && (learnt.facts.kernel !== os.release() || learnt.facts.hostname !== os.hostname())) return 'the kernel release or the host name';
+  return null;
+}
+
 export class RecordingHost extends HostView implements Host {
   private readonly entries: Entries = new Map();
   /** Each path noted, and where it leads (links followed; null when the walk stopped). */

@@ -2,6 +2,11 @@
  * One verification cycle of the watch: the engine's check, drift tracking (a line per change of
  * state, never per cycle), remediation of only the controls that drifted, and the metrics file.
  * It knows nothing of timers or file events: the scheduler decides when a cycle runs.
+ *
+ * A converged node's cycles find what the cycle before found. The check notes what it learns
+ * from the machine, as a run the command line keeps does (src/replay/): while every path, kernel
+ * value and fact it read still holds, the next cycle gives the same report again without judging
+ * anything. Any change, and the cycle checks in full: drift is seen as soon as without replay.
  */
 import { cisOf } from '../k3s/benchmarks/refs.js';
 import { acquireRunLock, type Lock } from '../host/lock.js';
@@ -15,6 +20,7 @@ import { describeChange } from '../report/text.js';
 import type { RoleChoice } from '../role.js';
 import { type Priority, PRIORITY, line, transitionLines } from './journal.js';
 import { DriftTracker } from './state.js';
+import { type Learnt, RecordingHost, stillHolds } from '../replay/recording-host.js';
 
 /** Structured log fields of one line. */
 export type Fields = Record<string, string | number | undefined>;
@@ -34,6 +40,8 @@ export interface CycleOptions {
   now?: () => number;
   /** The run lock a remediation takes, as apply does (waiting briefly). */
   lock?: () => Promise<Lock>;
+  /** Give an unchanged check's report again (default); false checks in full at every cycle. */
+  replay?: boolean;
 }
 
 /** At most this many rounds of remediate-then-verify in one cycle. */
@@ -42,11 +50,15 @@ const MAX_ROUNDS = 3;
 export class WatchCycle {
   /** Cycles run so far. */
   cycles = 0;
+  /** Checks given again from the last one (nothing it learnt had changed), so far. */
+  replayed = 0;
   private readonly tracker = new DriftTracker();
   private readonly drift = new Map<string, number>();
   private readonly remediations = new Map<string, { ok: number; failed: number }>();
   /** Problems already logged, by subject: a problem that repeats every cycle is logged once, until it goes away. */
   private readonly reported = new Map<string, string>();
+  /** The last check's report with what it learnt from the machine, while that can be checked again. */
+  private last: { learnt: Learnt; report: Report } | null = null;
   private readonly now: () => number;
   private readonly lock: () => Promise<Lock>;
 
@@ -77,8 +89,7 @@ export class WatchCycle {
 
   /** Verifies, logs the changes of state, remediates what drifted (each control once), writes the metrics. */
   async run(): Promise<Report> {
-    const { ctx, roleChoice, controls } = this.options;
-    const check = () => run(ctx, { command: 'check', roleChoice, facts: false, controls });
+    const check = () => this.check();
     let report = await check();
     this.cycles++;
     let seen = this.tracker.observe(report, this.now());
@@ -91,7 +102,7 @@ export class WatchCycle {
       for (const c of seen.controls) {
         if (!c.drifted) continue;
         if (this.cycles > 1) this.drift.set(c.control, (this.drift.get(c.control) ?? 0) + 1);
-        const control = controls.find((x) => x.id === c.control);
+        const control = this.options.controls.find((x) => x.id === c.control);
         if (this.options.remediate && control && c.status === 'fail' && !fixed.has(control.id)) toFix.push(control);
       }
       if (toFix.length === 0 || round >= MAX_ROUNDS) break;
@@ -106,8 +117,37 @@ export class WatchCycle {
     return report;
   }
 
+  /**
+   * The engine's check, or the last one's report while everything it learnt still holds (each
+   * path's entry, each kernel value: recording-host.ts). A check that learnt something it cannot
+   * check again (a program run, a file changed during it or just before) is not given again.
+   */
+  private async check(): Promise<Report> {
+    const { ctx, roleChoice, controls } = this.options;
+    if (this.last !== null) {
+      let why: string | null;
+      try {
+        why = stillHolds(this.last.learnt, ctx.host);
+      } catch (error) {
+        why = describeError(error);
+      }
+      if (why === null) {
+        this.replayed++;
+        return this.last.report;
+      }
+      this.last = null;
+    }
+    if (this.options.replay === false) return run(ctx, { command: 'check', roleChoice, facts: false, controls });
+    const recording = new RecordingHost(ctx.host);
+    const report = await run({ ...ctx, host: recording }, { command: 'check', roleChoice, facts: false, controls });
+    const learnt = recording.finish();
+    if (!('why' in learnt)) this.last = { learnt, report };
+    return report;
+  }
+
   private async remediate(control: Control): Promise<void> {
     const { ctx, roleChoice } = this.options;
+    this.last = null;
     const counts = this.remediations.get(control.id) ?? { ok: 0, failed: 0 };
     this.remediations.set(control.id, counts);
     const cis = control.checks ? cisOf(ctx, control.checks) : control.cis;

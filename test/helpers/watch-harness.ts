@@ -22,6 +22,8 @@ export interface MemorySample {
 
 export interface CycleStats {
   cycles: number;
+  /** Cycles whose check was given again from the one before (src/watch/cycle.ts). */
+  replayed: number;
   /** CPU time (user + system) per cycle after warm-up, in microseconds. */
   cpuMicrosPerCycle: number;
   /** After warm-up and at the end; after a garbage collection when node runs with --expose-gc. */
@@ -36,7 +38,7 @@ function memory(): MemorySample {
 }
 
 /** Runs the cycles; the first fifth (at most 1000) is warm-up and is not counted. */
-export async function runCycles(cycle: Pick<WatchCycle, 'run'>, count: number): Promise<CycleStats> {
+export async function runCycles(cycle: Pick<WatchCycle, 'run' | 'replayed'>, count: number): Promise<CycleStats> {
   const warmAt = Math.min(1000, Math.floor(count / 5));
   let warm = memory();
   let cpu = process.cpuUsage();
@@ -48,7 +50,7 @@ export async function runCycles(cycle: Pick<WatchCycle, 'run'>, count: number): 
     await cycle.run();
   }
   const used = process.cpuUsage(cpu);
-  return { cycles: count, cpuMicrosPerCycle: (used.user + used.system) / Math.max(1, count - warmAt), warm, end: memory() };
+  return { cycles: count, replayed: cycle.replayed, cpuMicrosPerCycle: (used.user + used.system) / Math.max(1, count - warmAt), warm, end: memory() };
 }
 
 /** The context the command builds on a live host: the configuration file, the role, the K3s version. */
@@ -61,9 +63,11 @@ export async function liveContext(): Promise<{ ctx: Context; roleChoice: ReturnT
   return { ctx: { host, config, role: roleChoice.role, force: false, k3s }, roleChoice };
 }
 
+// node watch-harness.js CYCLES [--full | --replay]: --full checks in full at every cycle; by default an unchanged check is given again.
 if (process.argv[1]?.endsWith('watch-harness.js')) {
   const count = Number(process.argv[2] ?? 1000);
+  const replay = process.argv[3] !== '--full';
   const { ctx, roleChoice } = await liveContext();
-  const cycle = new WatchCycle({ ctx, roleChoice, controls: CONTROLS, remediate: false, log: (text) => process.stderr.write(text), prefix: false });
+  const cycle = new WatchCycle({ ctx, roleChoice, controls: CONTROLS, remediate: false, log: (text) => process.stderr.write(text), prefix: false, replay });
   process.stdout.write(`${JSON.stringify(await runCycles(cycle, count))}\n`);
 }
