@@ -89,7 +89,7 @@ it('a second apply writes no file, runs no sysctl and says there was nothing to 
     before,
   );
   // Its own state aside: a run it keeps for replay (src/replay/), when the files it read are older than the racy margin.
-  const managed = (names: string[]) => names.filter((n) => !/^k3s-hostprep\/last-(check|apply)\.json$/.test(n));
+  const managed = (names: string[]) => names.filter((n) => !/^k3s-hostprep\/last-(check|apply)(-[0-9a-f]{8})?\.json$/.test(n));
   t.deepEqual(managed(s.list('var-lib')), managed(listing));
   t.is(fs.readFileSync(log, 'utf8').trim().split('\n').length, 1, 'only the first apply ran sysctl');
   const json = JSON.parse((await s.cli('apply', '--json')).stdout);

@@ -30,9 +30,31 @@ export { stillHolds };
 export const REPLAYED = ['check', 'apply'] as const;
 export type Replayed = (typeof REPLAYED)[number];
 
-/** Where a command's last run is kept. */
-export function lastRunFile(command: Replayed): string {
-  return `/var/lib/k3s-hostprep/last-${command}.json`;
+const STATE_DIR = '/var/lib/k3s-hostprep';
+
+/**
+ * How many runs of each command are kept, one per command line: a node runs a few (the boot
+ * unit's `apply`, a configuration tool's `apply --json`, an operator's `check`), and each is
+ * replayed from its own file instead of replacing the others'. Past this many, the one written
+ * longest ago goes.
+ */
+export const KEPT_RUNS = 4;
+
+/** FNV-1a (32 bits): a file name for a command line (the file holds the whole key, so a collision is only a full run). */
+function nameOf(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Where the run of a command line (its replay key) is kept. */
+export function lastRunFile(command: Replayed, key: string): string {
+  return `${STATE_DIR}/last-${command}-${nameOf(key)}.json`;
+}
+
+/** Whether a name in the state directory is a kept run of a command. */
+export function isLastRunName(command: Replayed, name: string): boolean {
+  return new RegExp(`^last-${command}-[0-9a-f]{8}\\.json$`).test(name);
 }
 
 /** The largest remembered run read back (a report and the facts: some 70 KiB for a server). */
@@ -117,9 +139,10 @@ export function replayLastRun(
     return null;
   let run: LastRun | null;
   try {
-    const text = host.readState(lastRunFile(command), MAX_LAST_RUN_BYTES);
+    const key = replayKey(argv, build);
+    const text = host.readState(lastRunFile(command, key), MAX_LAST_RUN_BYTES);
     run = text === null ? null : parse(text);
-    if (run === null || run.key !== replayKey(argv, build)) {
+    if (run === null || run.key !== key) {
       trace?.write(`replay: ${run === null ? 'no last run' : 'another command line or build'}\n`);
       return null;
     }
@@ -140,8 +163,25 @@ export function replayLastRun(
   return run.exitCode;
 }
 
-/** Keeps a run that can be replayed (when it fits the bound it is read back with); a failure to write is silent. */
+/**
+ * Keeps a run that can be replayed (when it fits the bound it is read back with), in its command
+ * line's file; then, past KEPT_RUNS files for the command, removes the ones written longest ago.
+ * A failure is silent: the state files are an optimisation.
+ */
 export function keepLastRun(host: Host, command: Replayed, run: LastRun): void {
   const text = lastRunText(run);
-  if (Buffer.byteLength(text) <= MAX_LAST_RUN_BYTES) host.writeState?.(lastRunFile(command), text);
+  if (Buffer.byteLength(text) > MAX_LAST_RUN_BYTES || !host.writeState) return;
+  host.writeState(lastRunFile(command, run.key), text);
+  try {
+    const names = host.readDir(STATE_DIR) ?? [];
+    // The one file a command had before runs were kept per line is read no more.
+    if (names.includes(`last-${command}.json`)) host.removeFile(`${STATE_DIR}/last-${command}.json`);
+    const kept = names
+      .filter((name) => isLastRunName(command, name))
+      .map((name) => ({ file: `${STATE_DIR}/${name}`, written: host.lstat(`${STATE_DIR}/${name}`)?.mtimeMs ?? 0 }))
+      .sort((a, b) => b.written - a.written);
+    for (const { file } of kept.slice(KEPT_RUNS)) host.removeFile(file);
+  } catch {
+    /* the next run that keeps one tries again */
+  }
 }

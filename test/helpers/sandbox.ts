@@ -188,7 +188,9 @@ export class Sandbox {
    * apply runs in full, for a test about what a full run loads or asks.
    */
   forgetLastRuns(): void {
-    for (const name of ['last-check.json', 'last-apply.json']) fs.rmSync(this.host(`/var/lib/k3s-hostprep/${name}`), { force: true });
+    const dir = this.host('/var/lib/k3s-hostprep');
+    if (!fs.existsSync(dir)) return;
+    for (const name of fs.readdirSync(dir)) if (/^last-(check|apply)(-[0-9a-f]{8})?\.json$/.test(name)) fs.rmSync(`${dir}/${name}`, { force: true });
   }
 
   /**
