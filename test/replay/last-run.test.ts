@@ -395,7 +395,7 @@ const FORGERIES: Array<{ name: string; plant: (s: Sandbox, file: string, text: s
   },
   {
     name: 'the file is theirs',
-    plant: (s, file, text) => {
+    plant: (_s, file, text) => {
       fs.writeFileSync(file, text);
       fs.chownSync(file, NOBODY, NOBODY);
     },
@@ -409,7 +409,7 @@ const FORGERIES: Array<{ name: string; plant: (s: Sandbox, file: string, text: s
   },
   {
     name: 'an ACL entry lets them write the file',
-    plant: (s, file, text) => {
+    plant: (_s, file, text) => {
       fs.writeFileSync(file, text);
       execaSync('setfacl', ['-m', `u:${NOBODY}:rw`, file]);
     },
