@@ -113,7 +113,12 @@ it('under --root the root directory is locked: image runs contend with each othe
   const s = new Sandbox({ kernel: HOSTILE });
   const image = s.path('image');
   fs.mkdirpSync(image);
-  const script = `flock ${image} sleep 3 & sleep 0.5; ${process.execPath} ${CLI} apply --root ${image} --wait 0.5; echo "image=$?"; ${process.execPath} ${CLI} apply --wait 0 >/dev/null; echo "live=$?"; wait`;
+  // The holder takes the lock and says so, and keeps it until told to let go: on a loaded machine
+  // a fixed sleep can let the apply start before flock holds the lock, or outlast the holder.
+  const held = s.path('held');
+  const release = s.path('release');
+  const holder = `flock ${image} sh -c 'touch ${held}; while [ ! -e ${release} ]; do sleep 0.05; done'`;
+  const script = `${holder} & while [ ! -e ${held} ]; do sleep 0.05; done; ${process.execPath} ${CLI} apply --root ${image} --wait 0.5; echo "image=$?"; touch ${release}; ${process.execPath} ${CLI} apply --wait 0 >/dev/null; echo "live=$?"; wait`;
   const r = await s.exec(['sh', '-c', script]);
   t.regex(r.stdout, /image=3/);
   t.regex(r.stderr, new RegExp(`another run holds the lock on ${image.replace(/[.]/g, '\\.')}; waited 0\\.5s`));
