@@ -23,6 +23,14 @@ function overlapDetectingSysctl(s: Sandbox, sleep = '0.2'): string {
   return log;
 }
 
+/**
+ * Shell words that return once the apply started before them is inside its slow sysctl, so holds
+ * the lock: a fixed head start is too short on a loaded machine.
+ */
+function whileHeld(s: Sandbox): string {
+  return `while [ ! -d ${s.path('busy')} ]; do sleep 0.05; done;`;
+}
+
 function configs(s: Sandbox): { a: string; b: string } {
   const a = s.path('config-a.yaml');
   const b = s.path('config-b.yaml');
@@ -77,7 +85,7 @@ it('a run that cannot get the lock within --wait stops with a clear message nami
   const s = new Sandbox({ kernel: HOSTILE });
   overlapDetectingSysctl(s, '4');
   // The first apply holds the lock while its slow sysctl runs; the second waits one second.
-  const script = `${process.execPath} ${CLI} apply > ${s.path('first.out')} 2>&1 & sleep 1.5; start=$(date +%s%N); ${process.execPath} ${CLI} apply --wait 1; rc=$?; end=$(date +%s%N); echo "rc=$rc ms=$(( (end - start) / 1000000 ))"; wait`;
+  const script = `${process.execPath} ${CLI} apply > ${s.path('first.out')} 2>&1 & ${whileHeld(s)} start=$(date +%s%N); ${process.execPath} ${CLI} apply --wait 1; rc=$?; end=$(date +%s%N); echo "rc=$rc ms=$(( (end - start) / 1000000 ))"; wait`;
   const r = await s.exec(['sh', '-c', script]);
   const [, rc, ms] = /rc=(\d+) ms=(\d+)/.exec(r.stdout) ?? [];
   t.is(rc, '3', r.stdout + r.stderr);
@@ -99,7 +107,7 @@ it('a lock left by a dead process does not block: not even a killed apply', asyn
   // An apply killed while it holds the lock (inside its slow sysctl): the kernel drops the lock.
   overlapDetectingSysctl(s, '10');
   for (const [k, v] of Object.entries(HOSTILE)) s.setKernel(k, v);
-  const script = `${process.execPath} ${CLI} apply >/dev/null 2>&1 & pid=$!; sleep 1.5; kill -9 $pid; wait $pid; echo "killed=$?"; ${process.execPath} ${CLI} check >/dev/null; echo "check=$?"`;
+  const script = `${process.execPath} ${CLI} apply >/dev/null 2>&1 & pid=$!; ${whileHeld(s)} kill -9 $pid; wait $pid; echo "killed=$?"; ${process.execPath} ${CLI} check >/dev/null; echo "check=$?"`;
   const killed = await s.exec(['sh', '-c', script]);
   t.regex(killed.stdout, /killed=137/);
   t.regex(killed.stdout, /check=1/, 'the killed run did not finish');
