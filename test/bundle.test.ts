@@ -104,7 +104,8 @@ it('yaml comes with a configuration file, execa with a kernel value to change, d
   s.write('/etc/k3s-hostprep/config.yaml', 'role: server\nwatch:\n  interval: 1\n');
   const watch = s.start([process.execPath, '-r', h, CLI, 'watch']);
   await watch.waitFor(/first verification/);
-  await new Promise((r) => setTimeout(r, 2500));
+  // Long enough for two more cycles at a 1 s interval on a loaded machine.
+  await new Promise((r) => setTimeout(r, 3500));
   process.kill(watch.pid, 'SIGTERM');
   t.is((await watch.exited).exitCode, 0, watch.stderr);
   t.regex(watch.stderr, /watch stopped: cycles=[3-9]/);

@@ -31,6 +31,20 @@ function whileHeld(s: Sandbox): string {
   return `while [ ! -d ${s.path('busy')} ]; do sleep 0.05; done;`;
 }
 
+/**
+ * A shell script that takes the flock lock on `lock`, runs `commands` while it is held, then lets
+ * it go. The holder says when it holds the lock and keeps it until told to let go: on a loaded
+ * machine a fixed sleep can let the commands start before flock holds the lock, or outlast it.
+ */
+function whileLocked(s: Sandbox, lock: string, commands: string): string {
+  const held = s.path('held');
+  const release = s.path('release');
+  fs.rmSync(held, { force: true });
+  fs.rmSync(release, { force: true });
+  const holder = `flock ${lock} sh -c 'touch ${held}; while [ ! -e ${release} ]; do sleep 0.05; done'`;
+  return `${holder} & while [ ! -e ${held} ]; do sleep 0.05; done; ${commands}; touch ${release}; wait`;
+}
+
 function configs(s: Sandbox): { a: string; b: string } {
   const a = s.path('config-a.yaml');
   const b = s.path('config-b.yaml');
@@ -121,12 +135,12 @@ it('under --root the root directory is locked: image runs contend with each othe
   const s = new Sandbox({ kernel: HOSTILE });
   const image = s.path('image');
   fs.mkdirpSync(image);
-  // The holder takes the lock and says so, and keeps it until told to let go: on a loaded machine
-  // a fixed sleep can let the apply start before flock holds the lock, or outlast the holder.
-  const held = s.path('held');
-  const release = s.path('release');
-  const holder = `flock ${image} sh -c 'touch ${held}; while [ ! -e ${release} ]; do sleep 0.05; done'`;
-  const script = `${holder} & while [ ! -e ${held} ]; do sleep 0.05; done; ${process.execPath} ${CLI} apply --root ${image} --wait 0.5; echo "image=$?"; touch ${release}; ${process.execPath} ${CLI} apply --wait 0 >/dev/null; echo "live=$?"; wait`;
+  // The live host's apply runs while the image is still locked.
+  const script = whileLocked(
+    s,
+    image,
+    `${process.execPath} ${CLI} apply --root ${image} --wait 0.5; echo "image=$?"; ${process.execPath} ${CLI} apply --wait 0 >/dev/null; echo "live=$?"`,
+  );
   const r = await s.exec(['sh', '-c', script]);
   t.regex(r.stdout, /image=3/);
   t.regex(r.stderr, new RegExp(`another run holds the lock on ${image.replace(/[.]/g, '\\.')}; waited 0\\.5s`));
@@ -156,7 +170,11 @@ it('--wait is checked and taken by apply only; check and plan take no lock', asy
   const r = await s.exec([
     'sh',
     '-c',
-    `flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} check >/dev/null; echo "check=$?"; ${process.execPath} ${CLI} plan >/dev/null; echo "plan=$?"; wait`,
+    whileLocked(
+      s,
+      '/run/k3s-hostprep/apply.lock',
+      `${process.execPath} ${CLI} check >/dev/null; echo "check=$?"; ${process.execPath} ${CLI} plan >/dev/null; echo "plan=$?"`,
+    ),
   ]);
   t.regex(r.stdout, /check=1\nplan=1/);
   s.dispose();
@@ -166,8 +184,7 @@ it('an apply with nothing to change takes no lock and waits for no run; one with
   const s = new Sandbox({ kernel: HOSTILE });
   t.is((await s.cli('apply')).exitCode, 0);
   fs.mkdirpSync(s.path('run/k3s-hostprep'), { mode: 0o700 });
-  const held = (command: string) =>
-    s.exec(['sh', '-c', `flock /run/k3s-hostprep/apply.lock sleep 3 & sleep 0.3; ${process.execPath} ${CLI} ${command}; echo "rc=$?"; wait`]);
+  const held = (command: string) => s.exec(['sh', '-c', whileLocked(s, '/run/k3s-hostprep/apply.lock', `${process.execPath} ${CLI} ${command}; echo "rc=$?"`)]);
   // Converged: the held lock does not matter, and the report is apply's.
   const noop = await held('apply --wait 0 --json');
   t.regex(noop.stdout, /rc=0\n$/);
