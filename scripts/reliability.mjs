@@ -32,7 +32,7 @@ if (!fs.existsSync(path.join(REPO, 'build/test/helpers/crash.js'))) {
 }
 
 const { HOSTILE, Sandbox } = await import(path.join(REPO, 'build/test/helpers/sandbox.js'));
-const { runCrashTrials, CONFIG_A, CONFIG_B } = await import(path.join(REPO, 'build/test/helpers/crash.js'));
+const { runCrashTrials, concurrentApplies, CONFIG_A, CONFIG_B } = await import(path.join(REPO, 'build/test/helpers/crash.js'));
 const { badConfigs } = await import(path.join(REPO, 'build/test/helpers/corpus.js'));
 const { applyEach } = await import(path.join(REPO, 'build/test/helpers/bad-config-run.js'));
 const { FAULTS, runFault } = await import(path.join(REPO, 'build/test/helpers/faults.js'));
@@ -51,7 +51,7 @@ figures.crash = crash;
   const b = s.path('b.yaml');
   fs.writeFileSync(a, CONFIG_A);
   fs.writeFileSync(b, CONFIG_B);
-  const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => s.cli('apply', '--config', i % 2 ? b : a)));
+  const runs = await concurrentApplies(s, a, b);
   const [checkA, checkB] = await Promise.all([s.cli('check', '--config', a), s.cli('check', '--config', b)]);
   figures.concurrency = {
     started: 10,

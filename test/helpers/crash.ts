@@ -32,6 +32,27 @@ audit:
       - level: Metadata
 `;
 
+/**
+ * Starts `count` applies at once, alternately with configurations `a` and `b`, and returns how
+ * each ended. All in one namespace, as on one host: each sandbox run mounts its own overlay of
+ * /etc over the one upper directory, and a file one overlay renames into place while another
+ * reads (an apply plans before it takes the lock) can be stale there (ESTALE), which no host has.
+ * The lock test and scripts/reliability.mjs both run this scenario.
+ */
+export async function concurrentApplies(s: Sandbox, a: string, b: string, count = 10): Promise<{ exitCode: number; stderr: string }[]> {
+  const out = s.path('runs');
+  fs.mkdirpSync(out);
+  const starts = Array.from(
+    { length: count },
+    (_, i) => `(${process.execPath} ${CLI} apply --json --config ${i % 2 === 0 ? a : b} >/dev/null 2>${out}/${i}.err; echo $? >${out}/${i}.rc) &`,
+  );
+  await s.exec(['sh', '-c', `${starts.join(' ')} wait`]);
+  return Array.from({ length: count }, (_, i) => ({
+    exitCode: Number(fs.readFileSync(path.join(out, `${i}.rc`), 'utf8')),
+    stderr: fs.readFileSync(path.join(out, `${i}.err`), 'utf8'),
+  }));
+}
+
 export function findStrace(): string | null {
   for (const p of ['/usr/bin/strace', '/bin/strace', '/usr/local/bin/strace']) if (fs.existsSync(p)) return p;
   return null;

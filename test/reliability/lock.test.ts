@@ -7,7 +7,7 @@ import test from 'ava';
 import fs from 'fs-extra';
 import * as path from 'node:path';
 import { CLI, HOSTILE, Sandbox, isRoot } from '../helpers/sandbox.js';
-import { CONFIG_A, CONFIG_B } from '../helpers/crash.js';
+import { CONFIG_A, CONFIG_B, concurrentApplies } from '../helpers/crash.js';
 
 const it = isRoot() ? test.serial : test.skip;
 const SYSCTL_FILE = '/etc/sysctl.d/90-kubelet.conf';
@@ -57,20 +57,7 @@ it('ten applies started at once all succeed one after another, and the host ends
   const s = new Sandbox({ kernel: { ...HOSTILE, 'net.ipv4.ip_forward': '0' } });
   const log = overlapDetectingSysctl(s);
   const c = configs(s);
-  // All ten in one namespace, as on one host: each sandbox run mounts its own overlay of /etc
-  // over the one upper directory, and a file one overlay renames into place while another reads
-  // (an apply plans before it takes the lock) can be stale there (ESTALE).
-  const out = s.path('runs');
-  fs.mkdirpSync(out);
-  const starts = Array.from(
-    { length: 10 },
-    (_, i) => `(${process.execPath} ${CLI} apply --json --config ${i % 2 === 0 ? c.a : c.b} >/dev/null 2>${out}/${i}.err; echo $? >${out}/${i}.rc) &`,
-  );
-  await s.exec(['sh', '-c', `${starts.join(' ')} wait`]);
-  const runs = Array.from({ length: 10 }, (_, i) => ({
-    exitCode: Number(fs.readFileSync(path.join(out, `${i}.rc`), 'utf8')),
-    stderr: fs.readFileSync(path.join(out, `${i}.err`), 'utf8'),
-  }));
+  const runs = await concurrentApplies(s, c.a, c.b);
   for (const [i, r] of runs.entries()) t.is(r.exitCode, 0, `run ${i}: ${r.stderr}`);
   const calls = fs.readFileSync(log, 'utf8');
   t.false(calls.includes('OVERLAP'), 'no two runs were inside sysctl at the same time');
