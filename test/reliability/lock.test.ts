@@ -28,7 +28,16 @@ function overlapDetectingSysctl(s: Sandbox, sleep = '0.2'): string {
  * the lock: a fixed head start is too short on a loaded machine.
  */
 function whileHeld(s: Sandbox): string {
-  return `while [ ! -d ${s.path('busy')} ]; do sleep 0.05; done;`;
+  return waitUntil(s.path('busy'), 'the first apply to be inside its sysctl');
+}
+
+/**
+ * Shell words that return once `file` exists, or stop the script (exit 124) after `seconds` with a
+ * message naming `what`: a run that failed before it got there ends the test with that message,
+ * not with the test runner's timeout and a shell still polling.
+ */
+function waitUntil(file: string, what: string, seconds = 60): string {
+  return `n=0; while [ ! -e ${file} ]; do n=$((n + 1)); if [ $n -gt ${seconds * 20} ]; then echo "gave up after ${seconds} s waiting for ${what}" >&2; exit 124; fi; sleep 0.05; done;`;
 }
 
 /**
@@ -41,8 +50,9 @@ function whileLocked(s: Sandbox, lock: string, commands: string): string {
   const release = s.path('release');
   fs.rmSync(held, { force: true });
   fs.rmSync(release, { force: true });
-  const holder = `flock ${lock} sh -c 'touch ${held}; while [ ! -e ${release} ]; do sleep 0.05; done'`;
-  return `${holder} & while [ ! -e ${held} ]; do sleep 0.05; done; ${commands}; touch ${release}; wait`;
+  // The holder lets go after 60 s at most, so none outlives a test that stopped early.
+  const holder = `flock ${lock} sh -c 'touch ${held}; n=0; while [ ! -e ${release} ] && [ $n -le 1200 ]; do n=$((n + 1)); sleep 0.05; done'`;
+  return `${holder} & ${waitUntil(held, `flock to hold ${lock}`)} ${commands}; touch ${release}; wait`;
 }
 
 function configs(s: Sandbox): { a: string; b: string } {
